@@ -1,0 +1,64 @@
+package dev.spillway.core;
+
+import dev.spillway.core.seal.PayloadType;
+import java.io.IOException;
+import java.time.Duration;
+
+/**
+ * An encrypted spill buffer: a memory tier first, then sealed records in a Chronicle Queue on disk.
+ *
+ * <p><b>Ordering.</b> Batches are delivered oldest first across both tiers. The two tiers never
+ * hold undelivered batches at once: when a batch does not fit the memory tier, what memory holds
+ * is sealed to disk ahead of it, and from then on new batches follow to disk until the spill is
+ * drained. A released (not acknowledged) delivery is delivered again before anything else.
+ *
+ * <p><b>Durability.</b> See {@link Durability}. Acknowledgement is at-least-once: a batch
+ * delivered but not acknowledged before a crash is delivered again after restart.
+ *
+ * <p><b>Thread safety.</b> {@link #offer} may be called from many threads. {@link #poll} is meant
+ * for one consumer thread. {@link #close} is idempotent.
+ */
+public final class SpillBuffer implements SpillWriter, SpillReader {
+  private final BufferEngine engine;
+
+  private SpillBuffer(BufferEngine engine) {
+    this.engine = engine;
+  }
+
+  public static SpillBufferBuilder builder() {
+    return new SpillBufferBuilder();
+  }
+
+  static SpillBuffer open(SpillBufferBuilder b, boolean write, boolean read) throws IOException {
+    return new SpillBuffer(BufferEngine.open(b, write, read));
+  }
+
+  @Override
+  public OfferResult offer(PayloadType type, byte[] payload) {
+    return engine.offer(type, payload);
+  }
+
+  @Override
+  public Delivery poll(Duration timeout) throws InterruptedException {
+    return engine.poll(timeout);
+  }
+
+  /** A snapshot of the counters and gauges. */
+  public BufferMetrics metrics() {
+    return engine.metrics();
+  }
+
+  /**
+   * Drops everything spilled and in memory and forgets every data key (crypto-shredding). For an
+   * operator who must; counted as dropped.
+   */
+  public void purge() throws IOException {
+    engine.purge();
+  }
+
+  /** Seals what memory holds to disk and closes the files. Idempotent. */
+  @Override
+  public void close() {
+    engine.close();
+  }
+}

@@ -1,0 +1,229 @@
+package dev.spillway.core;
+
+import dev.spillway.core.keys.DataKeyIssuer;
+import dev.spillway.core.keys.DataKeyUnwrapper;
+import dev.spillway.core.seal.Codec;
+import dev.spillway.core.seal.RotationPolicy;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Builds a {@link SpillBuffer}, or one of its halves. Setters validate at once and throw {@link
+ * IllegalArgumentException} naming the setting.
+ */
+public final class SpillBufferBuilder {
+  /** Default memory limit: {@value} bytes (64 MiB). */
+  public static final long DEFAULT_MEMORY_LIMIT_BYTES = 64L << 20;
+  /** Default disk budget: {@value} bytes (1 GiB). */
+  public static final long DEFAULT_MAX_DISK_BYTES = 1L << 30;
+  /** Default largest spill segment before a new one starts: {@value} bytes (64 MiB). */
+  public static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
+  /** Default queue name, bound into every record and key: {@value}. */
+  public static final String DEFAULT_QUEUE_NAME = "spillway";
+
+  String queueName = DEFAULT_QUEUE_NAME;
+  Path directory;
+  long memoryLimitBytes = DEFAULT_MEMORY_LIMIT_BYTES;
+  long spikeLimitBytes = -1; // derived: a fifth of the limit
+  long maxDiskBytes = DEFAULT_MAX_DISK_BYTES;
+  long segmentBytes = -1; // derived from the disk budget
+  Duration segmentMaxAge = Duration.ofMinutes(10);
+  Duration maxRecordAge = Duration.ofDays(7);
+  Durability durability = Durability.MEMORY_FIRST;
+  FsyncPolicy fsync = FsyncPolicy.interval(Duration.ofSeconds(1));
+  OverflowPolicy overflow = OverflowPolicy.REFUSE;
+  Codec codec = Codec.LZ4;
+  RotationPolicy rotation = RotationPolicy.defaults();
+  DataKeyIssuer issuer;
+  DataKeyUnwrapper unwrapper;
+  boolean sharedGroup;
+  Clock clock = Clock.systemUTC();
+  BufferObserver observer = BufferObserver.NOOP;
+  long minFreeDiskBytes = 64L << 20;
+
+  SpillBufferBuilder() {}
+
+  /** Bound into every sealed record and key context; records never open under another name. */
+  public SpillBufferBuilder queueName(String name) {
+    Objects.requireNonNull(name, "queueName");
+    if (name.isEmpty() || name.length() > 128) {
+      throw new IllegalArgumentException("queueName must be 1..128 characters");
+    }
+    this.queueName = name;
+    return this;
+  }
+
+  /** The spill directory. Created 0700 (0770 with {@link #sharedGroup}); required. */
+  public SpillBufferBuilder directory(Path directory) {
+    this.directory = Objects.requireNonNull(directory, "directory");
+    return this;
+  }
+
+  /**
+   * Payload bytes the memory tier may hold. Default {@value #DEFAULT_MEMORY_LIMIT_BYTES}; 0 sends
+   * every batch to disk.
+   */
+  public SpillBufferBuilder memoryLimitBytes(long bytes) {
+    if (bytes < 0) {
+      throw new IllegalArgumentException("memoryLimitBytes must be >= 0, got " + bytes);
+    }
+    this.memoryLimitBytes = bytes;
+    return this;
+  }
+
+  /**
+   * Headroom below the memory limit kept free for batches being delivered and released back, like
+   * the collector's spike_limit_mib. The memory tier takes new batches only up to limit - spike.
+   * Default: a fifth of the limit.
+   */
+  public SpillBufferBuilder spikeLimitBytes(long bytes) {
+    if (bytes < 0) {
+      throw new IllegalArgumentException("spikeLimitBytes must be >= 0, got " + bytes);
+    }
+    this.spikeLimitBytes = bytes;
+    return this;
+  }
+
+  /** Disk budget, counted in allocated blocks. Default {@value #DEFAULT_MAX_DISK_BYTES}. */
+  public SpillBufferBuilder maxDiskBytes(long bytes) {
+    if (bytes < (1L << 20)) {
+      throw new IllegalArgumentException("maxDiskBytes must be at least 1 MiB, got " + bytes);
+    }
+    this.maxDiskBytes = bytes;
+    return this;
+  }
+
+  /** A new segment (file) starts after this many bytes. Default: min(64 MiB, budget / 8). */
+  public SpillBufferBuilder segmentBytes(long bytes) {
+    if (bytes < (64L << 10)) {
+      throw new IllegalArgumentException("segmentBytes must be at least 64 KiB, got " + bytes);
+    }
+    this.segmentBytes = bytes;
+    return this;
+  }
+
+  /** A new segment starts after this long, so drained data is deleted promptly. Default 10m. */
+  public SpillBufferBuilder segmentMaxAge(Duration age) {
+    this.segmentMaxAge = positive(age, "segmentMaxAge");
+    return this;
+  }
+
+  /** Spilled batches older than this are dropped (and counted). Default 7 days. */
+  public SpillBufferBuilder maxRecordAge(Duration age) {
+    this.maxRecordAge = positive(age, "maxRecordAge");
+    return this;
+  }
+
+  public SpillBufferBuilder durability(Durability durability) {
+    this.durability = Objects.requireNonNull(durability, "durability");
+    return this;
+  }
+
+  /** Default: every second. */
+  public SpillBufferBuilder fsync(FsyncPolicy fsync) {
+    this.fsync = Objects.requireNonNull(fsync, "fsync");
+    return this;
+  }
+
+  public SpillBufferBuilder overflowPolicy(OverflowPolicy policy) {
+    this.overflow = Objects.requireNonNull(policy, "overflowPolicy");
+    return this;
+  }
+
+  /** Compression before sealing. Default lz4. */
+  public SpillBufferBuilder compression(Codec codec) {
+    this.codec = Objects.requireNonNull(codec, "compression");
+    return this;
+  }
+
+  public SpillBufferBuilder rotationPolicy(RotationPolicy policy) {
+    this.rotation = Objects.requireNonNull(policy, "rotationPolicy");
+    return this;
+  }
+
+  /** The write-side key capability. Required to offer. */
+  public SpillBufferBuilder writerKeys(DataKeyIssuer issuer) {
+    this.issuer = Objects.requireNonNull(issuer, "writerKeys");
+    return this;
+  }
+
+  /** The read-side key capability. Required to poll. */
+  public SpillBufferBuilder readerKeys(DataKeyUnwrapper unwrapper) {
+    this.unwrapper = Objects.requireNonNull(unwrapper, "readerKeys");
+    return this;
+  }
+
+  /**
+   * For ingest and drain running as two OS users: the directory is created 2770 (setgid, group
+   * shared) instead of 0700. Run both with umask 007 (docs/SPILL.md).
+   */
+  public SpillBufferBuilder sharedGroup(boolean shared) {
+    this.sharedGroup = shared;
+    return this;
+  }
+
+  /** Refuse to append when the device has less free space than this. Default 64 MiB. */
+  public SpillBufferBuilder minFreeDiskBytes(long bytes) {
+    if (bytes < 0) {
+      throw new IllegalArgumentException("minFreeDiskBytes must be >= 0, got " + bytes);
+    }
+    this.minFreeDiskBytes = bytes;
+    return this;
+  }
+
+  public SpillBufferBuilder clock(Clock clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
+    return this;
+  }
+
+  public SpillBufferBuilder observer(BufferObserver observer) {
+    this.observer = Objects.requireNonNull(observer, "observer");
+    return this;
+  }
+
+  /** A buffer with both halves: needs writer and reader keys. */
+  public SpillBuffer build() throws java.io.IOException {
+    require(issuer != null, "writerKeys");
+    require(unwrapper != null, "readerKeys");
+    return SpillBuffer.open(this, true, true);
+  }
+
+  /** The ingest half alone: every batch is sealed to disk; it cannot read the spill. */
+  public SpillWriter buildWriter() throws java.io.IOException {
+    require(issuer != null, "writerKeys");
+    return SpillBuffer.open(this, true, false);
+  }
+
+  /** The drain half alone: reads what another process spilled. */
+  public SpillReader buildReader() throws java.io.IOException {
+    require(unwrapper != null, "readerKeys");
+    return SpillBuffer.open(this, false, true);
+  }
+
+  long effectiveSpikeLimit() {
+    return spikeLimitBytes >= 0 ? Math.min(spikeLimitBytes, memoryLimitBytes) : memoryLimitBytes / 5;
+  }
+
+  long effectiveSegmentBytes() {
+    return segmentBytes > 0 ? segmentBytes : Math.max(256L << 10, Math.min(DEFAULT_SEGMENT_BYTES, maxDiskBytes / 8));
+  }
+
+  private void require(boolean ok, String setting) {
+    if (directory == null) {
+      throw new IllegalStateException("directory is required");
+    }
+    if (!ok) {
+      throw new IllegalStateException(setting + " is required for this half of the buffer");
+    }
+  }
+
+  private static Duration positive(Duration d, String what) {
+    Objects.requireNonNull(d, what);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(what + " must be positive, got " + d);
+    }
+    return d;
+  }
+}

@@ -1,0 +1,20 @@
+package dev.spillway.core;
+
+import dev.spillway.core.seal.PayloadType;
+
+/**
+ * The ingest half of a buffer. A writer built with only writer keys seals to disk and cannot read
+ * the spill back. Thread-safe: many receiver threads may offer at once.
+ */
+public interface SpillWriter extends AutoCloseable {
+  /**
+   * Takes one batch. Never blocks on the downstream; it may block briefly on the disk.
+   *
+   * @return where the batch went, or why it was refused (retryable)
+   */
+  OfferResult offer(PayloadType type, byte[] payload);
+
+  /** Seals what memory holds to disk and releases the files. Idempotent. */
+  @Override
+  void close();
+}

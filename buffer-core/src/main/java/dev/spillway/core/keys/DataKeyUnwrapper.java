@@ -1,0 +1,29 @@
+package dev.spillway.core.keys;
+
+import java.util.List;
+
+/**
+ * The read side's key capability: unwrap a data key found on disk. Only the draining side holds
+ * one. Implementations must be thread-safe.
+ */
+public interface DataKeyUnwrapper {
+  /** Whether this unwrapper holds a key that may open {@code wrapped} (by provider and key ref). */
+  boolean accepts(WrappedDataKey wrapped);
+
+  /**
+   * Unwraps a data key bound to {@code context}.
+   *
+   * @throws KeyUnavailableException the provider cannot answer now; keep the record, retry later
+   * @throws KeyRefusedException the key can never be unwrapped here; quarantine the record
+   */
+  DataKey unwrap(WrappedDataKey wrapped, KeyContext context)
+      throws KeyUnavailableException, KeyRefusedException;
+
+  /**
+   * Tries each unwrapper that {@link #accepts} the wrapped key, in order, so a reader can hold keys
+   * from before and after a rotation (old CMKs, old local keysets).
+   */
+  static DataKeyUnwrapper anyOf(List<DataKeyUnwrapper> unwrappers) {
+    return new AnyOfUnwrapper(List.copyOf(unwrappers));
+  }
+}

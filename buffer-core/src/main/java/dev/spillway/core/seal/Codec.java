@@ -1,0 +1,96 @@
+package dev.spillway.core.seal;
+
+import net.jpountz.lz4.LZ4Compressor;
+import net.jpountz.lz4.LZ4Exception;
+import net.jpountz.lz4.LZ4Factory;
+import net.jpountz.lz4.LZ4SafeDecompressor;
+
+/**
+ * Compression applied before sealing. Codes are written to disk: never reuse one.
+ *
+ * <p>Compressing before encrypting leaks the compressed length: an observer who can both inject
+ * span attributes and watch spill sizes can, in principle, probe other attributes (the CRIME
+ * family). docs/ENVELOPE.md weighs that against the disk throughput it buys; {@link #NONE} turns
+ * it off.
+ */
+public enum Codec {
+  NONE(0) {
+    @Override
+    byte[] compress(byte[] plain) {
+      return plain;
+    }
+
+    @Override
+    byte[] decompress(byte[] data, int plaintextLength) throws EnvelopeFormatException {
+      if (data.length != plaintextLength) {
+        throw new EnvelopeFormatException(
+            "payload is " + data.length + " bytes, header says " + plaintextLength);
+      }
+      return data;
+    }
+  },
+  /** LZ4 block format (lz4-java, fast compressor), original length taken from the header. */
+  LZ4(1) {
+    @Override
+    byte[] compress(byte[] plain) {
+      LZ4Compressor c = Lz4.FACTORY.fastCompressor();
+      byte[] out = new byte[c.maxCompressedLength(plain.length)];
+      int n = c.compress(plain, 0, plain.length, out, 0, out.length);
+      return java.util.Arrays.copyOf(out, n);
+    }
+
+    @Override
+    byte[] decompress(byte[] data, int plaintextLength) throws EnvelopeFormatException {
+      LZ4SafeDecompressor d = Lz4.FACTORY.safeDecompressor();
+      byte[] out = new byte[plaintextLength];
+      try {
+        int n = d.decompress(data, 0, data.length, out, 0, plaintextLength);
+        if (n != plaintextLength) {
+          throw new EnvelopeFormatException(
+              "lz4 payload decompressed to " + n + " bytes, header says " + plaintextLength);
+        }
+        return out;
+      } catch (LZ4Exception e) {
+        throw new EnvelopeFormatException("lz4 payload does not decompress: " + e.getMessage());
+      }
+    }
+  };
+
+  private final int code;
+
+  Codec(int code) {
+    this.code = code;
+  }
+
+  public int code() {
+    return code;
+  }
+
+  abstract byte[] compress(byte[] plain);
+
+  abstract byte[] decompress(byte[] data, int plaintextLength) throws EnvelopeFormatException;
+
+  static Codec fromCode(int code) {
+    for (Codec c : values()) {
+      if (c.code == code) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  /** Parses a configuration value: none or lz4. */
+  public static Codec fromConfigName(String name) {
+    return switch (name) {
+      case "none" -> NONE;
+      case "lz4" -> LZ4;
+      default -> throw new IllegalArgumentException(
+          "unknown compression '" + name + "' (expected none or lz4)");
+    };
+  }
+
+  private static final class Lz4 {
+    // Pure-Java implementation: no native library is extracted to a temporary directory.
+    static final LZ4Factory FACTORY = LZ4Factory.fastestJavaInstance();
+  }
+}

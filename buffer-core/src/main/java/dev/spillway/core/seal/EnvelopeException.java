@@ -1,0 +1,39 @@
+package dev.spillway.core.seal;
+
+/**
+ * A spilled record cannot be opened, for a reason that retrying will not fix. The spill reader
+ * quarantines the record with {@link #reason()} and moves on. Messages never contain payload or
+ * key bytes.
+ */
+public abstract sealed class EnvelopeException extends Exception
+    permits EnvelopeFormatException,
+        UnsupportedEnvelopeVersionException,
+        EnvelopeIntegrityException,
+        UnknownEpochException,
+        OutOfOrderRecordException {
+  private static final long serialVersionUID = 1L;
+
+  /** Why a record was refused; used as the quarantine reason and as a metric label. */
+  public enum Reason {
+    /** Not a Spillway record, truncated, or lengths that do not add up. */
+    MALFORMED,
+    /** Written by a newer format version than this reader knows. */
+    UNSUPPORTED_VERSION,
+    /** Authentication failed: tampered, moved to another queue or position, or wrong key. */
+    INTEGRITY,
+    /** No key record for the record's epoch, or the key provider refused the wrapped key. */
+    KEY_REFUSED,
+    /** A sequence number at or below one already delivered from the same stream. */
+    OUT_OF_ORDER
+  }
+
+  EnvelopeException(String message) {
+    super(message);
+  }
+
+  EnvelopeException(String message, Throwable cause) {
+    super(message, cause);
+  }
+
+  public abstract Reason reason();
+}

@@ -1,0 +1,22 @@
+package dev.spillway.core.seal;
+
+/**
+ * A sealed batch as parsed from disk, not yet opened. Its header fields are not trustworthy until
+ * {@link Opener#open} has authenticated them.
+ *
+ * @param encoded the record's bytes as stored
+ */
+public record SealedRecord(
+    byte[] streamId,
+    long epoch,
+    long sequence,
+    Codec codec,
+    PayloadType payloadType,
+    int plaintextLength,
+    byte[] encoded)
+    implements EnvelopeFormat.Envelope {
+
+  public EpochId epochId() {
+    return new EpochId(streamId, epoch);
+  }
+}
