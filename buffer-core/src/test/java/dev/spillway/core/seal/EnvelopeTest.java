@@ -143,6 +143,18 @@ class EnvelopeTest {
   }
 
   @Test
+  void open_sealedAtRelabelled_failsAuthentication() throws Exception {
+    SealedBatch b = sealer(Codec.LZ4, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, payload(3));
+    assertThat(((SealedRecord) EnvelopeFormat.parse(b.bytes())).sealedAtMillis()).isEqualTo(clock.millis());
+    byte[] younger = b.bytes().clone();
+    ByteBuffer.wrap(younger).putLong(38, clock.millis() + 86_400_000L); // dodge the age limit
+    Opener opener = opener();
+    opener.accept(b.keyRecord());
+    assertThatThrownBy(() -> opener.open((SealedRecord) EnvelopeFormat.parse(younger)))
+        .isInstanceOf(EnvelopeIntegrityException.class);
+  }
+
+  @Test
   void open_sequenceRelabelled_failsAuthentication() throws Exception {
     SealedBatch b = sealer(Codec.LZ4, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, payload(3));
     byte[] moved = b.bytes().clone();
@@ -221,10 +233,10 @@ class EnvelopeTest {
   void parse_unknownCodecOrType_isNamed() throws Exception {
     SealedBatch b = sealer(Codec.LZ4, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, payload(1));
     byte[] codec = b.bytes().clone();
-    codec[39] = 9;
+    codec[47] = 9;
     assertThatThrownBy(() -> EnvelopeFormat.parse(codec)).hasMessageContaining("unknown codec 9");
     byte[] type = b.bytes().clone();
-    type[40] = 9;
+    type[48] = 9;
     assertThatThrownBy(() -> EnvelopeFormat.parse(type)).hasMessageContaining("unknown payload type 9");
   }
 
