@@ -187,6 +187,21 @@ public final class AwsKms implements AutoCloseable {
     return new UnwrappedKeyCache(unwrapCacheSize, unwrapCacheTtl.toNanos(), System::nanoTime);
   }
 
+  /**
+   * The key ref a writer records: the key ARN, which is what readers are configured with. KMS
+   * answers with the ARN; if an answer carries a bare key id (moto's GetPublicKey does), the
+   * configured id is used when it is an ARN.
+   */
+  static String keyRefFor(String returnedKeyId, String configuredKeyId) {
+    if (returnedKeyId != null && KEY_ARN.matcher(returnedKeyId).matches()) {
+      return returnedKeyId;
+    }
+    if (KEY_ARN.matcher(configuredKeyId).matches() || returnedKeyId == null) {
+      return configuredKeyId;
+    }
+    return returnedKeyId;
+  }
+
   private static String requireKeyId(String keyId) {
     Objects.requireNonNull(keyId, "keyId");
     if (keyId.isBlank()) {

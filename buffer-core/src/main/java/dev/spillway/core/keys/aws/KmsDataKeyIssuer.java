@@ -63,7 +63,7 @@ final class KmsDataKeyIssuer implements DataKeyIssuer {
           "GenerateDataKey on " + keyId + " returned a key of " + key.length + " bytes, not "
               + DataKey.LENGTH_BYTES);
     }
-    String keyRef = response.keyId() != null ? response.keyId() : keyId;
+    String keyRef = AwsKms.keyRefFor(response.keyId(), keyId);
     return new IssuedDataKey(
         DataKey.adopt(key, SecretAccess.insecure()),
         new WrappedDataKey(KeyProviderId.AWS_KMS, keyRef, response.ciphertextBlob().asByteArray()));

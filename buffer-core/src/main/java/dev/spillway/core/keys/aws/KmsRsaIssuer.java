@@ -114,7 +114,7 @@ final class KmsRsaIssuer implements DataKeyIssuer {
       LOG.debug("{}", u.getMessage());
       throw u;
     }
-    String keyRef = r.keyId() != null ? r.keyId() : keyId;
+    String keyRef = AwsKms.keyRefFor(r.keyId(), keyId);
     if (r.keyUsage() != null && r.keyUsage() != KeyUsageType.ENCRYPT_DECRYPT) {
       throw unusable(keyRef, "its key usage is " + r.keyUsageAsString() + ", not ENCRYPT_DECRYPT");
     }
