@@ -1,6 +1,6 @@
 package dev.spillway.core.keys.aws;
 
-/** The KMS operations the providers call, as counted by {@link KmsMetrics}. */
+/** The KMS operations the providers call, as counted by {@link KmsMetrics}. Immutable. */
 public enum KmsOperation {
   /** Symmetric writer: one call per data-key epoch. */
   GENERATE_DATA_KEY("GenerateDataKey"),
