@@ -154,9 +154,13 @@ final class RsaKmsStub implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     server.stop(0);
     executor.shutdownNow();
-    executor.awaitTermination(10, TimeUnit.SECONDS);
+    try {
+      executor.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
