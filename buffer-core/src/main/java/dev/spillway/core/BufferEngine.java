@@ -588,6 +588,9 @@ final class BufferEngine {
       }
       for (int i = 0; i < 100_000; i++) {
         SpillLog.Entry e = log.next();
+        if (e == null && housekeepingDue()) {
+          e = pastTornTail();
+        }
         if (e == null) {
           caughtUp();
           return null;
@@ -639,7 +642,7 @@ final class BufferEngine {
     return System.currentTimeMillis() - lastHousekeepingAt >= HOUSEKEEPING_EVERY_MILLIS;
   }
 
-  /** Deletes drained segments (and skips torn tails) from the idle poll path. */
+  /** Deletes drained segments from the idle poll path. */
   private void housekeeping() {
     readLock.lock();
     try {
@@ -654,16 +657,18 @@ final class BufferEngine {
   /** Caller holds readLock. */
   private void housekeepingLocked() {
     lastHousekeepingAt = System.currentTimeMillis();
-    skipTornTail();
     deleteAcknowledgedSegments();
   }
 
   /**
    * A writer killed mid-append leaves a record Chronicle will never complete, at the end of its
-   * last segment. Once a later segment exists and the reader still finds nothing, it moves past
-   * the torn record and counts it.
+   * last segment. Once a later segment exists and the reader still finds nothing, the rest of the
+   * current segment is that torn record: the reader moves to the later segment and counts it.
+   * Every complete record of the segment was already read, so nothing is skipped but the torn one.
+   *
+   * @return the next record, or null if there is none
    */
-  private void skipTornTail() {
+  private SpillLog.Entry pastTornTail() {
     long current = log.segmentOf(log.readPosition());
     Long later = null;
     for (Long s : log.segments()) {
@@ -673,12 +678,11 @@ final class BufferEngine {
       }
     }
     if (later == null) {
-      return;
+      return null;
     }
-    long here = log.readPosition();
-    if (log.next() != null) {
-      log.seek(here); // the writer had only just rolled: not torn, read it normally
-      return;
+    SpillLog.Entry e = log.next();
+    if (e != null) {
+      return e; // the writer had only just rolled: not torn
     }
     LOG.warn("spill segment {} ends in a record torn by a crash; skipping to segment {}", current, later);
     log.seekToSegmentStart(later);
@@ -688,6 +692,7 @@ final class BufferEngine {
     } finally {
       state.unlock();
     }
+    return log.next();
   }
 
   /** Handles one record read from disk; returns a delivery for a batch, null otherwise. */

@@ -37,11 +37,14 @@ class CrashRecoveryTest {
     long duplicates = 0;
     Random random = new Random(42);
     long nextId = 0;
+    Path logs = Path.of("target", "crash-logs");
+    java.nio.file.Files.createDirectories(logs);
+    java.util.Map<Integer, long[]> cycleRanges = new java.util.TreeMap<>();
     for (int cycle = 0; cycle < cycles; cycle++) {
       Process child =
           new ProcessBuilder(SpillFixtures.javaCommand(SpillChild.class, "crash", dir.toString(),
                   keys.dir().toString(), Long.toString(nextId)))
-              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .redirectError(logs.resolve("child-" + cycle + ".log").toFile())
               .start();
       CountDownLatch underLoad = new CountDownLatch(20);
       AtomicLong maxTried = new AtomicLong(nextId - 1);
@@ -78,10 +81,15 @@ class CrashRecoveryTest {
       reader.start();
       assertThat(underLoad.await(60, TimeUnit.SECONDS)).as("child %d under load", cycle).isTrue();
       Thread.sleep(random.nextInt(400)); // a random moment during ingest, spill and drain
-      child.destroyForcibly(); // SIGKILL
+      // SIGKILL through the handle: Process.destroyForcibly() would also close our end of the
+      // child's stdout and throw away lines still in the pipe.
+      child.toHandle().destroyForcibly();
       assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
       reader.join(30_000);
       tried.addAll(cycleTried);
+      cycleRanges.put(cycle, new long[] {
+          cycleAcked.stream().mapToLong(Long::longValue).min().orElse(-1),
+          cycleAcked.stream().mapToLong(Long::longValue).max().orElse(-1)});
       acked.addAll(cycleAcked);
       for (Long id : cycleDelivered) {
         if (!delivered.add(id)) {
@@ -111,6 +119,21 @@ class CrashRecoveryTest {
     assertThat(acked).as("acknowledged batches").isNotEmpty();
     Set<Long> lost = new HashSet<>(acked);
     lost.removeAll(delivered);
+    if (!lost.isEmpty()) {
+      for (int c = 0; c < cycles; c++) {
+        String log = java.nio.file.Files.readString(logs.resolve("child-" + c + ".log"));
+        System.out.println("---- child " + c + " warnings:");
+        log.lines().filter(l -> l.contains("WARN") || l.contains("ERROR") || l.contains("Exception"))
+            .limit(20).forEach(System.out::println);
+      }
+      for (var en : cycleRanges.entrySet()) {
+        long lo = en.getValue()[0];
+        long hi = en.getValue()[1];
+        java.util.List<Long> mine = lost.stream().filter(id -> id >= lo && id <= hi).sorted().toList();
+        System.out.println("cycle " + en.getKey() + " acked " + lo + ".." + hi + " lost " + mine.size()
+            + (mine.isEmpty() ? "" : " first " + mine.get(0) + " last " + mine.get(mine.size() - 1)));
+      }
+    }
     assertThat(lost).as("acknowledged but never delivered").isEmpty();
     Set<Long> phantom = new HashSet<>(delivered);
     phantom.removeAll(tried);

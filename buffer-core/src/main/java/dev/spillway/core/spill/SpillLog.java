@@ -33,7 +33,10 @@ public interface SpillLog extends AutoCloseable {
 
   // --- reader side ---
 
-  /** Positions the reader at {@code position}, or at the start of the log if it is gone. */
+  /**
+   * Positions the reader at the record at {@code position} (a position {@link #next()} returned),
+   * or at the start of the log for -1 or a position whose segment was deleted.
+   */
   void seek(long position);
 
   /** Positions the reader at the first record of {@code segment}. */
