@@ -76,12 +76,16 @@ final class BufferEngine {
   private final FileChannel writerLockFile;
   private final FileLock writerLock;
 
+  /** The interval-fsync thread, or null. */
+  private final java.util.concurrent.ScheduledExecutorService flusher;
+
   private final ReentrantLock writeLock = new ReentrantLock();
   private final ReentrantLock readLock = new ReentrantLock();
   private final ReentrantLock state = new ReentrantLock();
   private final Condition available = state.newCondition();
 
   // --- guarded by writeLock ---
+  private boolean closedForWrites;
   private Sealer sealer;
   private long keyRecordSegment = -1;
   private KeyRecord keyRecordWritten;
@@ -92,6 +96,8 @@ final class BufferEngine {
   private long measuredAt;
   private long usableSpace;
   private long lastForceAt;
+  private boolean unforced;
+  private long lastAppended = -1;
 
   // --- guarded by readLock ---
   private Opener opener;
@@ -187,6 +193,19 @@ final class BufferEngine {
     }
     if (canRead) {
       this.opener = new Opener(cfg.unwrapper, cfg.queueName);
+    }
+    if (canWrite && cfg.fsync.kind() == FsyncPolicy.Kind.INTERVAL) {
+      long ms = cfg.fsync.interval().toMillis();
+      flusher =
+          java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "spillway-fsync");
+                t.setDaemon(true);
+                return t;
+              });
+      flusher.scheduleWithFixedDelay(this::flushTick, ms, ms, TimeUnit.MILLISECONDS);
+    } else {
+      flusher = null;
     }
     // Whatever an earlier run left on disk is older than anything offered now.
     this.startupBacklog = !log.segments().isEmpty();
@@ -339,6 +358,7 @@ final class BufferEngine {
       LOG.warn("spill append failed; refusing with back-pressure: {}", e.getMessage());
       throw new RefusalException("spill storage fault: " + e.getMessage());
     }
+    lastAppended = position;
     int written = sealed.bytes().length;
     segmentBytes += written;
     appendedSinceMeasure += written;
@@ -403,9 +423,28 @@ final class BufferEngine {
         if (now - lastForceAt >= cfg.fsync.interval().toMillis()) {
           log.force();
           lastForceAt = now;
+          unforced = false;
+        } else {
+          unforced = true; // the flusher thread forces it within the interval
         }
       }
       case NONE -> {}
+    }
+  }
+
+  /** Interval fsync: forces the tail of a burst that no later append will force. */
+  private void flushTick() {
+    writeLock.lock();
+    try {
+      if (unforced && !closedForWrites) {
+        log.force();
+        lastForceAt = cfg.clock.millis();
+        unforced = false;
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("interval fsync failed: {}", e.toString());
+    } finally {
+      writeLock.unlock();
     }
   }
 
@@ -933,6 +972,16 @@ final class BufferEngine {
 
   // ------------------------------------------------------------------ metrics / purge / close
 
+  /** For tests: the last position forced to disk, and the last appended. */
+  long[] forcedAndAppended() {
+    writeLock.lock();
+    try {
+      return new long[] {log.lastForced(), lastAppended};
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
   BufferMetrics metrics() {
     long disk = log.allocatedBytes();
     state.lock();
@@ -1076,11 +1125,15 @@ final class BufferEngine {
         }
         log.force();
         sealer.close();
+        closedForWrites = true;
       }
     } finally {
       if (canWrite) {
         writeLock.unlock();
       }
+    }
+    if (flusher != null) {
+      flusher.shutdownNow();
     }
     readLock.lock();
     try {

@@ -75,6 +75,11 @@ public final class SpillBuffer implements SpillWriter, SpillReader {
     return engine.poll(timeout);
   }
 
+  /** For tests in this package. */
+  BufferEngine engine() {
+    return engine;
+  }
+
   /** A snapshot of the counters and gauges. */
   public BufferMetrics metrics() {
     return engine.metrics();

@@ -117,6 +117,31 @@ class SpillBufferTest {
   }
 
   @Test
+  void fsyncInterval_forcesTheTailOfABurstWithoutAnotherAppend() throws Exception {
+    try (SpillBuffer b =
+        builder(dir, keys).memoryLimitBytes(0).fsync(FsyncPolicy.interval(Duration.ofMillis(100))).build()) {
+      offerAll(b, 0, 20, 500);
+      long[] fa = b.engine().forcedAndAppended();
+      assertThat(fa[1]).isPositive();
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (fa[0] < fa[1] && System.nanoTime() < deadline) {
+        Thread.sleep(20); // waiting on the flusher's clock; there is nothing to latch on
+        fa = b.engine().forcedAndAppended();
+      }
+      assertThat(fa[0]).as("last forced position").isEqualTo(fa[1]);
+    }
+  }
+
+  @Test
+  void fsyncNone_neverForces() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).memoryLimitBytes(0).fsync(FsyncPolicy.none()).build()) {
+      offerAll(b, 0, 5, 500);
+      Thread.sleep(300); // long enough for an interval flusher to have run, were there one
+      assertThat(b.engine().forcedAndAppended()[0]).isEqualTo(-1);
+    }
+  }
+
+  @Test
   void close_sealsMemoryToDisk_andNextStartDeliversIt() throws Exception {
     try (SpillBuffer b = builder(dir, keys).build()) {
       offerAll(b, 0, 5, 500);

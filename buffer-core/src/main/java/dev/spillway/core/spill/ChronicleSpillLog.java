@@ -164,6 +164,12 @@ public final class ChronicleSpillLog implements SpillLog {
   }
 
   @Override
+  public long lastForced() {
+    long last = queue.lastIndexMSynced();
+    return last < 0 ? -1 : last;
+  }
+
+  @Override
   public void seek(long position) {
     ExcerptTailer t = tailer();
     if (position < 0) {

@@ -31,6 +31,9 @@ public interface SpillLog extends AutoCloseable {
   /** Forces appended records to the storage device. */
   void force();
 
+  /** The position of the last record {@link #force()} reached, or -1. */
+  long lastForced();
+
   // --- reader side ---
 
   /**
