@@ -91,6 +91,32 @@ class LocalKeysTest {
   }
 
   @Test
+  void passphraseProtected_readerKeyset_opensOnlyWithThePassphrase() throws Exception {
+    KeysetProtection right = KeysetProtection.passphrase("correct horse battery".toCharArray());
+    LocalKeys.init(tmp, right);
+    Path reader = tmp.resolve(LocalKeys.READER_FILE);
+    assertThat(LocalKeys.isEncrypted(reader)).isTrue();
+    assertThat(Files.readString(reader)).doesNotContain("privateKey").doesNotContain("PRIVATE");
+    DataKeyIssuer issuer = LocalKeys.issuer(tmp.resolve(LocalKeys.WRITER_FILE));
+    KeyContext c = ctx(1);
+    IssuedDataKey k = issuer.issue(c);
+    DataKeyUnwrapper u = LocalKeys.unwrapper(reader, right);
+    assertThat(u.unwrap(k.wrapped(), c).sameKeyAs(k.plaintext(), SecretAccess.insecure())).isTrue();
+    assertThatThrownBy(() -> LocalKeys.unwrapper(reader, KeysetProtection.passphrase("wrong horse battery".toCharArray())))
+        .hasMessageContaining("wrong passphrase");
+    assertThatThrownBy(() -> LocalKeys.unwrapper(reader)).hasMessageContaining("is encrypted");
+    // rotation keeps the protection
+    LocalKeys.rotate(tmp, right);
+    assertThat(LocalKeys.isEncrypted(reader)).isTrue();
+    assertThat(LocalKeys.unwrapper(reader, right).unwrap(k.wrapped(), c).sameKeyAs(k.plaintext(), SecretAccess.insecure())).isTrue();
+  }
+
+  @Test
+  void passphrase_tooShort_isRefused() {
+    assertThatThrownBy(() -> KeysetProtection.passphrase("short".toCharArray())).hasMessageContaining("12 characters");
+  }
+
+  @Test
   void dataKey_isNotPrintable_andDestroyZeroes() {
     byte[] raw = new byte[32];
     raw[0] = 42;
