@@ -76,6 +76,15 @@ final class BufferEngine {
   private final FileChannel writerLockFile;
   private final FileLock writerLock;
 
+  /** Requests data keys off the append path (one daemon thread, idle between epochs). */
+  private final java.util.concurrent.ExecutorService keyFetcher =
+      java.util.concurrent.Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "spillway-keys");
+            t.setDaemon(true);
+            return t;
+          });
+
   /** The interval-fsync thread, or null. */
   private final java.util.concurrent.ScheduledExecutorService flusher;
 
@@ -216,7 +225,7 @@ final class BufferEngine {
   }
 
   private Sealer newSealer() {
-    return new Sealer(cfg.issuer, cfg.queueName, cfg.rotation, cfg.codec, cfg.clock);
+    return new Sealer(cfg.issuer, cfg.queueName, cfg.rotation, cfg.codec, cfg.clock, keyFetcher);
   }
 
   private static void setgid(Path dir) throws IOException {
@@ -1135,6 +1144,7 @@ final class BufferEngine {
     if (flusher != null) {
       flusher.shutdownNow();
     }
+    keyFetcher.shutdownNow();
     readLock.lock();
     try {
       log.close();

@@ -16,6 +16,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The write side of the envelope: seals batches for one writer stream. It holds a {@link
@@ -25,10 +31,17 @@ import java.util.Objects;
  * <p>A sealer owns a random 16-byte stream id and a sequence counter; every sealed batch gets the
  * next sequence number. It is not thread-safe: the spill writer calls it under its append lock,
  * which also keeps sequence order equal to append order.
+ *
+ * <p>Given an {@link Executor}, the sealer asks the provider for the next data key in the
+ * background once rotation is due, so a slow or silent KMS never holds the append lock: sealing
+ * goes on with the current key meanwhile, and fails fast (back-pressure) only when that key is
+ * spent and no new one has arrived. Without an executor, key requests run on the caller.
  */
 public final class Sealer implements AutoCloseable {
   /** After a failed key request, wait this long before asking the provider again. */
   static final Duration ISSUE_RETRY_BACKOFF = Duration.ofSeconds(1);
+  /** With no key at all yet, how long a seal waits for a background key request. */
+  static final Duration FIRST_KEY_WAIT = Duration.ofSeconds(2);
 
   private final DataKeyIssuer issuer;
   private final String queue;
@@ -37,6 +50,9 @@ public final class Sealer implements AutoCloseable {
   private final Codec codec;
   private final Clock clock;
   private final byte[] streamId = new byte[KeyContext.STREAM_ID_BYTES];
+  private final Executor keyFetcher;
+  /** A background request for the data key of epoch {@code epochNumber + 1}, or null. */
+  private CompletableFuture<IssuedDataKey> pending;
 
   private long nextSequence;
   private long epochNumber;
@@ -48,6 +64,20 @@ public final class Sealer implements AutoCloseable {
   private record Epoch(Aead aead, KeyRecord keyRecord, long startedAtMillis, long[] usage) {}
 
   public Sealer(DataKeyIssuer issuer, String queue, RotationPolicy policy, Codec codec, Clock clock) {
+    this(issuer, queue, policy, codec, clock, null);
+  }
+
+  /**
+   * @param keyFetcher runs key requests off the caller's thread; null runs them on the caller
+   */
+  public Sealer(
+      DataKeyIssuer issuer,
+      String queue,
+      RotationPolicy policy,
+      Codec codec,
+      Clock clock,
+      Executor keyFetcher) {
+    this.keyFetcher = keyFetcher;
     this.issuer = Objects.requireNonNull(issuer, "issuer");
     this.queue = Objects.requireNonNull(queue, "queue");
     this.queueBytes = queue.getBytes(StandardCharsets.UTF_8);
@@ -148,7 +178,7 @@ public final class Sealer implements AutoCloseable {
         return current; // provider failed recently; keep the current key while it lasts
       }
       try {
-        rotate(now);
+        rotate(now, spent);
       } catch (KeyUnavailableException e) {
         if (!spent) {
           return current;
@@ -164,24 +194,83 @@ public final class Sealer implements AutoCloseable {
           "no data key: the key provider failed less than " + ISSUE_RETRY_BACKOFF.toMillis() + " ms ago", null);
     }
     try {
-      rotate(now);
+      rotate(now, true);
     } catch (KeyUnavailableException e) {
       throw new SealingUnavailableException("no data key: " + e.getMessage(), e);
     }
     return current;
   }
 
-  private void rotate(long now) throws KeyUnavailableException {
-    long nextEpoch = epochNumber + 1;
-    KeyContext ctx = new KeyContext(queue, streamId, nextEpoch);
+  /**
+   * @param needed there is no usable key without this one (none yet, or the current one is spent)
+   */
+  private void rotate(long now, boolean needed) throws KeyUnavailableException {
+    IssuedDataKey issued = keyFetcher == null ? issueNow(now) : issueInBackground(now, needed);
+    install(issued, now);
+  }
+
+  private IssuedDataKey issueNow(long now) throws KeyUnavailableException {
     keyRequests++;
-    IssuedDataKey issued;
     try {
-      issued = issuer.issue(ctx);
+      return issuer.issue(new KeyContext(queue, streamId, epochNumber + 1));
     } catch (KeyUnavailableException e) {
       nextIssueAttemptMillis = now + ISSUE_RETRY_BACKOFF.toMillis();
       throw e;
     }
+  }
+
+  /**
+   * Returns the background-fetched key if it has arrived; otherwise starts a request (if none is
+   * under way) and throws, so the caller keeps the current key or fails fast. When no usable key
+   * is left, the call that starts a request waits up to {@link #FIRST_KEY_WAIT} for it.
+   */
+  private IssuedDataKey issueInBackground(long now, boolean needed) throws KeyUnavailableException {
+    boolean started = pending == null;
+    if (started) {
+      KeyContext ctx = new KeyContext(queue, streamId, epochNumber + 1);
+      keyRequests++;
+      pending =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return issuer.issue(ctx);
+                } catch (KeyUnavailableException e) {
+                  throw new CompletionException(e);
+                }
+              },
+              keyFetcher);
+    }
+    try {
+      // Only a request this call started is waited for, and only when no usable key is left:
+      // a request already under way never holds the caller (and so the append lock) again.
+      IssuedDataKey issued =
+          needed && started
+              ? pending.get(FIRST_KEY_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+              : pending.getNow(null);
+      if (issued == null) {
+        throw new KeyUnavailableException("the next data key is still being requested");
+      }
+      pending = null;
+      return issued;
+    } catch (TimeoutException e) {
+      throw new KeyUnavailableException("the key provider has not answered yet", e);
+    } catch (ExecutionException | CompletionException e) {
+      pending = null;
+      nextIssueAttemptMillis = now + ISSUE_RETRY_BACKOFF.toMillis();
+      Throwable cause = e.getCause() instanceof CompletionException c ? c.getCause() : e.getCause();
+      if (cause instanceof KeyUnavailableException k) {
+        throw k;
+      }
+      throw new KeyUnavailableException("the key provider failed: " + cause, cause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KeyUnavailableException("interrupted while waiting for a data key", e);
+    }
+  }
+
+  private void install(IssuedDataKey issued, long now) {
+    long nextEpoch = epochNumber + 1;
+    KeyContext ctx = new KeyContext(queue, streamId, nextEpoch);
     Aead aead;
     byte[] raw = issued.plaintext().bytes(SecretAccess.insecure());
     try {
@@ -209,5 +298,10 @@ public final class Sealer implements AutoCloseable {
   @Override
   public void close() {
     retire();
+    CompletableFuture<IssuedDataKey> p = pending;
+    pending = null;
+    if (p != null) {
+      p.thenAccept(k -> k.plaintext().destroy()); // a key that arrives after close is wiped
+    }
   }
 }

@@ -324,6 +324,73 @@ class EnvelopeTest {
     assertThat(open(opener(), b).payload()).isEqualTo(payload(1));
   }
 
+  /** An issuer whose calls hang until released, like a KMS that stopped answering. */
+  static final class HangingIssuer implements DataKeyIssuer {
+    final DataKeyIssuer delegate;
+    final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    final AtomicBoolean hang = new AtomicBoolean();
+    final AtomicInteger calls = new AtomicInteger();
+
+    HangingIssuer(DataKeyIssuer delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public dev.spillway.core.keys.KeyProviderId provider() {
+      return delegate.provider();
+    }
+
+    @Override
+    public IssuedDataKey issue(KeyContext context) throws KeyUnavailableException {
+      calls.incrementAndGet();
+      if (hang.get()) {
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          throw new KeyUnavailableException("interrupted", e);
+        }
+      }
+      return delegate.issue(context);
+    }
+  }
+
+  @Test
+  void seal_backgroundKeyFetch_silentProviderNeverBlocksSealing() throws Exception {
+    java.util.concurrent.ExecutorService fetcher = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      HangingIssuer issuer = new HangingIssuer(keys.issuer());
+      Sealer sealer = new Sealer(issuer, QUEUE, new RotationPolicy(Duration.ofHours(1), 8, 1L << 30),
+          Codec.LZ4, clock, fetcher);
+      sealer.seal(PayloadType.OTLP_TRACES, payload(1)); // epoch 1, fetched in the background
+      issuer.hang.set(true);
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+        for (int i = 1; i < 8; i++) {
+          assertThat(sealer.seal(PayloadType.OTLP_TRACES, payload(1)).keyRecord().epoch()).isEqualTo(1);
+        }
+        // Spent, and the provider still silent: fail fast, again and again, never hang.
+        for (int i = 0; i < 3; i++) {
+          assertThatThrownBy(() -> sealer.seal(PayloadType.OTLP_TRACES, payload(1)))
+              .isInstanceOf(SealingUnavailableException.class);
+        }
+      });
+      assertThat(issuer.calls.get()).as("one request under way, not one per seal").isEqualTo(2);
+      issuer.release.countDown(); // the provider answers
+      SealedBatch b = null;
+      for (int i = 0; i < 200 && b == null; i++) {
+        try {
+          b = sealer.seal(PayloadType.OTLP_TRACES, payload(1));
+        } catch (SealingUnavailableException e) {
+          Thread.sleep(10); // the answer is on its way from the fetcher thread
+        }
+      }
+      assertThat(b).isNotNull();
+      assertThat(b.keyRecord().epoch()).isEqualTo(2);
+      assertThat(open(opener(), b).payload()).isEqualTo(payload(1));
+    } finally {
+      fetcher.shutdownNow();
+    }
+  }
+
   @Test
   void release_lastBatch_reusesItsSequence() throws Exception {
     Sealer sealer = sealer(Codec.LZ4, RotationPolicy.defaults());
