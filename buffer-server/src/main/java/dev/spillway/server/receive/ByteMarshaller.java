@@ -15,6 +15,13 @@ import java.io.UncheckedIOException;
 public final class ByteMarshaller implements MethodDescriptor.Marshaller<byte[]> {
   public static final ByteMarshaller INSTANCE = new ByteMarshaller();
 
+  /**
+   * Returned (compared by identity) when a compressed message inflates past the size limit.
+   * grpc-java enforces the limit while this marshaller reads, and would turn the exception into
+   * UNKNOWN; the receiver answers RESOURCE_EXHAUSTED instead, as the OTLP spec asks.
+   */
+  static final byte[] TOO_LARGE = new byte[0];
+
   private ByteMarshaller() {}
 
   @Override
@@ -26,6 +33,11 @@ public final class ByteMarshaller implements MethodDescriptor.Marshaller<byte[]>
   public byte[] parse(InputStream stream) {
     try {
       return stream.readAllBytes();
+    } catch (io.grpc.StatusRuntimeException e) {
+      if (e.getStatus().getCode() == io.grpc.Status.Code.RESOURCE_EXHAUSTED) {
+        return TOO_LARGE;
+      }
+      throw e;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -95,6 +95,12 @@ public final class GrpcTraceReceiver implements AutoCloseable {
 
   private static void export(byte[] body, StreamObserver<ExportTraceServiceResponse> out,
       TraceIngest ingest, ServerMetrics metrics) {
+    if (body == ByteMarshaller.TOO_LARGE) {
+      metrics.request("grpc", "too_large");
+      out.onError(StatusProto.toStatusRuntimeException(
+          RpcStatus.of(Code.RESOURCE_EXHAUSTED, "the decompressed request exceeds the size limit")));
+      return;
+    }
     ExportTraceServiceRequest request;
     try {
       request = ExportTraceServiceRequest.parseFrom(body);

@@ -19,7 +19,9 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -95,13 +97,34 @@ public final class HttpTraceReceiver implements AutoCloseable {
     return r;
   }
 
-  /** Aggregates the body up to the limit; a larger body gets 413 with a Status and the close. */
+  /**
+   * Aggregates the body up to the limit. A larger body gets 413 with a Status at once; the rest of
+   * the body is read and discarded (up to {@value #DISCARD_BUDGET} bytes, so clients that write
+   * the whole body before reading see the answer), then the connection closes.
+   */
   static final class LimitedAggregator extends HttpObjectAggregator {
+    static final long DISCARD_BUDGET = 64L << 20;
     private final ServerMetrics metrics;
+    private boolean discarding;
+    private long discarded;
 
     LimitedAggregator(int maxContentLength, ServerMetrics metrics) {
       super(maxContentLength, true);
       this.metrics = metrics;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+      if (discarding && msg instanceof HttpContent content) {
+        discarded += content.content().readableBytes();
+        boolean last = msg instanceof LastHttpContent;
+        content.release();
+        if (last || discarded > DISCARD_BUDGET) {
+          ctx.close();
+        }
+        return;
+      }
+      super.channelRead(ctx, msg);
     }
 
     @Override
@@ -110,7 +133,12 @@ public final class HttpTraceReceiver implements AutoCloseable {
       FullHttpResponse r = status(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, mediaType(oversized),
           RpcStatus.of(Code.RESOURCE_EXHAUSTED, "the request body exceeds the size limit"));
       r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-      ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+      ctx.writeAndFlush(r);
+      if (oversized instanceof FullHttpRequest || oversized instanceof LastHttpContent) {
+        ctx.close();
+      } else {
+        discarding = true;
+      }
     }
   }
 
