@@ -1,28 +1,1151 @@
 package dev.spillway.core;
 
+import dev.spillway.core.internal.NoAnalytics;
+import dev.spillway.core.internal.PrivateFiles;
+import dev.spillway.core.keys.KeyUnavailableException;
+import dev.spillway.core.seal.EnvelopeException;
+import dev.spillway.core.seal.EnvelopeFormat;
+import dev.spillway.core.seal.EpochId;
+import dev.spillway.core.seal.KeyRecord;
+import dev.spillway.core.seal.OpenedBatch;
+import dev.spillway.core.seal.Opener;
 import dev.spillway.core.seal.PayloadType;
+import dev.spillway.core.seal.SealedBatch;
+import dev.spillway.core.seal.SealedRecord;
+import dev.spillway.core.seal.Sealer;
+import dev.spillway.core.seal.SealingUnavailableException;
+import dev.spillway.core.spill.ChronicleSpillLog;
+import dev.spillway.core.spill.QuarantineFile;
+import dev.spillway.core.spill.SpillLog;
+import dev.spillway.core.spill.SpillStorageException;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The buffer's machinery behind {@link SpillBuffer}. */
+/**
+ * The buffer's machinery behind {@link SpillBuffer}: memory tier, sealing, the spill log, delivery
+ * and acknowledgement.
+ *
+ * <p>Locks, always taken in this order: {@code writeLock} (the sealer and the log's writer side;
+ * every offer goes through it, so offers are totally ordered), {@code readLock} (the opener and the
+ * log's reader side; held by poll), {@code state} (the memory tier, the outstanding deliveries and
+ * the counters; held only briefly, never across I/O).
+ */
 final class BufferEngine {
-  static BufferEngine open(SpillBufferBuilder b, boolean write, boolean read) throws IOException {
-    throw new UnsupportedOperationException("not yet");
+  static {
+    NoAnalytics.ensure();
   }
+
+  private static final Logger LOG = LoggerFactory.getLogger(BufferEngine.class);
+  static final String QUEUE_DIR = "queue";
+  static final String QUARANTINE_DIR = "quarantine";
+  static final String WRITER_LOCK = "writer.lock";
+  /** Chronicle mapping chunk; a record may be at most a quarter of it. */
+  static final long BLOCK_SIZE = 64L << 20;
+  /** A reader that cannot reach its key provider waits this long before trying again. */
+  static final Duration KEY_RETRY_BACKOFF = Duration.ofSeconds(1);
+  private static final long MEASURE_EVERY_BYTES = 1L << 20;
+  private static final long MEASURE_EVERY_MILLIS = 250;
+  private static final long HOUSEKEEPING_EVERY_MILLIS = 100;
+  private static final long CROSS_PROCESS_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+  private final SpillBufferBuilder cfg;
+  private final boolean canWrite;
+  private final boolean canRead;
+  private final SpillLog log;
+  private final QuarantineFile quarantine;
+  private final FileChannel writerLockFile;
+  private final FileLock writerLock;
+
+  private final ReentrantLock writeLock = new ReentrantLock();
+  private final ReentrantLock readLock = new ReentrantLock();
+  private final ReentrantLock state = new ReentrantLock();
+  private final Condition available = state.newCondition();
+
+  // --- guarded by writeLock ---
+  private Sealer sealer;
+  private long keyRecordSegment = -1;
+  private KeyRecord keyRecordWritten;
+  private long segmentBytes;
+  private long segmentStartedAt;
+  private long measuredDiskBytes;
+  private long appendedSinceMeasure;
+  private long measuredAt;
+  private long usableSpace;
+  private long lastForceAt;
+
+  // --- guarded by readLock ---
+  private Opener opener;
+  private boolean positioned;
+  private long skipBelow = -1;
+  private long readBackoffUntil;
+  private volatile long lastHousekeepingAt;
+  private final Map<EpochId, Long> epochLastSegment = new HashMap<>();
+
+  // --- guarded by state ---
+  private final ArrayDeque<MemoryBatch> memory = new ArrayDeque<>();
+  private long memoryTierBytes;
+  private final ArrayDeque<DeliveryImpl> redeliver = new ArrayDeque<>();
+  /** Memory-origin deliveries handed out and not yet settled: sealed to disk if still open at close. */
+  private final Map<Long, DeliveryImpl> inFlightMemory = new LinkedHashMap<>();
+  private long nextOrdinal;
+  private long inFlightBytes;
+  /** Disk deliveries not yet acknowledged (and auto-acknowledged skips), by position. */
+  private final TreeMap<Long, DeliveryImpl> outstanding = new TreeMap<>();
+  private long nextReadPosition = -1;
+  private long diskUnread;
+  private boolean startupBacklog;
+  private int pendingAppends;
+  private long oldestUnreadSealedAt;
+  /** Durable mode: plaintext of batches just appended, so the reader need not decrypt them. */
+  private final LinkedHashMap<Long, byte[]> readCache = new LinkedHashMap<>();
+  private long readCacheBytes;
+  private boolean closed;
+  private long offered;
+  private long acceptedInMemory;
+  private long spilled;
+  private long refused;
+  private long dropped;
+  private long delivered;
+  private long acked;
+  private long quarantined;
+  private long torn;
+  private long storageFaults;
+  private long keyEpochsSeen;
+
+  private record MemoryBatch(PayloadType type, byte[] payload, long ordinal) {}
+
+  private BufferEngine(SpillBufferBuilder cfg, boolean canWrite, boolean canRead) throws IOException {
+    this.cfg = cfg;
+    this.canWrite = canWrite;
+    this.canRead = canRead;
+    Set<PosixFilePermission> mode =
+        cfg.sharedGroup
+            ? PosixFilePermissions.fromString("rwxrwx---")
+            : PrivateFiles.OWNER_ONLY_DIR;
+    PrivateFiles.createDirectories(cfg.directory, mode);
+    Path queueDir = cfg.directory.resolve(QUEUE_DIR);
+    PrivateFiles.createDirectories(queueDir, mode);
+    if (cfg.sharedGroup) {
+      setgid(cfg.directory);
+      setgid(queueDir);
+    }
+    FileChannel lockFile = null;
+    FileLock lock = null;
+    if (canWrite) {
+      lockFile =
+          FileChannel.open(
+              cfg.directory.resolve(WRITER_LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      try {
+        lock = lockFile.tryLock();
+      } catch (java.nio.channels.OverlappingFileLockException e) {
+        lock = null; // held by this very JVM
+      }
+      if (lock == null) {
+        lockFile.close();
+        throw new IOException(
+            "another process is already writing to the spill directory " + cfg.directory
+                + " (one writer per directory; see " + WRITER_LOCK + ")");
+      }
+    }
+    this.writerLockFile = lockFile;
+    this.writerLock = lock;
+    try {
+      this.log =
+          ChronicleSpillLog.open(
+              queueDir, canWrite, BLOCK_SIZE, cfg.fsync.kind() != FsyncPolicy.Kind.NONE);
+      this.quarantine = canRead ? new QuarantineFile(cfg.directory.resolve(QUARANTINE_DIR)) : null;
+    } catch (IOException | RuntimeException e) {
+      releaseWriterLock();
+      throw e;
+    }
+    if (canWrite) {
+      this.sealer = newSealer();
+      this.segmentStartedAt = cfg.clock.millis();
+      this.measuredDiskBytes = log.allocatedBytes();
+      this.measuredAt = cfg.clock.millis();
+      this.usableSpace = log.usableSpace();
+    }
+    if (canRead) {
+      this.opener = new Opener(cfg.unwrapper, cfg.queueName);
+    }
+    // Whatever an earlier run left on disk is older than anything offered now.
+    this.startupBacklog = !log.segments().isEmpty();
+  }
+
+  static BufferEngine open(SpillBufferBuilder b, boolean write, boolean read) throws IOException {
+    return new BufferEngine(b, write, read);
+  }
+
+  private Sealer newSealer() {
+    return new Sealer(cfg.issuer, cfg.queueName, cfg.rotation, cfg.codec, cfg.clock);
+  }
+
+  private static void setgid(Path dir) throws IOException {
+    // Java has no API for the setgid bit; chmod it is. New files then inherit the group.
+    try {
+      Process p = new ProcessBuilder("chmod", "g+s", dir.toString()).redirectErrorStream(true).start();
+      if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IOException("chmod g+s " + dir + " failed");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while setting setgid on " + dir, e);
+    }
+  }
+
+  // ------------------------------------------------------------------ offer
 
   OfferResult offer(PayloadType type, byte[] payload) {
-    throw new UnsupportedOperationException("not yet");
+    if (!canWrite) {
+      throw new IllegalStateException("this buffer was built without writer keys");
+    }
+    writeLock.lock();
+    try {
+      List<MemoryBatch> older;
+      state.lock();
+      try {
+        offered++;
+        if (closed) {
+          refused++;
+          return OfferResult.refused("buffer is closed");
+        }
+        boolean memoryTier = canRead && cfg.durability == Durability.MEMORY_FIRST;
+        if (memoryTier && !spillingNow() && fitsMemory(payload.length)) {
+          memory.addLast(new MemoryBatch(type, payload, nextOrdinal++));
+          memoryTierBytes += payload.length;
+          acceptedInMemory++;
+          available.signalAll();
+          return OfferResult.IN_MEMORY;
+        }
+        // To disk. What memory holds is older: it goes first, so order holds across tiers.
+        older = new ArrayList<>(memory);
+        memory.clear();
+        memoryTierBytes = 0;
+        pendingAppends++;
+      } finally {
+        state.unlock();
+      }
+      int appended = 0;
+      try {
+        for (MemoryBatch m : older) {
+          appendSealed(m.type, m.payload);
+          appended++;
+        }
+        appendSealed(type, payload);
+        appended++;
+        return OfferResult.SPILLED;
+      } catch (RefusalException e) {
+        return OfferResult.refused(e.getMessage());
+      } finally {
+        finishAppends(older, appended);
+      }
+    } finally {
+      writeLock.unlock();
+    }
   }
+
+  /** Puts back what memory batches could not be spilled, and counts. */
+  private void finishAppends(List<MemoryBatch> older, int appended) {
+    state.lock();
+    try {
+      pendingAppends--;
+      boolean offeredOne = appended == older.size() + 1;
+      spilled += appended;
+      if (!offeredOne) {
+        refused++;
+      }
+      // Memory batches that did not reach disk were accepted earlier: they must not be lost.
+      for (int i = older.size() - 1; i >= appended; i--) {
+        MemoryBatch m = older.get(i);
+        memory.addFirst(m);
+        memoryTierBytes += m.payload.length;
+      }
+      available.signalAll();
+    } finally {
+      state.unlock();
+    }
+  }
+
+  /** Whether new batches must go to disk: something there is older than what memory may take. */
+  private boolean spillingNow() {
+    return startupBacklog || diskUnread > 0 || pendingAppends > 0;
+  }
+
+  private boolean fitsMemory(int size) {
+    long softLimit = cfg.memoryLimitBytes - cfg.effectiveSpikeLimit();
+    // Batches being delivered still occupy memory until they are acknowledged.
+    return memoryTierBytes + inFlightBytes + size <= softLimit;
+  }
+
+  /** Refused for now: disk budget, full device, no data key, storage fault. */
+  private static final class RefusalException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    RefusalException(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** Seals and appends one batch. Caller holds writeLock, not state. */
+  private void appendSealed(PayloadType type, byte[] payload) throws RefusalException {
+    long now = cfg.clock.millis();
+    maybeRoll(now);
+    int estimate = payload.length + 512;
+    ensureRoom(estimate, now);
+    SealedBatch sealed;
+    try {
+      sealed = sealer.seal(type, payload);
+    } catch (SealingUnavailableException e) {
+      throw new RefusalException("no data key available: " + e.getMessage());
+    }
+    long start = System.nanoTime();
+    long position;
+    try {
+      if (keyRecordSegment != log.appendSegment() || keyRecordWritten != sealed.keyRecord()) {
+        log.append(sealed.keyRecord().encoded());
+        keyRecordSegment = log.appendSegment();
+        keyRecordWritten = sealed.keyRecord();
+        state.lock();
+        try {
+          keyEpochsSeen++;
+        } finally {
+          state.unlock();
+        }
+      }
+      position = log.append(sealed.bytes());
+    } catch (SpillStorageException e) {
+      sealer.release(sealed);
+      countStorageFault();
+      LOG.warn("spill append failed; refusing with back-pressure: {}", e.getMessage());
+      throw new RefusalException("spill storage fault: " + e.getMessage());
+    }
+    int written = sealed.bytes().length;
+    segmentBytes += written;
+    appendedSinceMeasure += written;
+    forceIfDue(now);
+    cfg.observer.onStorageWrite(System.nanoTime() - start, written);
+    state.lock();
+    try {
+      if (diskUnread == 0 && !startupBacklog) {
+        oldestUnreadSealedAt = sealed.sealedAtMillis();
+      }
+      diskUnread++;
+      if (canRead && cfg.durability == Durability.DURABLE) {
+        cacheForRead(position, payload);
+      }
+    } finally {
+      state.unlock();
+    }
+  }
+
+  private void countStorageFault() {
+    state.lock();
+    try {
+      storageFaults++;
+    } finally {
+      state.unlock();
+    }
+  }
+
+  private void cacheForRead(long position, byte[] payload) {
+    long limit = cfg.memoryLimitBytes - cfg.effectiveSpikeLimit();
+    if (payload.length > limit) {
+      return;
+    }
+    readCache.put(position, payload);
+    readCacheBytes += payload.length;
+    Iterator<Map.Entry<Long, byte[]>> it = readCache.entrySet().iterator();
+    while (readCacheBytes > limit && it.hasNext()) {
+      readCacheBytes -= it.next().getValue().length;
+      it.remove();
+    }
+  }
+
+  private void maybeRoll(long now) {
+    boolean full = segmentBytes >= cfg.effectiveSegmentBytes();
+    boolean old = segmentBytes > 0 && now - segmentStartedAt >= cfg.segmentMaxAge.toMillis();
+    if (full || old) {
+      rollSegment(now);
+    }
+  }
+
+  private void rollSegment(long now) {
+    log.roll();
+    segmentBytes = 0;
+    segmentStartedAt = now;
+    keyRecordSegment = -1;
+  }
+
+  private void forceIfDue(long now) {
+    switch (cfg.fsync.kind()) {
+      case EVERY_BATCH -> log.force();
+      case INTERVAL -> {
+        if (now - lastForceAt >= cfg.fsync.interval().toMillis()) {
+          log.force();
+          lastForceAt = now;
+        }
+      }
+      case NONE -> {}
+    }
+  }
+
+  /** Checks the disk budget and the device's free space, applying the overflow policy. */
+  private void ensureRoom(int bytes, long now) throws RefusalException {
+    if (appendedSinceMeasure >= MEASURE_EVERY_BYTES || now - measuredAt >= MEASURE_EVERY_MILLIS) {
+      measuredDiskBytes = log.allocatedBytes();
+      usableSpace = log.usableSpace();
+      appendedSinceMeasure = 0;
+      measuredAt = now;
+    }
+    if (usableSpace - appendedSinceMeasure - bytes < cfg.minFreeDiskBytes) {
+      // Refresh once: space may have come back.
+      usableSpace = log.usableSpace();
+      if (usableSpace - appendedSinceMeasure - bytes < cfg.minFreeDiskBytes) {
+        countStorageFault();
+        throw new RefusalException(
+            "the spill device is nearly full (" + (usableSpace >> 20) + " MiB free, "
+                + (cfg.minFreeDiskBytes >> 20) + " MiB kept free)");
+      }
+    }
+    for (int attempt = 0; attempt < 1024; attempt++) {
+      if (measuredDiskBytes + appendedSinceMeasure + bytes <= cfg.maxDiskBytes) {
+        return;
+      }
+      if (cfg.overflow == OverflowPolicy.REFUSE || !canDropOldest()) {
+        throw new RefusalException(
+            "spill disk budget of " + (cfg.maxDiskBytes >> 20) + " MiB is spent");
+      }
+      dropOldestSegment(now);
+      measuredDiskBytes = log.allocatedBytes();
+      appendedSinceMeasure = 0;
+      measuredAt = now;
+    }
+    throw new RefusalException("spill disk budget is spent and dropping segments did not help");
+  }
+
+  private boolean canDropOldest() {
+    List<Long> segments = log.segments();
+    return segments.size() > 1 || (segments.size() == 1 && segmentBytes > 0);
+  }
+
+  /** Drop-oldest overflow: deletes the oldest segment and counts its unacknowledged batches. */
+  private void dropOldestSegment(long now) {
+    List<Long> segments = log.segments();
+    if (segments.isEmpty()) {
+      return;
+    }
+    long oldest = segments.get(0);
+    if (oldest >= log.appendSegment()) {
+      rollSegment(now);
+    }
+    readLock.lock();
+    try {
+      long committed = committedPosition();
+      long[] lost = new long[1];
+      log.scanSegment(
+          oldest,
+          e -> {
+            if (e.position() >= committed && isBatch(e.bytes())) {
+              lost[0]++;
+            }
+          });
+      try {
+        log.deleteSegment(oldest);
+      } catch (SpillStorageException e) {
+        LOG.warn("drop-oldest could not delete a segment: {}", e.getMessage());
+        return;
+      }
+      forgetEpochsUpTo(oldest);
+      positioned = false; // the reader re-seeks past the hole
+      state.lock();
+      try {
+        outstanding.keySet().removeIf(p -> log.segmentOf(p) <= oldest);
+        redeliver.removeIf(d -> d.fromDisk && log.segmentOf(d.position) <= oldest);
+        dropped += lost[0];
+        diskUnread = Math.max(0, diskUnread - lost[0]);
+      } finally {
+        state.unlock();
+      }
+      LOG.warn("disk budget spent: dropped the oldest spill segment ({} batches)", lost[0]);
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  private static boolean isBatch(byte[] record) {
+    return record.length > 5 && record[5] == 2;
+  }
+
+  // ------------------------------------------------------------------ poll
 
   Delivery poll(Duration timeout) throws InterruptedException {
-    throw new UnsupportedOperationException("not yet");
+    if (!canRead) {
+      throw new IllegalStateException("this buffer was built without reader keys");
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      state.lock();
+      try {
+        if (closed) {
+          return null;
+        }
+        DeliveryImpl again = redeliver.pollFirst();
+        if (again != null) {
+          if (tooOld(again.sealedAt)) {
+            dropDelivery(again);
+            continue;
+          }
+          delivered++;
+          return again;
+        }
+        MemoryBatch m = memory.pollFirst();
+        if (m != null) {
+          memoryTierBytes -= m.payload.length;
+          inFlightBytes += m.payload.length;
+          delivered++;
+          DeliveryImpl d = new DeliveryImpl(this, m.type, m.payload, false, m.ordinal, cfg.clock.millis());
+          inFlightMemory.put(m.ordinal, d);
+          return d;
+        }
+        boolean diskMayHave = !canWrite || spillingNow();
+        if (!diskMayHave) {
+          long wait = deadline - System.nanoTime();
+          if (wait <= 0) {
+            return null;
+          }
+          if (housekeepingDue()) {
+            state.unlock();
+            try {
+              housekeeping();
+            } finally {
+              state.lock();
+            }
+            continue;
+          }
+          available.awaitNanos(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(HOUSEKEEPING_EVERY_MILLIS)));
+          continue;
+        }
+      } finally {
+        state.unlock();
+      }
+      DeliveryImpl d = readDisk();
+      if (d != null) {
+        return d;
+      }
+      long wait = deadline - System.nanoTime();
+      if (wait <= 0) {
+        return null;
+      }
+      if (canWrite && System.currentTimeMillis() >= readBackoffUntil) {
+        state.lock();
+        try {
+          if (!spillingNow() && memory.isEmpty() && redeliver.isEmpty() && !closed) {
+            available.awaitNanos(wait);
+          }
+        } finally {
+          state.unlock();
+        }
+      } else {
+        // Another process writes (or the key provider is backing off): nothing to wait on.
+        TimeUnit.NANOSECONDS.sleep(Math.min(wait, CROSS_PROCESS_POLL_NANOS));
+      }
+    }
   }
+
+  private boolean tooOld(long sealedAt) {
+    return sealedAt > 0 && cfg.clock.millis() - sealedAt > cfg.maxRecordAge.toMillis();
+  }
+
+  /** Reads until one deliverable batch is found or the log is caught up. */
+  private DeliveryImpl readDisk() {
+    readLock.lock();
+    try {
+      if (System.currentTimeMillis() < readBackoffUntil) {
+        return null;
+      }
+      if (!positioned) {
+        position();
+      }
+      for (int i = 0; i < 100_000; i++) {
+        SpillLog.Entry e = log.next();
+        if (e == null) {
+          caughtUp();
+          return null;
+        }
+        DeliveryImpl d = handle(e);
+        if (d != null) {
+          return d;
+        }
+      }
+      return null;
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  /** Puts the reader where the last acknowledged batch ends, reading that segment's key records. */
+  private void position() {
+    long committed = log.committed();
+    if (committed < 0) {
+      log.seek(-1);
+      skipBelow = -1;
+    } else {
+      log.seekToSegmentStart(log.segmentOf(committed));
+      skipBelow = committed;
+    }
+    opener.resetSequenceTracking();
+    positioned = true;
+  }
+
+  private void caughtUp() {
+    long pos = log.readPosition();
+    state.lock();
+    try {
+      nextReadPosition = pos;
+      if (pendingAppends == 0) {
+        startupBacklog = false;
+        diskUnread = 0;
+      }
+      commitLocked();
+    } finally {
+      state.unlock();
+    }
+    if (housekeepingDue()) {
+      housekeepingLocked();
+    }
+  }
+
+  private boolean housekeepingDue() {
+    return System.currentTimeMillis() - lastHousekeepingAt >= HOUSEKEEPING_EVERY_MILLIS;
+  }
+
+  /** Deletes drained segments (and skips torn tails) from the idle poll path. */
+  private void housekeeping() {
+    readLock.lock();
+    try {
+      if (positioned) {
+        housekeepingLocked();
+      }
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  /** Caller holds readLock. */
+  private void housekeepingLocked() {
+    lastHousekeepingAt = System.currentTimeMillis();
+    skipTornTail();
+    deleteAcknowledgedSegments();
+  }
+
+  /**
+   * A writer killed mid-append leaves a record Chronicle will never complete, at the end of its
+   * last segment. Once a later segment exists and the reader still finds nothing, it moves past
+   * the torn record and counts it.
+   */
+  private void skipTornTail() {
+    long current = log.segmentOf(log.readPosition());
+    Long later = null;
+    for (Long s : log.segments()) {
+      if (s > current) {
+        later = s;
+        break;
+      }
+    }
+    if (later == null) {
+      return;
+    }
+    long here = log.readPosition();
+    if (log.next() != null) {
+      log.seek(here); // the writer had only just rolled: not torn, read it normally
+      return;
+    }
+    LOG.warn("spill segment {} ends in a record torn by a crash; skipping to segment {}", current, later);
+    log.seekToSegmentStart(later);
+    state.lock();
+    try {
+      torn++;
+    } finally {
+      state.unlock();
+    }
+  }
+
+  /** Handles one record read from disk; returns a delivery for a batch, null otherwise. */
+  private DeliveryImpl handle(SpillLog.Entry e) {
+    EnvelopeFormat.Envelope env;
+    try {
+      env = EnvelopeFormat.parse(e.bytes());
+    } catch (EnvelopeException ex) {
+      quarantine(e, ex);
+      return null;
+    }
+    if (env instanceof KeyRecord k) {
+      opener.accept(k);
+      epochLastSegment.put(k.epochId(), e.segment());
+      return null;
+    }
+    SealedRecord r = (SealedRecord) env;
+    epochLastSegment.merge(r.epochId(), e.segment(), Math::max);
+    if (e.position() < skipBelow) {
+      return null; // acknowledged before the restart
+    }
+    state.lock();
+    try {
+      if (diskUnread > 0) {
+        diskUnread--;
+      }
+      oldestUnreadSealedAt = r.sealedAtMillis();
+    } finally {
+      state.unlock();
+    }
+    if (tooOld(r.sealedAtMillis())) {
+      autoAck(e.position());
+      state.lock();
+      try {
+        dropped++;
+      } finally {
+        state.unlock();
+      }
+      return null;
+    }
+    byte[] cached;
+    state.lock();
+    try {
+      cached = readCache.remove(e.position());
+      if (cached != null) {
+        readCacheBytes -= cached.length;
+      }
+    } finally {
+      state.unlock();
+    }
+    PayloadType type;
+    byte[] payload;
+    if (cached != null) {
+      type = r.payloadType();
+      payload = cached;
+    } else {
+      long start = System.nanoTime();
+      try {
+        OpenedBatch b = opener.open(r);
+        type = b.payloadType();
+        payload = b.payload();
+        cfg.observer.onKeyProviderCall("open", System.nanoTime() - start, true);
+      } catch (EnvelopeException ex) {
+        quarantine(e, ex);
+        autoAck(e.position());
+        return null;
+      } catch (KeyUnavailableException ex) {
+        cfg.observer.onKeyProviderCall("unwrap", System.nanoTime() - start, false);
+        LOG.warn("key provider unavailable; spilled records stay on disk and are retried: {}", ex.getMessage());
+        log.seek(e.position());
+        state.lock();
+        try {
+          diskUnread++;
+        } finally {
+          state.unlock();
+        }
+        readBackoffUntil = System.currentTimeMillis() + KEY_RETRY_BACKOFF.toMillis();
+        return null;
+      }
+    }
+    DeliveryImpl d = new DeliveryImpl(this, type, payload, true, e.position(), r.sealedAtMillis());
+    state.lock();
+    try {
+      outstanding.put(e.position(), d);
+      nextReadPosition = log.readPosition();
+      inFlightBytes += payload.length;
+      delivered++;
+    } finally {
+      state.unlock();
+    }
+    return d;
+  }
+
+  private void quarantine(SpillLog.Entry e, EnvelopeException ex) {
+    LOG.warn(
+        "quarantined spill record at position {} ({}): {}", e.position(), ex.reason(), ex.getMessage());
+    try {
+      quarantine.add(e.position(), ex.reason(), ex.getMessage(), e.bytes());
+    } catch (IOException io) {
+      LOG.error("could not write the quarantine file; the record is skipped: {}", io.getMessage());
+    }
+    cfg.observer.onQuarantine(ex.reason());
+    state.lock();
+    try {
+      quarantined++;
+    } finally {
+      state.unlock();
+    }
+    autoAck(e.position());
+  }
+
+  /** A position that needs no delivery (quarantined, too old) still moves the commit. */
+  private void autoAck(long position) {
+    state.lock();
+    try {
+      if (position >= 0) {
+        DeliveryImpl done = new DeliveryImpl(this, null, null, true, position, 0);
+        done.settled = true;
+        outstanding.put(position, done);
+      }
+      nextReadPosition = log.readPosition();
+      commitLocked();
+    } finally {
+      state.unlock();
+    }
+  }
+
+  /** Commits the first unacknowledged position. Caller holds state. */
+  private void commitLocked() {
+    if (closed) {
+      return; // acknowledged after close: redelivered after restart (at-least-once)
+    }
+    while (!outstanding.isEmpty() && outstanding.firstEntry().getValue().settled) {
+      outstanding.pollFirstEntry();
+    }
+    long pos = outstanding.isEmpty() ? nextReadPosition : outstanding.firstKey();
+    if (pos >= 0 && pos != log.committed()) {
+      log.commit(pos);
+    }
+  }
+
+  private long committedPosition() {
+    state.lock();
+    try {
+      return log.committed();
+    } finally {
+      state.unlock();
+    }
+  }
+
+  /** Deletes segments that are fully acknowledged and no longer written; forgets their keys. */
+  private void deleteAcknowledgedSegments() {
+    long committed = log.committed();
+    if (committed < 0) {
+      return;
+    }
+    long committedSegment = log.segmentOf(committed);
+    long appendSegment = log.appendSegment();
+    for (Long s : log.segments()) {
+      if (s >= committedSegment || s >= appendSegment) {
+        break;
+      }
+      try {
+        log.deleteSegment(s);
+        forgetEpochsUpTo(s);
+      } catch (SpillStorageException | IllegalStateException ex) {
+        LOG.warn("could not delete drained spill segment {}: {}", s, ex.getMessage());
+        return;
+      }
+    }
+  }
+
+  /** Crypto-shredding: wrapped keys whose every record is gone are dropped from memory. */
+  private void forgetEpochsUpTo(long segment) {
+    Iterator<Map.Entry<EpochId, Long>> it = epochLastSegment.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<EpochId, Long> en = it.next();
+      if (en.getValue() <= segment) {
+        opener.forget(en.getKey());
+        it.remove();
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ ack / release
+
+  void ack(DeliveryImpl d) {
+    state.lock();
+    try {
+      if (d.settled) {
+        throw new IllegalStateException("delivery was already acknowledged or released");
+      }
+      d.settled = true;
+      acked++;
+      inFlightBytes -= d.payload.length;
+      if (d.fromDisk) {
+        commitLocked();
+      } else {
+        inFlightMemory.remove(d.position);
+      }
+      available.signalAll();
+    } finally {
+      state.unlock();
+    }
+  }
+
+  void release(DeliveryImpl d) {
+    state.lock();
+    try {
+      if (d.settled) {
+        throw new IllegalStateException("delivery was already acknowledged or released");
+      }
+      // Redelivered ahead of everything else; stays outstanding (and on disk) until acked.
+      DeliveryImpl again = d.copy();
+      if (d.fromDisk) {
+        outstanding.put(d.position, again);
+      } else {
+        inFlightMemory.put(d.position, again);
+      }
+      d.settled = true;
+      redeliver.addFirst(again);
+      available.signalAll();
+    } finally {
+      state.unlock();
+    }
+  }
+
+  private void dropDelivery(DeliveryImpl d) {
+    d.settled = true;
+    dropped++;
+    inFlightBytes -= d.payload.length;
+    if (d.fromDisk) {
+      commitLocked();
+    } else {
+      inFlightMemory.remove(d.position);
+    }
+  }
+
+  // ------------------------------------------------------------------ metrics / purge / close
 
   BufferMetrics metrics() {
-    throw new UnsupportedOperationException("not yet");
+    long disk = log.allocatedBytes();
+    state.lock();
+    try {
+      long oldest = 0;
+      long now = cfg.clock.millis();
+      long oldestSealed = Long.MAX_VALUE;
+      for (DeliveryImpl d : outstanding.values()) {
+        if (!d.settled && d.sealedAt > 0) {
+          oldestSealed = Math.min(oldestSealed, d.sealedAt);
+          break;
+        }
+      }
+      if (oldestSealed == Long.MAX_VALUE && (diskUnread > 0 || startupBacklog) && oldestUnreadSealedAt > 0) {
+        oldestSealed = oldestUnreadSealedAt;
+      }
+      if (oldestSealed != Long.MAX_VALUE) {
+        oldest = Math.max(0, now - oldestSealed);
+      }
+      long pending = diskUnread + outstanding.values().stream().filter(d -> !d.settled).count();
+      return new BufferMetrics(
+          memory.size() + redeliver.stream().filter(d -> !d.fromDisk).count(),
+          memoryTierBytes + inFlightBytes,
+          disk,
+          pending,
+          oldest,
+          keyEpochsSeen,
+          canWrite ? sealer.keyRequests() : 0,
+          offered,
+          acceptedInMemory,
+          spilled,
+          refused,
+          dropped,
+          delivered,
+          acked,
+          quarantined,
+          torn,
+          storageFaults);
+    } finally {
+      state.unlock();
+    }
   }
 
-  void purge() throws IOException {}
+  void purge() throws IOException {
+    if (canWrite) {
+      writeLock.lock();
+    }
+    readLock.lock();
+    try {
+      long now = cfg.clock.millis();
+      if (canWrite) {
+        rollSegment(now);
+        sealer.close();
+        sealer = newSealer(); // a new stream and epoch; the old data key is gone
+        keyRecordWritten = null;
+      }
+      long lost = 0;
+      for (Long s : log.segments()) {
+        if (canWrite && s >= log.appendSegment()) {
+          continue;
+        }
+        long[] n = new long[1];
+        log.scanSegment(s, e -> n[0] += isBatch(e.bytes()) ? 1 : 0);
+        lost += n[0];
+        log.deleteSegment(s);
+      }
+      epochLastSegment.keySet().forEach(opener::forget);
+      epochLastSegment.clear();
+      opener = new Opener(cfg.unwrapper, cfg.queueName);
+      positioned = false;
+      state.lock();
+      try {
+        lost += memory.size() + inFlightMemory.size();
+        memory.clear();
+        inFlightMemory.clear();
+        memoryTierBytes = 0;
+        redeliver.clear();
+        outstanding.clear();
+        readCache.clear();
+        readCacheBytes = 0;
+        inFlightBytes = 0;
+        diskUnread = 0;
+        startupBacklog = false;
+        nextReadPosition = -1;
+        log.commit(-1);
+        dropped += lost;
+      } finally {
+        state.unlock();
+      }
+      LOG.warn("spill purged by operator: {} batches dropped, data keys forgotten", lost);
+    } finally {
+      readLock.unlock();
+      if (canWrite) {
+        writeLock.unlock();
+      }
+    }
+  }
 
-  void close() {}
+  void close() {
+    if (canWrite) {
+      writeLock.lock();
+    }
+    try {
+      List<MemoryBatch> toSeal = new ArrayList<>();
+      state.lock();
+      try {
+        if (closed) {
+          return;
+        }
+        closed = true;
+        // Memory-origin deliveries not yet acknowledged (in flight or released), then the memory
+        // tier, oldest first. One still in flight may yet be acknowledged: then it is delivered
+        // again after restart (at-least-once), never lost.
+        for (DeliveryImpl d : inFlightMemory.values()) {
+          toSeal.add(new MemoryBatch(d.type, d.payload, d.position));
+        }
+        toSeal.addAll(memory);
+        toSeal.sort(java.util.Comparator.comparingLong(MemoryBatch::ordinal));
+        inFlightMemory.clear();
+        memory.clear();
+        redeliver.clear();
+        available.signalAll();
+      } finally {
+        state.unlock();
+      }
+      if (canWrite) {
+        int sealed = 0;
+        for (MemoryBatch m : toSeal) {
+          try {
+            appendSealed(m.type, m.payload);
+            sealed++;
+          } catch (RefusalException e) {
+            LOG.error(
+                "close: {} batches held in memory could not be sealed to disk and are lost: {}",
+                toSeal.size() - sealed, e.getMessage());
+            break;
+          }
+        }
+        if (sealed > 0) {
+          LOG.info("close: sealed {} batches from memory to disk", sealed);
+        }
+        log.force();
+        sealer.close();
+      }
+    } finally {
+      if (canWrite) {
+        writeLock.unlock();
+      }
+    }
+    readLock.lock();
+    try {
+      log.close();
+    } finally {
+      readLock.unlock();
+      releaseWriterLock();
+    }
+  }
+
+  private void releaseWriterLock() {
+    try {
+      if (writerLock != null) {
+        writerLock.release();
+      }
+      if (writerLockFile != null) {
+        writerLockFile.close();
+      }
+    } catch (IOException e) {
+      LOG.warn("could not release the writer lock: {}", e.getMessage());
+    }
+  }
+
+  /** One batch handed out by {@link #poll}. */
+  static final class DeliveryImpl implements Delivery {
+    private final BufferEngine engine;
+    final PayloadType type;
+    final byte[] payload;
+    final boolean fromDisk;
+    final long position;
+    final long sealedAt;
+    boolean settled; // guarded by engine.state
+
+    DeliveryImpl(
+        BufferEngine engine, PayloadType type, byte[] payload, boolean fromDisk, long position, long sealedAt) {
+      this.engine = engine;
+      this.type = type;
+      this.payload = payload;
+      this.fromDisk = fromDisk;
+      this.position = position;
+      this.sealedAt = sealedAt;
+    }
+
+    DeliveryImpl copy() {
+      return new DeliveryImpl(engine, type, payload, fromDisk, position, sealedAt);
+    }
+
+    @Override
+    public PayloadType payloadType() {
+      return type;
+    }
+
+    @Override
+    public byte[] payload() {
+      return payload;
+    }
+
+    @Override
+    public boolean fromDisk() {
+      return fromDisk;
+    }
+
+    @Override
+    public void ack() {
+      engine.ack(this);
+    }
+
+    @Override
+    public void release() {
+      engine.release(this);
+    }
+  }
 }

@@ -29,8 +29,40 @@ public final class SpillBuffer implements SpillWriter, SpillReader {
     return new SpillBufferBuilder();
   }
 
-  static SpillBuffer open(SpillBufferBuilder b, boolean write, boolean read) throws IOException {
-    return new SpillBuffer(BufferEngine.open(b, write, read));
+  static SpillBuffer open(SpillBufferBuilder b) throws IOException {
+    return new SpillBuffer(BufferEngine.open(b, true, true));
+  }
+
+  /** The ingest half alone: a type with no way to read. */
+  static SpillWriter openWriter(SpillBufferBuilder b) throws IOException {
+    BufferEngine engine = BufferEngine.open(b, true, false);
+    return new SpillWriter() {
+      @Override
+      public OfferResult offer(PayloadType type, byte[] payload) {
+        return engine.offer(type, payload);
+      }
+
+      @Override
+      public void close() {
+        engine.close();
+      }
+    };
+  }
+
+  /** The drain half alone: a type with no way to write. */
+  static SpillReader openReader(SpillBufferBuilder b) throws IOException {
+    BufferEngine engine = BufferEngine.open(b, false, true);
+    return new SpillReader() {
+      @Override
+      public Delivery poll(Duration timeout) throws InterruptedException {
+        return engine.poll(timeout);
+      }
+
+      @Override
+      public void close() {
+        engine.close();
+      }
+    };
   }
 
   @Override

@@ -187,19 +187,19 @@ public final class SpillBufferBuilder {
   public SpillBuffer build() throws java.io.IOException {
     require(issuer != null, "writerKeys");
     require(unwrapper != null, "readerKeys");
-    return SpillBuffer.open(this, true, true);
+    return SpillBuffer.open(this);
   }
 
   /** The ingest half alone: every batch is sealed to disk; it cannot read the spill. */
   public SpillWriter buildWriter() throws java.io.IOException {
     require(issuer != null, "writerKeys");
-    return SpillBuffer.open(this, true, false);
+    return SpillBuffer.openWriter(this);
   }
 
   /** The drain half alone: reads what another process spilled. */
   public SpillReader buildReader() throws java.io.IOException {
     require(unwrapper != null, "readerKeys");
-    return SpillBuffer.open(this, false, true);
+    return SpillBuffer.openReader(this);
   }
 
   long effectiveSpikeLimit() {

@@ -25,16 +25,17 @@ import java.nio.charset.StandardCharsets;
  * batch    6 16  stream id
  *         22  8  epoch
  *         30  8  sequence number
- *         38  1  algorithm (1 = AES-256-GCM)
- *         39  1  codec (0 = none, 1 = lz4 block)
- *         40  1  payload type
- *         41  1  flags (0)
- *         42  4  plaintext length (before compression)
- *         46  4  ciphertext length C
- *         50  C  Tink AES-GCM output: 12-byte nonce, ciphertext, 16-byte tag
+ *         38  8  sealed at, Unix milliseconds
+ *         46  1  algorithm (1 = AES-256-GCM)
+ *         47  1  codec (0 = none, 1 = lz4 block)
+ *         48  1  payload type
+ *         49  1  flags (0)
+ *         50  4  plaintext length (before compression)
+ *         54  4  ciphertext length C
+ *         58  C  Tink AES-GCM output: 12-byte nonce, ciphertext, 16-byte tag
  * </pre>
  *
- * The associated data of a batch is its 50 header bytes followed by the queue name (4-byte length,
+ * The associated data of a batch is its 58 header bytes followed by the queue name (4-byte length,
  * UTF-8), so a record moved to another queue, stream, epoch or position fails to open.
  */
 public final class EnvelopeFormat {
@@ -47,7 +48,7 @@ public final class EnvelopeFormat {
   static final int ALGORITHM_AES_256_GCM = 1;
 
   static final int COMMON_HEADER = 6;
-  static final int BATCH_HEADER = 50;
+  static final int BATCH_HEADER = 58;
   static final int KEY_FIXED = 44; // without key ref and wrapped key bytes
   static final int GCM_OVERHEAD = 12 + 16;
 
@@ -79,12 +80,13 @@ public final class EnvelopeFormat {
       byte[] streamId,
       long epoch,
       long sequence,
+      long sealedAtMillis,
       Codec codec,
       PayloadType type,
       int plaintextLength,
       int ciphertextLength) {
     out.put(MAGIC).put((byte) VERSION).put((byte) TYPE_BATCH);
-    out.put(streamId).putLong(epoch).putLong(sequence);
+    out.put(streamId).putLong(epoch).putLong(sequence).putLong(sealedAtMillis);
     out.put((byte) ALGORITHM_AES_256_GCM).put((byte) codec.code()).put((byte) type.code());
     out.put((byte) 0).putInt(plaintextLength).putInt(ciphertextLength);
   }
@@ -180,6 +182,7 @@ public final class EnvelopeFormat {
     b.get(stream);
     long epoch = b.getLong();
     long sequence = b.getLong();
+    long sealedAt = b.getLong();
     int algorithm = b.get() & 0xff;
     int codecCode = b.get() & 0xff;
     int typeCode = b.get() & 0xff;
@@ -214,6 +217,6 @@ public final class EnvelopeFormat {
     if (epoch < 1 || sequence < 0) {
       throw new EnvelopeFormatException("sealed batch has epoch " + epoch + ", sequence " + sequence);
     }
-    return new SealedRecord(stream, epoch, sequence, codec, type, plaintextLength, record);
+    return new SealedRecord(stream, epoch, sequence, sealedAt, codec, type, plaintextLength, record);
   }
 }

@@ -107,7 +107,7 @@ public final class Opener {
           "sealed batch " + id + " #" + record.sequence() + " comes after #" + last + " of the same stream");
     }
     lastSequence.put(stream, record.sequence());
-    return new OpenedBatch(id, record.sequence(), record.payloadType(), payload);
+    return new OpenedBatch(id, record.sequence(), record.sealedAtMillis(), record.payloadType(), payload);
   }
 
   private Aead cipherFor(EpochId id) throws UnknownEpochException, KeyUnavailableException {

@@ -86,7 +86,8 @@ public final class Sealer implements AutoCloseable {
       throw new IllegalArgumentException(
           "payload of " + payload.length + " bytes exceeds " + EnvelopeFormat.MAX_PLAINTEXT_BYTES);
     }
-    Epoch epoch = epochFor(payload.length);
+    long now = clock.millis();
+    Epoch epoch = epochFor(payload.length, now);
     byte[] compressed = codec.compress(payload);
     long sequence = nextSequence;
     int ciphertextLength = compressed.length + EnvelopeFormat.GCM_OVERHEAD;
@@ -96,6 +97,7 @@ public final class Sealer implements AutoCloseable {
         streamId,
         epoch.keyRecord.epoch(),
         sequence,
+        now,
         codec,
         type,
         payload.length,
@@ -113,7 +115,7 @@ public final class Sealer implements AutoCloseable {
     nextSequence++;
     epoch.usage[0]++;
     epoch.usage[1] += payload.length;
-    return new SealedBatch(epoch.keyRecord, sequence, record, payload.length);
+    return new SealedBatch(epoch.keyRecord, sequence, now, record, payload.length);
   }
 
   /**
@@ -126,8 +128,7 @@ public final class Sealer implements AutoCloseable {
     }
   }
 
-  private Epoch epochFor(int payloadLength) throws SealingUnavailableException {
-    long now = clock.millis();
+  private Epoch epochFor(int payloadLength, long now) throws SealingUnavailableException {
     if (current != null) {
       long age = now - current.startedAtMillis;
       long records = current.usage[0];

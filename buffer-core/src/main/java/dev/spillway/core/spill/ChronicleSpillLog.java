@@ -1,0 +1,310 @@
+package dev.spillway.core.spill;
+
+import dev.spillway.core.internal.NoAnalytics;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.bytes.SyncMode;
+import net.openhft.chronicle.core.values.LongValue;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.RollCycles;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import net.openhft.chronicle.wire.DocumentContext;
+
+/**
+ * A {@link SpillLog} in a Chronicle Queue directory. Segments are Chronicle cycles (one {@code
+ * .cq4} file each), positions are Chronicle indexes, and the durable consumer position is a named
+ * value in the queue's metadata file ({@code metadata.cq4t}), mapped and shared across processes.
+ *
+ * <p>The directory's permissions are the caller's: Chronicle creates its files 0644.
+ */
+public final class ChronicleSpillLog implements SpillLog {
+  static {
+    NoAnalytics.ensure();
+  }
+
+  /** Hourly naming, 2^32 records per segment; Spillway moves the clock itself (SegmentClock). */
+  private static final RollCycles ROLL = RollCycles.FAST_HOURLY;
+
+  private static final String COMMITTED_ID = "spillway.committed";
+  private static final DateTimeFormatter FILE_NAMES =
+      DateTimeFormatter.ofPattern(ROLL.format()).withZone(ZoneOffset.UTC);
+
+  private final Path dir;
+  private final SegmentClock clock;
+  private final SingleChronicleQueue queue;
+  private final LongValue committed;
+  private final FileStore fileStore;
+  private final boolean writer;
+  private ExcerptAppender appender;
+  private ExcerptTailer tailer;
+
+  private ChronicleSpillLog(Path dir, boolean writer, long blockSize, boolean sync) throws IOException {
+    this.dir = dir;
+    this.writer = writer;
+    this.clock = new SegmentClock(dir, ROLL.lengthInMillis());
+    this.fileStore = Files.getFileStore(dir);
+    if (clock.segment() == 0) {
+      clock.setSegment(System.currentTimeMillis() / ROLL.lengthInMillis());
+    }
+    SingleChronicleQueueBuilder b =
+        SingleChronicleQueueBuilder.binary(dir)
+            .rollCycle(ROLL)
+            .timeProvider(clock)
+            .blockSize(blockSize)
+            .readOnly(false);
+    if (sync) {
+      b.syncMode(SyncMode.SYNC);
+    }
+    this.queue = b.build();
+    this.committed = queue.indexForId(COMMITTED_ID);
+    if (writer) {
+      // A new writer never appends to a segment an earlier writer (maybe torn by a crash) left.
+      long start = Math.max(clock.segment(), System.currentTimeMillis() / ROLL.lengthInMillis());
+      int last = queue.lastCycle();
+      if (last != Integer.MIN_VALUE) {
+        start = Math.max(start, last + 1L);
+      }
+      clock.setSegment(start);
+      clock.force();
+    }
+  }
+
+  /**
+   * Opens (creating if needed) the log in {@code dir}.
+   *
+   * @param writer whether this process appends; the reader-only side never moves the segment clock
+   * @param blockSize Chronicle's mapping chunk; a record may be at most a quarter of it
+   * @param sync whether {@link #force()} really forces (msync) or is a no-op
+   */
+  public static ChronicleSpillLog open(Path dir, boolean writer, long blockSize, boolean sync)
+      throws IOException {
+    return new ChronicleSpillLog(dir, writer, blockSize, sync);
+  }
+
+  private ExcerptAppender appender() {
+    if (!writer) {
+      throw new IllegalStateException("this spill log was opened read-only");
+    }
+    if (appender == null) {
+      appender = queue.createAppender();
+      appender.singleThreadedCheckDisabled(true); // the buffer's append lock serialises callers
+    }
+    return appender;
+  }
+
+  private ExcerptTailer tailer() {
+    if (tailer == null) {
+      tailer = queue.createTailer();
+      tailer.singleThreadedCheckDisabled(true); // the buffer's drain lock serialises callers
+    }
+    return tailer;
+  }
+
+  @Override
+  public long append(byte[] record) throws SpillStorageException {
+    ExcerptAppender a = appender();
+    try {
+      DocumentContext dc = a.writingDocument();
+      try {
+        dc.wire().bytes().write(record);
+      } catch (Throwable t) {
+        dc.rollbackOnClose();
+        throw t;
+      } finally {
+        dc.close();
+      }
+      return a.lastIndexAppended();
+    } catch (Error | RuntimeException e) {
+      // A full disk reaches us as InternalError from a SIGBUS on a mapped page. Drop the
+      // appender so the next append maps afresh, and report a storage fault.
+      resetAppender();
+      throw new SpillStorageException("append to the spill failed: " + e, e);
+    }
+  }
+
+  private void resetAppender() {
+    if (appender != null) {
+      try {
+        appender.close();
+      } catch (Error | RuntimeException ignored) {
+        // the appender is being discarded
+      }
+      appender = null;
+    }
+  }
+
+  @Override
+  public long appendSegment() {
+    return clock.segment();
+  }
+
+  @Override
+  public void roll() {
+    clock.setSegment(clock.segment() + 1);
+    clock.force();
+  }
+
+  @Override
+  public void force() {
+    if (appender != null) {
+      appender.sync();
+    }
+  }
+
+  @Override
+  public void seek(long position) {
+    ExcerptTailer t = tailer();
+    if (position < 0) {
+      t.toStart();
+      return;
+    }
+    if (!t.moveToIndex(position)) {
+      long last = queue.lastIndex();
+      if (last >= 0 && position > last) {
+        t.toEnd();
+      } else {
+        t.toStart(); // the position was dropped or deleted: resume at the oldest record
+      }
+    }
+  }
+
+  @Override
+  public void seekToSegmentStart(long segment) {
+    if (!tailer().moveToCycle((int) segment)) {
+      tailer().toStart();
+    }
+  }
+
+  @Override
+  public Entry next() {
+    ExcerptTailer t = tailer();
+    try (DocumentContext dc = t.readingDocument()) {
+      if (!dc.isPresent()) {
+        return null;
+      }
+      long index = dc.index();
+      Bytes<?> bytes = dc.wire().bytes();
+      byte[] out = new byte[(int) bytes.readRemaining()];
+      bytes.read(out);
+      return new Entry(index, ROLL.toCycle(index), out);
+    }
+  }
+
+  @Override
+  public long readPosition() {
+    return tailer().index();
+  }
+
+  @Override
+  public long committed() {
+    return committed.getVolatileValue() - 1;
+  }
+
+  @Override
+  public void commit(long position) {
+    committed.setOrderedValue(position + 1);
+  }
+
+  @Override
+  public long segmentOf(long position) {
+    return ROLL.toCycle(position);
+  }
+
+  @Override
+  public List<Long> segments() {
+    queue.refreshDirectoryListing();
+    int first = queue.firstCycle();
+    int last = queue.lastCycle();
+    if (first == Integer.MAX_VALUE || last == Integer.MIN_VALUE || first > last) {
+      return List.of();
+    }
+    return new ArrayList<>(queue.listCyclesBetween(first, last));
+  }
+
+  /** The file of a segment, for tests and {@code spill inspect}. */
+  public Path segmentFile(long segment) {
+    return dir.resolve(FILE_NAMES.format(Instant.ofEpochMilli(segment * ROLL.lengthInMillis())) + ".cq4");
+  }
+
+  @Override
+  public void deleteSegment(long segment) throws SpillStorageException {
+    if (writer && segment >= clock.segment()) {
+      throw new IllegalStateException("segment " + segment + " is still being appended to");
+    }
+    Path file = segmentFile(segment);
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      throw new SpillStorageException("cannot delete spill segment " + file.getFileName(), e);
+    }
+    queue.refreshDirectoryListing();
+  }
+
+  @Override
+  public void scanSegment(long segment, java.util.function.Consumer<Entry> visitor) {
+    try (ExcerptTailer t = queue.createTailer()) {
+      if (!t.moveToCycle((int) segment)) {
+        return;
+      }
+      while (true) {
+        try (DocumentContext dc = t.readingDocument()) {
+          if (!dc.isPresent() || ROLL.toCycle(dc.index()) != segment) {
+            return;
+          }
+          Bytes<?> bytes = dc.wire().bytes();
+          byte[] out = new byte[(int) bytes.readRemaining()];
+          bytes.read(out);
+          visitor.accept(new Entry(dc.index(), segment, out));
+        }
+      }
+    }
+  }
+
+  @Override
+  public long allocatedBytes() {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(Files::isRegularFile).mapToLong(AllocatedBytes::of).sum();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public long usableSpace() {
+    try {
+      return fileStore.getUsableSpace();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      resetAppender();
+      if (tailer != null) {
+        tailer.close();
+      }
+      committed.close();
+      queue.close();
+    } finally {
+      try {
+        clock.close();
+      } catch (IOException ignored) {
+        // closing a read-write mapping has nothing to report
+      }
+    }
+  }
+}

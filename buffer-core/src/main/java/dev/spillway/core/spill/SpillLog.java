@@ -1,0 +1,76 @@
+package dev.spillway.core.spill;
+
+import java.util.List;
+
+/**
+ * Where sealed records live: an append-only log of opaque byte records, cut into segments, with
+ * one durable consumer position. The records are envelopes (dev.spillway.core.seal); the log never
+ * sees plaintext. {@link ChronicleSpillLog} keeps it in a Chronicle Queue on one machine; a
+ * distributed log (Kafka: a segment is a partition epoch, the position an offset, the commit a
+ * consumer-group offset) can carry the same envelopes, because sequence numbers and key records
+ * are the envelope's own and sealing needs no storage lock.
+ *
+ * <p>One writer and one reader per log, possibly in two processes. Not thread-safe: the buffer
+ * calls the writer side under its append lock and the reader side from its drain lock.
+ */
+public interface SpillLog extends AutoCloseable {
+  /** A record read back. */
+  record Entry(long position, long segment, byte[] bytes) {}
+
+  // --- writer side ---
+
+  /** Appends one record and returns its position. */
+  long append(byte[] record) throws SpillStorageException;
+
+  /** The segment the next append goes to. */
+  long appendSegment();
+
+  /** Makes later appends go to a new segment. */
+  void roll();
+
+  /** Forces appended records to the storage device. */
+  void force();
+
+  // --- reader side ---
+
+  /** Positions the reader at {@code position}, or at the start of the log if it is gone. */
+  void seek(long position);
+
+  /** Positions the reader at the first record of {@code segment}. */
+  void seekToSegmentStart(long segment);
+
+  /** The next record, or null when the reader has caught up with the writer. */
+  Entry next();
+
+  /** The position the next {@link #next()} reads from (after the last record read). */
+  long readPosition();
+
+  /** The durable consumer position: everything before it was acknowledged. -1 if none yet. */
+  long committed();
+
+  /** Moves the durable consumer position. */
+  void commit(long position);
+
+  /** The segment a position belongs to. */
+  long segmentOf(long position);
+
+  // --- housekeeping ---
+
+  /** Segments on disk, oldest first. */
+  List<Long> segments();
+
+  /** Deletes a segment the writer no longer appends to. */
+  void deleteSegment(long segment) throws SpillStorageException;
+
+  /** Reads every record of one segment with a reader of its own (the main reader does not move). */
+  void scanSegment(long segment, java.util.function.Consumer<Entry> visitor);
+
+  /** Bytes the log occupies on the device (allocated blocks, not file lengths). */
+  long allocatedBytes();
+
+  /** Free bytes on the device that holds the log. */
+  long usableSpace();
+
+  @Override
+  void close();
+}

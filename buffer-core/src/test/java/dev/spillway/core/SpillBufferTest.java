@@ -1,0 +1,384 @@
+package dev.spillway.core;
+
+import static dev.spillway.core.SpillFixtures.assertNoCanaryOnDisk;
+import static dev.spillway.core.SpillFixtures.builder;
+import static dev.spillway.core.SpillFixtures.drain;
+import static dev.spillway.core.SpillFixtures.idOf;
+import static dev.spillway.core.SpillFixtures.offerAll;
+import static dev.spillway.core.SpillFixtures.payload;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.spillway.core.keys.DataKey;
+import dev.spillway.core.keys.DataKeyUnwrapper;
+import dev.spillway.core.keys.KeyContext;
+import dev.spillway.core.keys.KeyRefusedException;
+import dev.spillway.core.keys.KeyUnavailableException;
+import dev.spillway.core.keys.WrappedDataKey;
+import dev.spillway.core.seal.MutableClock;
+import dev.spillway.core.seal.PayloadType;
+import dev.spillway.core.seal.TestKeys;
+import dev.spillway.core.spill.QuarantineFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SpillBufferTest {
+  static final Duration WAIT = Duration.ofSeconds(20);
+
+  @TempDir Path tmp;
+  TestKeys keys;
+  Path dir;
+
+  @BeforeEach
+  void setUp() {
+    keys = TestKeys.in(tmp.resolve("keys"));
+    dir = tmp.resolve("spill");
+  }
+
+  static List<Long> range(long from, long toExclusive) {
+    return LongStream.range(from, toExclusive).boxed().toList();
+  }
+
+  @Test
+  void offer_underMemoryLimit_staysInMemoryAndNeverTouchesDisk() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).build()) {
+      for (long i = 0; i < 20; i++) {
+        assertThat(b.offer(PayloadType.OTLP_TRACES, payload(i, 1000)).outcome())
+            .isEqualTo(OfferResult.Outcome.IN_MEMORY);
+      }
+      assertThat(b.metrics().spilled()).isZero();
+      assertThat(drain(b, 20, WAIT)).isEqualTo(range(0, 20));
+    }
+  }
+
+  @Test
+  void offer_overMemoryLimit_spillsSealedAndKeepsOrderAcrossTiers() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).memoryLimitBytes(10_000).spikeLimitBytes(0).build()) {
+      List<OfferResult.Outcome> outcomes = new ArrayList<>();
+      for (long i = 0; i < 30; i++) {
+        outcomes.add(b.offer(PayloadType.OTLP_TRACES, payload(i, 1000)).outcome());
+        assertNoCanaryOnDisk(dir);
+      }
+      assertThat(outcomes.subList(0, 10)).containsOnly(OfferResult.Outcome.IN_MEMORY);
+      assertThat(outcomes.subList(10, 30)).containsOnly(OfferResult.Outcome.SPILLED);
+      assertThat(b.metrics().spilled()).isEqualTo(30); // the 10 in memory went to disk first
+      assertThat(drain(b, 30, WAIT)).isEqualTo(range(0, 30));
+      // Drained: new batches use memory again.
+      assertThat(b.offer(PayloadType.OTLP_TRACES, payload(30, 1000)).outcome())
+          .isEqualTo(OfferResult.Outcome.IN_MEMORY);
+      assertNoCanaryOnDisk(dir);
+    }
+  }
+
+  @Test
+  void directory_isOwnerOnly() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).memoryLimitBytes(0).build()) {
+      offerAll(b, 0, 3, 100);
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).isEqualTo("rwx------");
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("queue"))))
+          .isEqualTo("rwx------");
+    }
+  }
+
+  @Test
+  void restart_resumesAfterLastAcknowledged_andRedeliversUnacknowledged() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).build()) {
+      assertThat(offerAll(b, 0, 10, 500)).isEqualTo(10);
+      assertThat(drain(b, 4, WAIT)).isEqualTo(range(0, 4));
+      Delivery fifth = b.poll(WAIT); // delivered, never acknowledged
+      assertThat(idOf(fifth.payload())).isEqualTo(4);
+    }
+    try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).build()) {
+      assertThat(drain(b, 6, WAIT)).isEqualTo(range(4, 10));
+      assertThat(b.poll(Duration.ofMillis(200))).isNull();
+    }
+  }
+
+  @Test
+  void durable_everyOfferIsOnDiskBeforeItReturns() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).build()) {
+      assertThat(b.offer(PayloadType.OTLP_TRACES, payload(1, 100)).outcome())
+          .isEqualTo(OfferResult.Outcome.SPILLED);
+      assertThat(b.metrics().diskRecordsPending()).isEqualTo(1);
+      assertThat(drain(b, 1, WAIT)).containsExactly(1L);
+    }
+  }
+
+  @Test
+  void close_sealsMemoryToDisk_andNextStartDeliversIt() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).build()) {
+      offerAll(b, 0, 5, 500);
+      assertThat(b.metrics().spilled()).isZero();
+      Delivery first = b.poll(WAIT); // in flight at close: sealed too
+      assertThat(idOf(first.payload())).isZero();
+    }
+    assertNoCanaryOnDisk(dir);
+    try (SpillBuffer b = builder(dir, keys).build()) {
+      assertThat(drain(b, 5, WAIT)).containsExactlyInAnyOrder(0L, 1L, 2L, 3L, 4L);
+    }
+  }
+
+  @Test
+  void release_redeliversFirst() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).memoryLimitBytes(0).build()) {
+      offerAll(b, 0, 3, 100);
+      Delivery d = b.poll(WAIT);
+      assertThat(idOf(d.payload())).isZero();
+      d.release();
+      assertThatThrownBy(d::ack).isInstanceOf(IllegalStateException.class);
+      assertThat(drain(b, 3, WAIT)).isEqualTo(range(0, 3));
+    }
+  }
+
+  @Test
+  void diskBudget_refuse_refusesWithReasonThenAcceptsAfterDrain() throws Exception {
+    try (SpillBuffer b =
+        builder(dir, keys).memoryLimitBytes(0).maxDiskBytes(2 << 20).segmentBytes(256 << 10)
+            .compression(dev.spillway.core.seal.Codec.NONE).build()) {
+      OfferResult last = null;
+      long id = 0;
+      for (; id < 10_000; id++) {
+        last = b.offer(PayloadType.OTLP_TRACES, payload(id, 8_000));
+        if (!last.accepted()) {
+          break;
+        }
+      }
+      assertThat(last.accepted()).isFalse();
+      assertThat(last.reason()).contains("budget");
+      assertThat(b.metrics().refused()).isEqualTo(1);
+      long accepted = id;
+      assertThat(drain(b, (int) accepted, WAIT)).isEqualTo(range(0, accepted));
+      // Acknowledged segments are deleted, so there is room again.
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      boolean room = false;
+      while (!room && System.nanoTime() < deadline) {
+        b.poll(Duration.ofMillis(150)); // housekeeping runs on the poll path
+        room = b.offer(PayloadType.OTLP_TRACES, payload(id, 8_000)).accepted();
+      }
+      assertThat(room).isTrue();
+    }
+  }
+
+  @Test
+  void diskBudget_dropOldest_keepsAcceptingAndCountsDrops() throws Exception {
+    try (SpillBuffer b =
+        builder(dir, keys).memoryLimitBytes(0).maxDiskBytes(2 << 20).segmentBytes(256 << 10)
+            .compression(dev.spillway.core.seal.Codec.NONE)
+            .overflowPolicy(OverflowPolicy.DROP_OLDEST).build()) {
+      int n = 1000;
+      assertThat(offerAll(b, 0, n, 8_000)).isEqualTo(n);
+      BufferMetrics m = b.metrics();
+      assertThat(m.dropped()).isPositive();
+      assertThat(m.diskBytes()).isLessThanOrEqualTo(2 << 20);
+      List<Long> got = drain(b, (int) (n - m.dropped()), WAIT);
+      assertThat(got).hasSize((int) (n - m.dropped()));
+      assertThat(got).isSorted().endsWith((long) n - 1);
+    }
+  }
+
+  @Test
+  void retention_deletesDrainedSegments() throws Exception {
+    try (SpillBuffer b =
+        builder(dir, keys).memoryLimitBytes(0).segmentBytes(64 << 10).compression(dev.spillway.core.seal.Codec.NONE).build()) {
+      offerAll(b, 0, 200, 4_000);
+      long before = segmentFiles();
+      assertThat(before).isGreaterThan(5);
+      assertThat(drain(b, 200, WAIT)).hasSize(200);
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (segmentFiles() > 2 && System.nanoTime() < deadline) {
+        b.poll(Duration.ofMillis(150));
+      }
+      assertThat(segmentFiles()).isLessThanOrEqualTo(2);
+    }
+  }
+
+  long segmentFiles() throws Exception {
+    try (Stream<Path> s = Files.list(dir.resolve("queue"))) {
+      return s.filter(p -> p.toString().endsWith(".cq4")).count();
+    }
+  }
+
+  @Test
+  void maxRecordAge_dropsOldSpillAndCountsIt() throws Exception {
+    MutableClock clock = new MutableClock(Instant.now());
+    try (SpillBuffer b =
+        builder(dir, keys).memoryLimitBytes(0).clock(clock).maxRecordAge(Duration.ofHours(1)).build()) {
+      offerAll(b, 0, 5, 100);
+      clock.advance(Duration.ofMinutes(61));
+      offerAll(b, 5, 2, 100);
+      assertThat(drain(b, 2, WAIT)).containsExactly(5L, 6L);
+      assertThat(b.metrics().dropped()).isEqualTo(5);
+    }
+  }
+
+  @Test
+  void manyProducers_oneConsumer_everyBatchOnceInPerProducerOrder() throws Exception {
+    int producers = 4;
+    int each = 500;
+    try (SpillBuffer b = builder(dir, keys).memoryLimitBytes(200_000).build()) {
+      CountDownLatch start = new CountDownLatch(1);
+      List<Thread> threads = new ArrayList<>();
+      AtomicBoolean failed = new AtomicBoolean();
+      for (int p = 0; p < producers; p++) {
+        long base = p * 1_000_000L;
+        Thread t = new Thread(() -> {
+          try {
+            start.await();
+            for (long i = 0; i < each; i++) {
+              while (!b.offer(PayloadType.OTLP_TRACES, payload(base + i, 700)).accepted()) {
+                Thread.onSpinWait();
+              }
+            }
+          } catch (InterruptedException e) {
+            failed.set(true);
+          }
+        });
+        t.start();
+        threads.add(t);
+      }
+      start.countDown();
+      List<Long> got = drain(b, producers * each, Duration.ofSeconds(60));
+      for (Thread t : threads) {
+        t.join(10_000);
+      }
+      assertThat(failed).isFalse();
+      assertThat(got).hasSize(producers * each).doesNotHaveDuplicates();
+      for (int p = 0; p < producers; p++) {
+        long base = p * 1_000_000L;
+        List<Long> mine = got.stream().filter(id -> id >= base && id < base + each).toList();
+        assertThat(mine).as("producer %d", p).isEqualTo(range(base, base + each));
+      }
+      assertThat(b.metrics().spilled()).as("some went through the disk").isPositive();
+    }
+  }
+
+  @Test
+  void tamperedSpillFile_recordIsQuarantinedAndTheRestDelivered() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).compression(dev.spillway.core.seal.Codec.NONE).build()) {
+      offerAll(b, 0, 5, 2_000);
+    }
+    // Flip one ciphertext byte of the third sealed batch.
+    Path file;
+    try (Stream<Path> s = Files.list(dir.resolve("queue"))) {
+      file = s.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
+    }
+    byte[] content = Files.readAllBytes(file);
+    int found = 0;
+    int at = -1;
+    for (int i = 0; i + 6 < content.length; i++) {
+      if (content[i] == 'S' && content[i + 1] == 'P' && content[i + 2] == 'W' && content[i + 3] == 'L'
+          && content[i + 5] == 2 && ++found == 3) {
+        at = i + 100;
+        break;
+      }
+    }
+    assertThat(at).isPositive();
+    content[at] ^= 0x40;
+    Files.write(file, content);
+    try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).build()) {
+      assertThat(drain(b, 4, WAIT)).containsExactly(0L, 1L, 3L, 4L);
+      assertThat(b.metrics().quarantined()).isEqualTo(1);
+    }
+    Path q = dir.resolve("quarantine").resolve(QuarantineFile.FILE);
+    assertThat(q).exists();
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(q))).isEqualTo("rw-------");
+  }
+
+  @Test
+  void readerKeyProviderDown_recordsStayThenDrainWhenItReturns() throws Exception {
+    AtomicBoolean down = new AtomicBoolean(true);
+    DataKeyUnwrapper flaky = new DataKeyUnwrapper() {
+      @Override
+      public boolean accepts(WrappedDataKey w) {
+        return keys.unwrapper().accepts(w);
+      }
+
+      @Override
+      public DataKey unwrap(WrappedDataKey w, KeyContext c) throws KeyUnavailableException, KeyRefusedException {
+        if (down.get()) {
+          throw new KeyUnavailableException("KMS unreachable (test)");
+        }
+        return keys.unwrapper().unwrap(w, c);
+      }
+    };
+    try (SpillBuffer b = builder(dir, keys).readerKeys(flaky).memoryLimitBytes(0).build()) {
+      offerAll(b, 0, 3, 100);
+      assertThat(b.poll(Duration.ofMillis(300))).isNull();
+      assertThat(b.metrics().quarantined()).isZero();
+      assertThat(b.metrics().diskRecordsPending()).isEqualTo(3);
+      down.set(false);
+      assertThat(drain(b, 3, WAIT)).isEqualTo(range(0, 3));
+    }
+  }
+
+  @Test
+  void writerOnly_cannotPoll_readerOnly_cannotOffer() throws Exception {
+    try (SpillWriter w = SpillBuffer.builder().directory(dir).writerKeys(keys.issuer()).buildWriter()) {
+      assertThat(w.offer(PayloadType.OTLP_TRACES, payload(1, 10)).outcome()).isEqualTo(OfferResult.Outcome.SPILLED);
+      assertThat(w).isNotInstanceOf(SpillReader.class).isNotInstanceOf(SpillBuffer.class);
+    }
+    try (SpillReader r = SpillBuffer.builder().directory(dir).readerKeys(keys.unwrapper()).buildReader()) {
+      assertThat(r).isNotInstanceOf(SpillWriter.class);
+      assertThat(drain(r, 1, WAIT)).containsExactly(1L);
+    }
+  }
+
+  @Test
+  void secondWriter_onSameDirectory_isRefusedClearly() throws Exception {
+    try (SpillWriter w = SpillBuffer.builder().directory(dir).writerKeys(keys.issuer()).buildWriter()) {
+      assertThatThrownBy(() -> SpillBuffer.builder().directory(dir).writerKeys(keys.issuer()).buildWriter())
+          .hasMessageContaining("another process is already writing");
+    }
+  }
+
+  @Test
+  void purge_dropsEverythingAndCountsIt() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).memoryLimitBytes(0).build()) {
+      offerAll(b, 0, 10, 100);
+      b.purge();
+      assertThat(b.metrics().dropped()).isEqualTo(10);
+      assertThat(b.poll(Duration.ofMillis(200))).isNull();
+      offerAll(b, 10, 2, 100);
+      assertThat(drain(b, 2, WAIT)).containsExactly(10L, 11L);
+    }
+  }
+
+  @Test
+  void minFreeDisk_guard_refusesWithBackPressure() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).memoryLimitBytes(0).minFreeDiskBytes(Long.MAX_VALUE / 4).build()) {
+      OfferResult r = b.offer(PayloadType.OTLP_TRACES, payload(1, 100));
+      assertThat(r.accepted()).isFalse();
+      assertThat(r.reason()).contains("nearly full");
+      assertThat(b.metrics().storageFaults()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void offerAfterClose_isRefused() throws Exception {
+    SpillBuffer b = builder(dir, keys).build();
+    b.close();
+    b.close(); // idempotent
+    assertThat(b.offer(PayloadType.OTLP_TRACES, payload(1, 10)).reason()).contains("closed");
+  }
+
+  @Test
+  void builder_badSettings_nameTheSetting() {
+    assertThatThrownBy(() -> SpillBuffer.builder().maxDiskBytes(10)).hasMessageContaining("maxDiskBytes");
+    assertThatThrownBy(() -> SpillBuffer.builder().memoryLimitBytes(-1)).hasMessageContaining("memoryLimitBytes");
+    assertThatThrownBy(() -> SpillBuffer.builder().build()).hasMessageContaining("directory");
+    assertThatThrownBy(() -> Durability.fromConfigName("fast")).hasMessageContaining("'fast'");
+    assertThatThrownBy(() -> FsyncPolicy.fromConfigValue("often")).hasMessageContaining("fsync");
+  }
+}

@@ -1,0 +1,113 @@
+package dev.spillway.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.spillway.core.seal.PayloadType;
+import dev.spillway.core.seal.TestKeys;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** Shared helpers for spill tests: payloads with ids and a canary, disk scans, child JVMs. */
+final class SpillFixtures {
+  static final String CANARY = "CANARY-b81f-enduser.ssn=078-05-1120";
+  static final byte[] CANARY_BYTES = CANARY.getBytes(StandardCharsets.UTF_8);
+
+  private SpillFixtures() {}
+
+  /** A payload that carries its id in the first 8 bytes, then the canary, then padding. */
+  static byte[] payload(long id, int size) {
+    ByteBuffer b = ByteBuffer.allocate(Math.max(size, 8 + CANARY_BYTES.length));
+    b.putLong(id).put(CANARY_BYTES);
+    while (b.hasRemaining()) {
+      b.put((byte) ('a' + (b.position() % 26)));
+    }
+    return b.array();
+  }
+
+  static long idOf(byte[] payload) {
+    return ByteBuffer.wrap(payload).getLong();
+  }
+
+  static SpillBufferBuilder builder(Path dir, TestKeys keys) {
+    return SpillBuffer.builder()
+        .directory(dir)
+        .writerKeys(keys.issuer())
+        .readerKeys(keys.unwrapper())
+        .fsync(FsyncPolicy.none());
+  }
+
+  /** Polls until {@code n} batches arrived (acking each) or the deadline passed. */
+  static List<Long> drain(SpillReader reader, int n, Duration timeout) throws InterruptedException {
+    List<Long> ids = new ArrayList<>();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (ids.size() < n && System.nanoTime() < deadline) {
+      Delivery d = reader.poll(Duration.ofMillis(100));
+      if (d != null) {
+        ids.add(idOf(d.payload()));
+        d.ack();
+      }
+    }
+    return ids;
+  }
+
+  /** Every file under {@code dir}: asserts none contains the canary. */
+  static void assertNoCanaryOnDisk(Path dir) {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+        byte[] content = Files.readAllBytes(f);
+        assertThat(indexOf(content, CANARY_BYTES)).as("canary in %s", f).isEqualTo(-1);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static int indexOf(byte[] hay, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= hay.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (hay[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  static long offerAll(SpillWriter w, long fromId, int count, int size) {
+    long accepted = 0;
+    for (long id = fromId; id < fromId + count; id++) {
+      if (w.offer(PayloadType.OTLP_TRACES, payload(id, size)).accepted()) {
+        accepted++;
+      }
+    }
+    return accepted;
+  }
+
+  /** A java command line for a child JVM with the test classpath and Chronicle's flags. */
+  static List<String> javaCommand(Class<?> main, String... args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    String flags = System.getProperty("spillway.jvm.flags", "");
+    for (String f : flags.trim().split("\\s+")) {
+      if (!f.isEmpty()) {
+        cmd.add(f);
+      }
+    }
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(main.getName());
+    cmd.addAll(Arrays.asList(args));
+    return cmd;
+  }
+}

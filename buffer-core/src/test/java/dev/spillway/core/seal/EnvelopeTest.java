@@ -1,0 +1,347 @@
+package dev.spillway.core.seal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.spillway.core.keys.DataKeyIssuer;
+import dev.spillway.core.keys.IssuedDataKey;
+import dev.spillway.core.keys.KeyContext;
+import dev.spillway.core.keys.KeyUnavailableException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class EnvelopeTest {
+  static final String CANARY = "CANARY-7f3a9c-user-ssn-123-45-6789";
+  static final String QUEUE = "traces";
+
+  @TempDir java.nio.file.Path tmp;
+  TestKeys keys;
+  MutableClock clock = new MutableClock(Instant.parse("2026-11-23T00:00:00Z"));
+
+  @BeforeEach
+  void setUp() {
+    keys = TestKeys.in(tmp.resolve("keys"));
+  }
+
+  static byte[] payload(int n) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      sb.append("span ").append(i).append(" db.statement=SELECT * FROM users WHERE id=")
+          .append(i).append(" enduser.id=").append(CANARY).append('\n');
+    }
+    return sb.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  Sealer sealer(Codec codec, RotationPolicy policy) {
+    return new Sealer(keys.issuer(), QUEUE, policy, codec, clock);
+  }
+
+  Opener opener() {
+    return new Opener(keys.unwrapper(), QUEUE);
+  }
+
+  /** Parses and opens a record, feeding key records to the opener first. */
+  static OpenedBatch open(Opener opener, SealedBatch batch) throws Exception {
+    opener.accept((KeyRecord) EnvelopeFormat.parse(batch.keyRecord().encoded()));
+    return opener.open((SealedRecord) EnvelopeFormat.parse(batch.bytes()));
+  }
+
+  @ParameterizedTest
+  @EnumSource(Codec.class)
+  void seal_thenOpen_returnsPayloadTypeAndSequence(Codec codec) throws Exception {
+    Sealer sealer = sealer(codec, RotationPolicy.defaults());
+    Opener opener = opener();
+    for (PayloadType type : PayloadType.values()) {
+      byte[] p = payload(20);
+      SealedBatch b = sealer.seal(type, p);
+      OpenedBatch o = open(opener, b);
+      assertThat(o.payload()).isEqualTo(p);
+      assertThat(o.payloadType()).isEqualTo(type);
+      assertThat(o.sequence()).isEqualTo(b.sequence());
+    }
+  }
+
+  @Test
+  void seal_emptyPayload_roundTrips() throws Exception {
+    SealedBatch b = sealer(Codec.LZ4, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, new byte[0]);
+    assertThat(open(opener(), b).payload()).isEmpty();
+  }
+
+  @ParameterizedTest
+  @EnumSource(Codec.class)
+  void seal_canaryInPayload_neverInSealedBytes(Codec codec) throws Exception {
+    SealedBatch b = sealer(codec, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, payload(50));
+    assertThat(indexOf(b.bytes(), CANARY.getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);
+    assertThat(indexOf(b.keyRecord().encoded(), CANARY.getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);
+    // and a shorter fragment of it neither
+    assertThat(indexOf(b.bytes(), "user-ssn".getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);
+  }
+
+  @Test
+  void open_anySingleBitFlipped_isTypedErrorNeverGarbage() throws Exception {
+    Sealer sealer = sealer(Codec.LZ4, RotationPolicy.defaults());
+    SealedBatch b = sealer.seal(PayloadType.OTLP_TRACES, payload(3));
+    for (int i = 0; i < b.bytes().length; i++) {
+      for (int bit = 0; bit < 8; bit += 3) {
+        byte[] tampered = b.bytes().clone();
+        tampered[i] ^= (byte) (1 << bit);
+        Opener opener = opener();
+        opener.accept(b.keyRecord());
+        int pos = i;
+        assertThatThrownBy(() -> opener.open((SealedRecord) EnvelopeFormat.parse(tampered)))
+            .as("flip at byte %d", pos)
+            .isInstanceOf(EnvelopeException.class);
+      }
+    }
+  }
+
+  @Test
+  void parse_everyTruncation_isFormatError() throws Exception {
+    SealedBatch b = sealer(Codec.LZ4, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, payload(3));
+    for (int len = 0; len < b.bytes().length; len++) {
+      byte[] cut = Arrays.copyOf(b.bytes(), len);
+      assertThatThrownBy(() -> EnvelopeFormat.parse(cut)).isInstanceOf(EnvelopeFormatException.class);
+    }
+    byte[] key = b.keyRecord().encoded();
+    for (int len = 0; len < key.length; len++) {
+      byte[] cut = Arrays.copyOf(key, len);
+      assertThatThrownBy(() -> EnvelopeFormat.parse(cut)).isInstanceOf(EnvelopeFormatException.class);
+    }
+  }
+
+  @Test
+  void open_tamperedKeyRecord_isRefusedAsUnknownEpoch() throws Exception {
+    SealedBatch b = sealer(Codec.LZ4, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, payload(3));
+    byte[] key = b.keyRecord().encoded().clone();
+    key[key.length - 5] ^= 0x01; // inside the wrapped key
+    Opener opener = opener();
+    opener.accept((KeyRecord) EnvelopeFormat.parse(key));
+    assertThatThrownBy(() -> opener.open((SealedRecord) EnvelopeFormat.parse(b.bytes())))
+        .isInstanceOf(UnknownEpochException.class)
+        .extracting(e -> ((EnvelopeException) e).reason())
+        .isEqualTo(EnvelopeException.Reason.KEY_REFUSED);
+  }
+
+  @Test
+  void open_recordMovedToAnotherQueue_failsAuthentication() throws Exception {
+    SealedBatch b = sealer(Codec.LZ4, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, payload(3));
+    Opener other = new Opener(keys.unwrapper(), "another-queue");
+    other.accept(b.keyRecord());
+    // The key itself is bound to the queue too, so the first failure is the key context.
+    assertThatThrownBy(() -> other.open((SealedRecord) EnvelopeFormat.parse(b.bytes())))
+        .isInstanceOf(EnvelopeException.class);
+  }
+
+  @Test
+  void open_sealedAtRelabelled_failsAuthentication() throws Exception {
+    SealedBatch b = sealer(Codec.LZ4, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, payload(3));
+    assertThat(((SealedRecord) EnvelopeFormat.parse(b.bytes())).sealedAtMillis()).isEqualTo(clock.millis());
+    byte[] younger = b.bytes().clone();
+    ByteBuffer.wrap(younger).putLong(38, clock.millis() + 86_400_000L); // dodge the age limit
+    Opener opener = opener();
+    opener.accept(b.keyRecord());
+    assertThatThrownBy(() -> opener.open((SealedRecord) EnvelopeFormat.parse(younger)))
+        .isInstanceOf(EnvelopeIntegrityException.class);
+  }
+
+  @Test
+  void open_sequenceRelabelled_failsAuthentication() throws Exception {
+    SealedBatch b = sealer(Codec.LZ4, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, payload(3));
+    byte[] moved = b.bytes().clone();
+    ByteBuffer.wrap(moved).putLong(30, 7); // claim another position in the stream
+    Opener opener = opener();
+    opener.accept(b.keyRecord());
+    assertThatThrownBy(() -> opener.open((SealedRecord) EnvelopeFormat.parse(moved)))
+        .isInstanceOf(EnvelopeIntegrityException.class);
+  }
+
+  @Test
+  void open_recordMovedToAnotherEpoch_isRefused() throws Exception {
+    Sealer sealer = sealer(Codec.LZ4, new RotationPolicy(Duration.ofHours(1), 4, 1L << 30));
+    SealedBatch first = sealer.seal(PayloadType.OTLP_TRACES, payload(1));
+    SealedBatch later = null;
+    for (int i = 0; i < 4; i++) {
+      later = sealer.seal(PayloadType.OTLP_TRACES, payload(1));
+    }
+    assertThat(later.keyRecord().epoch()).isEqualTo(2);
+    byte[] relabelled = first.bytes().clone();
+    ByteBuffer.wrap(relabelled).putLong(22, 2); // claim epoch 2
+    Opener opener = opener();
+    opener.accept(first.keyRecord());
+    opener.accept(later.keyRecord());
+    assertThatThrownBy(() -> opener.open((SealedRecord) EnvelopeFormat.parse(relabelled)))
+        .isInstanceOf(EnvelopeIntegrityException.class);
+  }
+
+  @Test
+  void open_sameRecordTwice_isOutOfOrder() throws Exception {
+    Sealer sealer = sealer(Codec.LZ4, RotationPolicy.defaults());
+    SealedBatch a = sealer.seal(PayloadType.OTLP_TRACES, payload(1));
+    SealedBatch b = sealer.seal(PayloadType.OTLP_TRACES, payload(2));
+    Opener opener = opener();
+    open(opener, b);
+    assertThatThrownBy(() -> opener.open((SealedRecord) EnvelopeFormat.parse(a.bytes())))
+        .isInstanceOf(OutOfOrderRecordException.class);
+    assertThatThrownBy(() -> opener.open((SealedRecord) EnvelopeFormat.parse(b.bytes())))
+        .isInstanceOf(OutOfOrderRecordException.class);
+  }
+
+  @Test
+  void open_withoutKeyRecord_isUnknownEpoch() throws Exception {
+    SealedBatch b = sealer(Codec.LZ4, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, payload(1));
+    assertThatThrownBy(() -> opener().open((SealedRecord) EnvelopeFormat.parse(b.bytes())))
+        .isInstanceOf(UnknownEpochException.class)
+        .hasMessageContaining("no key record");
+  }
+
+  @Test
+  void open_keyPairOfAnotherDeployment_isRefused() throws Exception {
+    SealedBatch b = sealer(Codec.LZ4, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, payload(1));
+    TestKeys other = TestKeys.in(tmp.resolve("other"));
+    Opener opener = new Opener(other.unwrapper(), QUEUE);
+    assertThatThrownBy(() -> open(opener, b)).isInstanceOf(UnknownEpochException.class);
+  }
+
+  @Test
+  void parse_newerVersion_isUnsupportedVersionNamingIt() throws Exception {
+    SealedBatch b = sealer(Codec.LZ4, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, payload(1));
+    byte[] v2 = b.bytes().clone();
+    v2[4] = 2;
+    assertThatThrownBy(() -> EnvelopeFormat.parse(v2))
+        .isInstanceOf(UnsupportedEnvelopeVersionException.class)
+        .hasMessageContaining("version 2");
+  }
+
+  @Test
+  void parse_notSpillway_namesTheMagic() {
+    assertThatThrownBy(() -> EnvelopeFormat.parse("hello, world, this is plain text".getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(EnvelopeFormatException.class)
+        .hasMessageContaining("magic");
+  }
+
+  @Test
+  void parse_unknownCodecOrType_isNamed() throws Exception {
+    SealedBatch b = sealer(Codec.LZ4, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, payload(1));
+    byte[] codec = b.bytes().clone();
+    codec[47] = 9;
+    assertThatThrownBy(() -> EnvelopeFormat.parse(codec)).hasMessageContaining("unknown codec 9");
+    byte[] type = b.bytes().clone();
+    type[48] = 9;
+    assertThatThrownBy(() -> EnvelopeFormat.parse(type)).hasMessageContaining("unknown payload type 9");
+  }
+
+  @Test
+  void seal_rotatesByRecordCount() throws Exception {
+    Sealer sealer = sealer(Codec.LZ4, new RotationPolicy(Duration.ofHours(1), 8, 1L << 30));
+    long maxEpoch = 0;
+    for (int i = 0; i < 40; i++) {
+      SealedBatch b = sealer.seal(PayloadType.OTLP_TRACES, payload(1));
+      maxEpoch = Math.max(maxEpoch, b.keyRecord().epoch());
+    }
+    // Healthy provider: rotation at 3/4 of the limit, so every 6 records.
+    assertThat(maxEpoch).isEqualTo(7);
+    assertThat(sealer.keyRequests()).isEqualTo(7);
+  }
+
+  @Test
+  void seal_rotatesByBytes() throws Exception {
+    byte[] p = payload(10);
+    Sealer sealer = sealer(Codec.LZ4, new RotationPolicy(Duration.ofHours(1), 1000, p.length * 4L));
+    SealedBatch first = sealer.seal(PayloadType.OTLP_TRACES, p);
+    SealedBatch b = first;
+    for (int i = 0; i < 4; i++) {
+      b = sealer.seal(PayloadType.OTLP_TRACES, p);
+    }
+    assertThat(first.keyRecord().epoch()).isEqualTo(1);
+    assertThat(b.keyRecord().epoch()).isGreaterThan(1);
+  }
+
+  @Test
+  void seal_rotatesByAge() throws Exception {
+    Sealer sealer = sealer(Codec.LZ4, new RotationPolicy(Duration.ofMinutes(4), 1000, 1L << 30));
+    assertThat(sealer.seal(PayloadType.OTLP_TRACES, payload(1)).keyRecord().epoch()).isEqualTo(1);
+    clock.advance(Duration.ofMinutes(2));
+    assertThat(sealer.seal(PayloadType.OTLP_TRACES, payload(1)).keyRecord().epoch()).isEqualTo(1);
+    clock.advance(Duration.ofMinutes(1));
+    assertThat(sealer.seal(PayloadType.OTLP_TRACES, payload(1)).keyRecord().epoch()).isEqualTo(2);
+  }
+
+  /** An issuer that can be switched off, like a KMS that stopped answering. */
+  static final class SwitchableIssuer implements DataKeyIssuer {
+    final DataKeyIssuer delegate;
+    final AtomicBoolean down = new AtomicBoolean();
+    final AtomicInteger calls = new AtomicInteger();
+
+    SwitchableIssuer(DataKeyIssuer delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public dev.spillway.core.keys.KeyProviderId provider() {
+      return delegate.provider();
+    }
+
+    @Override
+    public IssuedDataKey issue(KeyContext context) throws KeyUnavailableException {
+      calls.incrementAndGet();
+      if (down.get()) {
+        throw new KeyUnavailableException("provider down (test)");
+      }
+      return delegate.issue(context);
+    }
+  }
+
+  @Test
+  void seal_providerDown_keepsCurrentKeyUntilSpentThenFailsClosedThenRecovers() throws Exception {
+    SwitchableIssuer issuer = new SwitchableIssuer(keys.issuer());
+    Sealer sealer = new Sealer(issuer, QUEUE, new RotationPolicy(Duration.ofHours(1), 8, 1L << 30), Codec.LZ4, clock);
+    sealer.seal(PayloadType.OTLP_TRACES, payload(1)); // epoch 1, record 1
+    issuer.down.set(true);
+    for (int i = 1; i < 8; i++) {
+      assertThat(sealer.seal(PayloadType.OTLP_TRACES, payload(1)).keyRecord().epoch()).isEqualTo(1);
+    }
+    assertThatThrownBy(() -> sealer.seal(PayloadType.OTLP_TRACES, payload(1)))
+        .isInstanceOf(SealingUnavailableException.class);
+    int callsWhileDown = issuer.calls.get();
+    // Within the back-off window the provider is not asked again.
+    assertThatThrownBy(() -> sealer.seal(PayloadType.OTLP_TRACES, payload(1)))
+        .isInstanceOf(SealingUnavailableException.class);
+    assertThat(issuer.calls.get()).isEqualTo(callsWhileDown);
+    issuer.down.set(false);
+    clock.advance(Sealer.ISSUE_RETRY_BACKOFF);
+    SealedBatch b = sealer.seal(PayloadType.OTLP_TRACES, payload(1));
+    assertThat(b.keyRecord().epoch()).isEqualTo(2);
+    assertThat(open(opener(), b).payload()).isEqualTo(payload(1));
+  }
+
+  @Test
+  void release_lastBatch_reusesItsSequence() throws Exception {
+    Sealer sealer = sealer(Codec.LZ4, RotationPolicy.defaults());
+    SealedBatch a = sealer.seal(PayloadType.OTLP_TRACES, payload(1));
+    sealer.release(a);
+    assertThat(sealer.seal(PayloadType.OTLP_TRACES, payload(1)).sequence()).isEqualTo(a.sequence());
+  }
+
+  static int indexOf(byte[] hay, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= hay.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (hay[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+}
