@@ -10,14 +10,19 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    System.setProperty("chronicle.analytics.disable", "true");
+    quietChronicle();
     int code = new Cli(System.out, System.err).run(args);
     System.exit(code);
   }
 
+  private static void quietChronicle() {
+    System.setProperty("chronicle.analytics.disable", "true");
+    System.setProperty("chronicle.announcer.disable", "true");
+  }
+
   /** For tests and embedding: runs one command, returns its exit code. */
   public static int run(String[] args, PrintStream out, PrintStream err) {
-    System.setProperty("chronicle.analytics.disable", "true");
+    quietChronicle();
     return new Cli(out, err).run(args);
   }
 }

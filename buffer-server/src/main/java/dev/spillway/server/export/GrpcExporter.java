@@ -91,6 +91,11 @@ public final class GrpcExporter implements TraceExporter {
       return ExportResult.success(r.hasPartialSuccess() ? r.getPartialSuccess().getRejectedSpans() : 0);
     } catch (StatusRuntimeException e) {
       Status s = e.getStatus();
+      if (s.getCode() == Status.Code.UNAVAILABLE) {
+        // Our own backoff paces the attempts; grpc-java's reconnect backoff (up to 2 minutes)
+        // would otherwise delay the first export after the downstream comes back.
+        managed.resetConnectBackoff();
+      }
       Optional<Duration> retryAfter = retryInfo(e);
       String reason = "grpc " + s.getCode() + (s.getDescription() == null ? "" : ": " + truncate(s.getDescription()));
       if (s.getCode() == Status.Code.INVALID_ARGUMENT) {
