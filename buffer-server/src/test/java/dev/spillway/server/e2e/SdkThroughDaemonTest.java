@@ -102,6 +102,16 @@ class SdkThroughDaemonTest {
     assertThat(filesContaining(spill, CANARY)).isEmpty();
   }
 
+  @Test
+  void filesContaining_findsPlaintextAcrossChunkBoundaries() throws Exception {
+    Path f = dir.resolve("plain.bin");
+    byte[] data = new byte[(1 << 20) + 100];
+    byte[] c = CANARY.getBytes(StandardCharsets.UTF_8);
+    System.arraycopy(c, 0, data, (1 << 20) - 5, c.length); // straddles the first read
+    Files.write(f, data);
+    assertThat(filesContaining(dir, CANARY)).containsExactly(f);
+  }
+
   private static OpenTelemetrySdk sdk(int port, String protocol, TestPki pki) {
     Map<String, String> env = new HashMap<>();
     // The article's variables, as the SDK's autoconfigure reads them (OTEL_X_Y → otel.x.y).
