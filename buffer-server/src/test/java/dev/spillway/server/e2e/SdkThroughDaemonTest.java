@@ -89,7 +89,9 @@ class SdkThroughDaemonTest {
 
       try (Downstream downstream = new Downstream(pki, downstreamPort)) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (downstream.spanIds.size() < SPANS && System.nanoTime() < deadline) {
+        // The downstream records spans before its answer reaches the daemon: wait for both.
+        while ((downstream.spanIds.size() < SPANS || daemon.metrics().spansExported.sum() < SPANS)
+            && System.nanoTime() < deadline) {
           Thread.sleep(50); // bounded wait for the drain loop's backoff to come round
         }
         assertThat(downstream.spanIds).containsExactlyInAnyOrderElementsOf(sent);
