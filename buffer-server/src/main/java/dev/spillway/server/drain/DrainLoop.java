@@ -79,9 +79,14 @@ public final class DrainLoop implements AutoCloseable {
       }
       try {
         deliver(d);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | LinkageError | AssertionError e) {
+        // The loop must outlive any one batch: log, hand the batch back, go on.
         LOG.error("export failed unexpectedly; the batch stays in the buffer: {}", e.toString());
-        d.release();
+        try {
+          d.release();
+        } catch (IllegalStateException alreadySettled) {
+          // deliver() had settled it before failing
+        }
         pause(retry.maxInterval());
       }
     }
