@@ -1,0 +1,183 @@
+package dev.spillway.server;
+
+import dev.spillway.server.config.ServerConfig;
+import dev.spillway.server.config.TlsSettings;
+import dev.spillway.server.drain.DrainLoop;
+import dev.spillway.server.export.TraceExporter;
+import dev.spillway.server.receive.GrpcTraceReceiver;
+import dev.spillway.server.receive.HttpTraceReceiver;
+import dev.spillway.server.receive.TraceIngest;
+import dev.spillway.server.telemetry.MetricsServer;
+import dev.spillway.server.telemetry.ServerMetrics;
+import dev.spillway.server.tls.ServerTlsContext;
+import dev.spillway.server.tls.TlsReloader;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running daemon: receivers → buffer → drain loop → exporter, plus the metrics listener.
+ * {@link #start} either returns a fully running daemon or fails having closed what it opened.
+ * {@link #close()} is the orderly stop (SIGTERM): stop accepting, stop draining (an in-flight batch
+ * is released), close the buffer (memory is sealed to disk), close the rest. Idempotent.
+ */
+public final class Daemon implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
+
+  private final ServerMetrics metrics = new ServerMetrics();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicBoolean ready = new AtomicBoolean();
+  private final List<AutoCloseable> closeLast = new ArrayList<>();
+  private GrpcTraceReceiver grpc;
+  private HttpTraceReceiver http;
+  private DrainLoop drain;
+  private TraceExporter exporter;
+  private BufferOpener.Opened buffer;
+  private MetricsServer metricsServer;
+  private TlsReloader reloader;
+
+  private Daemon() {}
+
+  public static Daemon start(ServerConfig config, Role role, BufferOpener opener) throws IOException {
+    Daemon d = new Daemon();
+    try {
+      d.startAll(config, role, opener);
+      return d;
+    } catch (IOException | RuntimeException e) {
+      d.close();
+      throw e;
+    }
+  }
+
+  private void startAll(ServerConfig config, Role role, BufferOpener opener) throws IOException {
+    for (String w : config.warnings()) {
+      LOG.warn("{}", w);
+    }
+    // TLS first: a bad certificate path should fail before anything binds or opens.
+    List<ServerTlsContext> contexts = new ArrayList<>();
+    Optional<ServerTlsContext> grpcTls = Optional.empty();
+    Optional<ServerTlsContext> httpTls = Optional.empty();
+    boolean ingest = role != Role.DRAIN;
+    if (ingest && config.grpc().isPresent() && config.grpc().get().tls().isPresent()) {
+      grpcTls = Optional.of(tls("receivers.otlp.protocols.grpc.tls", config.grpc().get().tls().get(),
+          ServerTlsContext.Alpn.GRPC, contexts));
+    }
+    if (ingest && config.http().isPresent() && config.http().get().tls().isPresent()) {
+      httpTls = Optional.of(tls("receivers.otlp.protocols.http.tls", config.http().get().tls().get(),
+          ServerTlsContext.Alpn.HTTP1, contexts));
+    }
+    Optional<ServerTlsContext> metricsTls = Optional.empty();
+    if (config.metrics().tls().isPresent()) {
+      metricsTls = Optional.of(tls("telemetry.metrics.tls", config.metrics().tls().get(),
+          ServerTlsContext.Alpn.HTTP1, contexts));
+    }
+
+    buffer = opener.open(config.buffer(), role, metrics);
+    metrics.bufferMetrics(buffer.metrics());
+
+    if (role != Role.INGEST) {
+      exporter = TraceExporter.create(config.exporter());
+      ServerConfig.Retry retry = config.exporter().otlp().map(ServerConfig.Otlp::retry).orElse(ServerConfig.Retry.DEFAULT);
+      drain = new DrainLoop(buffer.reader().orElseThrow(), exporter, retry, metrics);
+      drain.start();
+      LOG.info("draining to {}", config.exporter().otlp().map(o -> o.protocol() + " " + o.endpoint()).orElse("the debug exporter"));
+    }
+    if (ingest) {
+      TraceIngest ti = new TraceIngest(buffer.writer().orElseThrow(), metrics);
+      if (config.grpc().isPresent()) {
+        grpc = GrpcTraceReceiver.start(config.grpc().get(), grpcTls, ti, metrics);
+      }
+      if (config.http().isPresent()) {
+        http = HttpTraceReceiver.start(config.http().get(), httpTls, ti, metrics);
+      }
+    }
+    if (!contexts.isEmpty()) {
+      reloader = new TlsReloader(contexts);
+    }
+    if (config.metrics().enabled()) {
+      metricsServer = MetricsServer.start(config.metrics(), metricsTls, metrics,
+          () -> drain == null || drain.isAlive(), ready::get);
+      LOG.info("metrics, /healthz and /readyz on {}:{}", config.metrics().endpoint().host(), metricsServer.port());
+    }
+    ready.set(true);
+    LOG.info("spillway ready (role {}, spill directory {})", role.configName(), config.buffer().directory());
+  }
+
+  private ServerTlsContext tls(String name, TlsSettings s, ServerTlsContext.Alpn alpn, List<ServerTlsContext> all)
+      throws IOException {
+    ServerTlsContext c = ServerTlsContext.open(name, s, alpn);
+    c.onReload(metrics.tlsReloads::increment, metrics.tlsReloadFailures::increment);
+    all.add(c);
+    return c;
+  }
+
+  public ServerMetrics metrics() {
+    return metrics;
+  }
+
+  public boolean ready() {
+    return ready.get();
+  }
+
+  public int grpcPort() {
+    return grpc == null ? -1 : grpc.port();
+  }
+
+  public int httpPort() {
+    return http == null ? -1 : http.port();
+  }
+
+  public int metricsPort() {
+    return metricsServer == null ? -1 : metricsServer.port();
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    ready.set(false);
+    LOG.info("stopping: no new requests; sealing what memory holds to disk");
+    // 1. stop accepting; in-flight requests finish (their offers complete before the buffer closes)
+    if (grpc != null) {
+      grpc.shutdown();
+    }
+    if (http != null) {
+      http.stopAccepting();
+    }
+    quietly(grpc);
+    quietly(http);
+    // 2. stop draining (an in-flight batch is released back to the buffer)
+    quietly(drain);
+    // 3. seal memory to disk
+    if (buffer != null) {
+      try {
+        buffer.close().run();
+      } catch (RuntimeException e) {
+        LOG.error("closing the buffer failed: {}", e.toString());
+      }
+    }
+    quietly(exporter);
+    quietly(reloader);
+    quietly(metricsServer);
+    for (AutoCloseable c : closeLast) {
+      quietly(c);
+    }
+    LOG.info("stopped");
+  }
+
+  private static void quietly(AutoCloseable c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (Exception e) {
+      LOG.warn("while stopping: {}", e.toString());
+    }
+  }
+}

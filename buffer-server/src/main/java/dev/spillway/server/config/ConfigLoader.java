@@ -1,0 +1,400 @@
+package dev.spillway.server.config;
+
+import dev.spillway.core.Durability;
+import dev.spillway.core.FsyncPolicy;
+import dev.spillway.core.OverflowPolicy;
+import dev.spillway.core.SpillBufferBuilder;
+import dev.spillway.core.seal.Codec;
+import java.io.IOException;
+import java.io.StringReader;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.Node;
+
+/**
+ * Reads the daemon's YAML, shaped like the OpenTelemetry Collector's so a receiver block can be
+ * pasted. docs/CONFIG.md lists every key. Fails closed: a receiver without {@code tls}, a
+ * {@code tls} block without {@code client_ca_file} (unless {@code client_auth: none}), an unknown
+ * key, or an unset {@code ${env:NAME}} is an error that names the key and the file position.
+ *
+ * <p>Relative paths are resolved against the configuration file's directory.
+ */
+public final class ConfigLoader {
+  /** Default largest OTLP request after decompression: {@value} bytes (the collector's 4 MiB gRPC default... and more for HTTP). */
+  public static final long DEFAULT_MAX_REQUEST_BYTES = 4L << 20;
+
+  private final Function<String, String> env;
+  private final boolean allowInsecureDev;
+  private final List<String> warnings = new ArrayList<>();
+  private Path baseDir;
+
+  /**
+   * @param env looks up {@code ${env:NAME}} (normally {@code System::getenv})
+   * @param allowInsecureDev the serve command's explicit development flag: receivers without TLS
+   *     are then accepted on loopback endpoints only
+   */
+  public ConfigLoader(Function<String, String> env, boolean allowInsecureDev) {
+    this.env = env;
+    this.allowInsecureDev = allowInsecureDev;
+  }
+
+  public ServerConfig load(Path file) throws ConfigException {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read the configuration: " + e.getMessage());
+    }
+    Path dir = file.toAbsolutePath().getParent();
+    return parse(text, file.toString(), dir);
+  }
+
+  /** Parses YAML text; {@code name} appears in error positions, {@code baseDir} anchors relative paths. */
+  public ServerConfig parse(String yaml, String name, Path baseDir) throws ConfigException {
+    this.baseDir = baseDir;
+    warnings.clear();
+    LoaderOptions options = new LoaderOptions();
+    options.setAllowDuplicateKeys(false);
+    options.setMaxAliasesForCollections(10);
+    options.setAllowRecursiveKeys(false);
+    options.setCodePointLimit(1 << 20);
+    Node root;
+    try {
+      root = new Yaml(options).compose(new StringReader(yaml));
+    } catch (MarkedYAMLException e) {
+      throw new ConfigException(
+          YamlSection.position(name, e.getProblemMark()) + ": not valid YAML: " + e.getProblem());
+    } catch (YAMLException e) {
+      throw new ConfigException(name + ": not valid YAML: " + e.getMessage());
+    }
+    if (root == null) {
+      throw new ConfigException(name + ": the configuration is empty");
+    }
+    YamlSection top = YamlSection.root(name, root, env);
+
+    Optional<ServerConfig.Receiver> grpc = Optional.empty();
+    Optional<ServerConfig.Receiver> http = Optional.empty();
+    Optional<YamlSection> receivers = top.section("receivers");
+    if (receivers.isEmpty()) {
+      throw top.errorHere("receivers: is required (receivers.otlp.protocols.grpc and/or http)");
+    }
+    YamlSection otlp =
+        receivers.get().section("otlp").orElseThrow(() -> receivers.get().errorAt("otlp", "is required"));
+    YamlSection protocols =
+        otlp.section("protocols").orElseThrow(() -> otlp.errorAt("protocols", "is required"));
+    Optional<YamlSection> g = protocols.section("grpc");
+    if (g.isPresent()) {
+      grpc = Optional.of(receiver(g.get(), "grpc", "127.0.0.1:4317", "max_recv_msg_size_mib"));
+    }
+    Optional<YamlSection> h = protocols.section("http");
+    if (h.isPresent()) {
+      http = Optional.of(receiver(h.get(), "http", "127.0.0.1:4318", "max_request_body_size"));
+    }
+    protocols.finish();
+    otlp.finish();
+    receivers.get().finish();
+    if (grpc.isEmpty() && http.isEmpty()) {
+      throw protocols.errorHere("enable at least one of grpc or http");
+    }
+
+    ServerConfig.Buffer buffer = buffer(top.section("buffer"), top);
+    ServerConfig.Exporter exporter = exporter(top.section("exporters"));
+    ServerConfig.Metrics metrics = metrics(top.section("telemetry"));
+    top.section("service"); // accepted for collector-shaped files; pipelines are fixed here
+    top.finish();
+    return new ServerConfig(name, grpc, http, buffer, exporter, metrics, List.copyOf(warnings));
+  }
+
+  private ServerConfig.Receiver receiver(YamlSection s, String name, String defaultEndpoint, String sizeKey)
+      throws ConfigException {
+    Endpoint endpoint = endpoint(s, "endpoint", defaultEndpoint);
+    long maxBytes;
+    if (sizeKey.equals("max_recv_msg_size_mib")) {
+      maxBytes = s.integer(sizeKey, DEFAULT_MAX_REQUEST_BYTES >> 20, 1, 1024) << 20;
+    } else {
+      maxBytes = s.integer(sizeKey, DEFAULT_MAX_REQUEST_BYTES, 1024, 1L << 30);
+    }
+    Optional<TlsSettings> tls = Optional.empty();
+    Optional<YamlSection> t = s.section("tls");
+    if (t.isPresent()) {
+      tls = Optional.of(serverTls(t.get()));
+    } else if (!allowInsecureDev) {
+      throw s.errorHere(
+          "receiver '" + name + "' has no tls block: plaintext is refused (add tls with cert_file,"
+              + " key_file and client_ca_file)");
+    } else if (!endpoint.isLoopback()) {
+      throw s.errorAt("endpoint",
+          "receiver '" + name + "' has no tls block: the insecure development mode binds loopback only");
+    } else {
+      warnings.add("receiver '" + name + "' on " + endpoint
+          + " accepts PLAINTEXT (insecure development mode); never use this outside a laptop");
+    }
+    s.finish();
+    return new ServerConfig.Receiver(name, endpoint, tls, maxBytes);
+  }
+
+  private TlsSettings serverTls(YamlSection t) throws ConfigException {
+    Path cert = existingFile(t, "cert_file", true).orElseThrow();
+    Path key = existingFile(t, "key_file", true).orElseThrow();
+    Optional<Path> ca = existingFile(t, "ca_file", false);
+    Optional<Path> clientCa = existingFile(t, "client_ca_file", false);
+    String auth = t.oneOf("client_auth", "require", "require", "none");
+    TlsSettings.ClientAuth clientAuth =
+        auth.equals("none") ? TlsSettings.ClientAuth.NONE : TlsSettings.ClientAuth.REQUIRE;
+    if (clientAuth == TlsSettings.ClientAuth.REQUIRE && clientCa.isEmpty()) {
+      throw t.errorHere(
+          "client certificates are required by default but client_ca_file is missing"
+              + " (set client_ca_file, or client_auth: none to accept clients without certificates)");
+    }
+    if (clientAuth == TlsSettings.ClientAuth.NONE) {
+      if (clientCa.isPresent()) {
+        throw t.errorAt("client_auth", "client_auth: none contradicts client_ca_file; remove one");
+      }
+      warnings.add(t.path() + ": client_auth: none, any client may send spans (no mTLS)");
+    }
+    String min = t.oneOf("min_version", "1.2", "1.2", "1.3");
+    Duration reload = t.duration("reload_interval", Duration.ofSeconds(10));
+    List<String> names = t.stringList("allowed_client_names");
+    if (!names.isEmpty() && clientAuth == TlsSettings.ClientAuth.NONE) {
+      throw t.errorAt("allowed_client_names", "needs client certificates (client_ca_file)");
+    }
+    t.finish();
+    return new TlsSettings(cert, key, ca, clientCa, clientAuth, min, reload, names);
+  }
+
+  private ServerConfig.Buffer buffer(Optional<YamlSection> section, YamlSection top)
+      throws ConfigException {
+    if (section.isEmpty()) {
+      throw top.errorHere("buffer: is required (at least buffer.spill.directory and its keys)");
+    }
+    YamlSection b = section.get();
+    Durability durability;
+    String d = b.oneOf("durability", "memory-first", "memory-first", "durable");
+    durability = Durability.fromConfigName(d);
+    long limit = SpillBufferBuilder.DEFAULT_MEMORY_LIMIT_BYTES;
+    long spike = -1;
+    Optional<YamlSection> mem = b.section("memory");
+    if (mem.isPresent()) {
+      limit = mem.get().integer("limit_mib", limit >> 20, 0, 1 << 20) << 20;
+      if (mem.get().has("spike_limit_mib")) {
+        spike = mem.get().integer("spike_limit_mib", 0, 0, 1 << 20) << 20;
+        if (spike > limit) {
+          throw mem.get().errorAt("spike_limit_mib", "must not exceed limit_mib");
+        }
+      }
+      mem.get().finish();
+    }
+    YamlSection spill = b.section("spill").orElseThrow(() -> b.errorAt("spill", "is required"));
+    Path dir = path(spill.requiredString("directory"));
+    long maxDisk =
+        spill.integer("max_disk_mib", SpillBufferBuilder.DEFAULT_MAX_DISK_BYTES >> 20, 1, 1L << 30) << 20;
+    FsyncPolicy fsync;
+    try {
+      fsync = FsyncPolicy.fromConfigValue(spill.string("fsync", "1s"));
+    } catch (IllegalArgumentException e) {
+      throw spill.errorAt("fsync", "expected none, every-batch or a duration such as 1s");
+    }
+    Codec codec = Codec.fromConfigName(spill.oneOf("compression", "lz4", "lz4", "none"));
+    OverflowPolicy overflow =
+        OverflowPolicy.fromConfigName(spill.oneOf("overflow", "refuse", "refuse", "drop-oldest"));
+    YamlSection keys = spill.section("keys").orElseThrow(() -> spill.errorAt("keys", "is required"));
+    String provider = keys.oneOf("provider", "local", "local", "aws-kms", "aws-kms-rsa");
+    if (!provider.equals("local")) {
+      throw keys.errorAt("provider", "'" + provider + "' is not yet available in this build (use local)");
+    }
+    Optional<Path> writer = keys.string("writer_keyset").map(this::path);
+    Optional<Path> reader = keys.string("reader_keyset").map(this::path);
+    if (writer.isEmpty() && reader.isEmpty()) {
+      throw keys.errorHere("set writer_keyset (ingest) and/or reader_keyset (drain)");
+    }
+    keys.finish();
+    spill.finish();
+    b.finish();
+    return new ServerConfig.Buffer(
+        durability, limit, spike, dir, maxDisk, fsync, codec, overflow,
+        new ServerConfig.Keys(provider, writer, reader));
+  }
+
+  private ServerConfig.Exporter exporter(Optional<YamlSection> section) throws ConfigException {
+    if (section.isEmpty()) {
+      warnings.add("no exporter configured: the debug exporter logs what drains (counts, ids, names)");
+      return new ServerConfig.Exporter(Optional.empty());
+    }
+    YamlSection ex = section.get();
+    boolean hasOtlp = ex.has("otlp") || ex.has("otlphttp");
+    boolean hasDebug = ex.has("debug");
+    if (hasOtlp && hasDebug) {
+      throw ex.errorHere("configure one exporter: otlp (or otlphttp) or debug, not both");
+    }
+    if (ex.has("otlp") && ex.has("otlphttp")) {
+      throw ex.errorHere("configure one exporter: otlp or otlphttp, not both");
+    }
+    if (hasDebug) {
+      Optional<YamlSection> dbg = ex.section("debug");
+      if (dbg.isPresent()) {
+        dbg.get().oneOf("verbosity", "basic", "basic", "normal", "detailed");
+        dbg.get().finish();
+      }
+      ex.finish();
+      return new ServerConfig.Exporter(Optional.empty());
+    }
+    String key = ex.has("otlp") ? "otlp" : "otlphttp";
+    YamlSection o = ex.section(key).orElseThrow();
+    ServerConfig.Protocol protocol =
+        o.oneOf("protocol", key.equals("otlp") ? "grpc" : "http/protobuf", "grpc", "http/protobuf")
+                .equals("grpc")
+            ? ServerConfig.Protocol.GRPC
+            : ServerConfig.Protocol.HTTP_PROTOBUF;
+    String rawEndpoint = o.requiredString("endpoint");
+    Map<String, String> headers = o.stringMap("headers");
+    boolean gzip = o.oneOf("compression", "gzip", "gzip", "none").equals("gzip");
+    Duration timeout = o.duration("timeout", Duration.ofSeconds(10));
+    ClientTlsSettings tls = new ClientTlsSettings(Optional.empty(), Optional.empty(), Optional.empty(), false, Optional.empty());
+    Optional<YamlSection> t = o.section("tls");
+    if (t.isPresent()) {
+      Optional<Path> ca = existingFile(t.get(), "ca_file", false);
+      Optional<Path> cert = existingFile(t.get(), "cert_file", false);
+      Optional<Path> keyFile = existingFile(t.get(), "key_file", false);
+      if (cert.isPresent() != keyFile.isPresent()) {
+        throw t.get().errorHere("cert_file and key_file go together");
+      }
+      boolean insecure = t.get().bool("insecure", false);
+      Optional<String> sni = t.get().string("server_name_override");
+      t.get().finish();
+      tls = new ClientTlsSettings(ca, cert, keyFile, insecure, sni);
+    }
+    URI endpoint = exporterEndpoint(o, rawEndpoint, protocol, tls.insecure());
+    if (endpoint.getScheme().equals("http")) {
+      if (!allowInsecureDev) {
+        throw o.errorAt("endpoint", "plaintext export is refused (use https://, or tls with ca_file)");
+      }
+      Endpoint e = new Endpoint(endpoint.getHost(), endpoint.getPort());
+      if (!e.isLoopback()) {
+        throw o.errorAt("endpoint", "the insecure development mode exports to loopback only");
+      }
+      warnings.add("exporter sends PLAINTEXT to " + endpoint + " (insecure development mode)");
+    }
+    ServerConfig.Retry retry = ServerConfig.Retry.DEFAULT;
+    Optional<YamlSection> r = o.section("retry_on_failure");
+    if (r.isPresent()) {
+      boolean enabled = r.get().bool("enabled", true);
+      Duration initial = r.get().duration("initial_interval", retry.initialInterval());
+      Duration max = r.get().duration("max_interval", retry.maxInterval());
+      Duration elapsed = r.get().duration("max_elapsed_time", retry.maxElapsedTime());
+      if (max.compareTo(initial) < 0) {
+        throw r.get().errorAt("max_interval", "must be at least initial_interval");
+      }
+      r.get().finish();
+      retry = new ServerConfig.Retry(enabled, initial, max, elapsed);
+    }
+    o.section("sending_queue"); // the spill buffer is the queue; accepted for pasted blocks
+    o.finish();
+    ex.finish();
+    return new ServerConfig.Exporter(
+        Optional.of(new ServerConfig.Otlp(endpoint, protocol, headers, gzip, timeout, tls, retry)));
+  }
+
+  private URI exporterEndpoint(YamlSection o, String raw, ServerConfig.Protocol protocol, boolean insecure)
+      throws ConfigException {
+    String v = raw.trim();
+    if (!v.contains("://")) {
+      if (protocol == ServerConfig.Protocol.HTTP_PROTOBUF) {
+        throw o.errorAt("endpoint", "an http/protobuf endpoint needs a scheme (https://host:port)");
+      }
+      v = (insecure ? "http://" : "https://") + v;
+    } else if (insecure && v.startsWith("https://")) {
+      throw o.errorAt("endpoint", "tls.insecure contradicts an https:// endpoint");
+    }
+    URI uri;
+    try {
+      uri = new URI(v);
+    } catch (URISyntaxException e) {
+      throw o.errorAt("endpoint", "'" + raw + "' is not a URL");
+    }
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+    if (!scheme.equals("https") && !scheme.equals("http")) {
+      throw o.errorAt("endpoint", "scheme must be https (or http in the development mode)");
+    }
+    if (uri.getHost() == null) {
+      throw o.errorAt("endpoint", "'" + raw + "' has no host");
+    }
+    int port = uri.getPort() > 0 ? uri.getPort() : (scheme.equals("https") ? 443 : 80);
+    String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+    if (protocol == ServerConfig.Protocol.HTTP_PROTOBUF && !path.endsWith("/v1/traces")) {
+      path = (path.endsWith("/") ? path.substring(0, path.length() - 1) : path) + "/v1/traces";
+    }
+    try {
+      return new URI(scheme, null, uri.getHost(), port, path, null, null);
+    } catch (URISyntaxException e) {
+      throw o.errorAt("endpoint", "'" + raw + "' is not a URL");
+    }
+  }
+
+  private ServerConfig.Metrics metrics(Optional<YamlSection> telemetry) throws ConfigException {
+    Endpoint def = Endpoint.parse("127.0.0.1:8888");
+    if (telemetry.isEmpty()) {
+      return new ServerConfig.Metrics(true, def, Optional.empty());
+    }
+    Optional<YamlSection> m = telemetry.get().section("metrics");
+    telemetry.get().section("logs");
+    telemetry.get().finish();
+    if (m.isEmpty()) {
+      return new ServerConfig.Metrics(true, def, Optional.empty());
+    }
+    String level = m.get().oneOf("level", "normal", "none", "basic", "normal", "detailed");
+    Endpoint endpoint = endpoint(m.get(), "endpoint", "127.0.0.1:8888");
+    Optional<TlsSettings> tls = Optional.empty();
+    Optional<YamlSection> t = m.get().section("tls");
+    if (t.isPresent()) {
+      tls = Optional.of(serverTls(t.get()));
+    } else if (!endpoint.isLoopback()) {
+      throw m.get().errorAt("endpoint", "a metrics endpoint off loopback needs a tls block");
+    }
+    m.get().finish();
+    return new ServerConfig.Metrics(!level.equals("none"), endpoint, tls);
+  }
+
+  private Endpoint endpoint(YamlSection s, String key, String def) throws ConfigException {
+    String v = s.string(key, def);
+    try {
+      return Endpoint.parse(v);
+    } catch (IllegalArgumentException e) {
+      throw s.errorAt(key, e.getMessage());
+    }
+  }
+
+  private Optional<Path> existingFile(YamlSection s, String key, boolean required)
+      throws ConfigException {
+    Optional<String> v = required ? Optional.of(s.requiredString(key)) : s.string(key);
+    if (v.isEmpty()) {
+      return Optional.empty();
+    }
+    Path p = path(v.get());
+    if (!Files.isRegularFile(p)) {
+      throw s.errorAt(key, p + " does not exist or is not a file");
+    }
+    if (!Files.isReadable(p)) {
+      throw s.errorAt(key, p + " is not readable");
+    }
+    return Optional.of(p);
+  }
+
+  private Path path(String value) {
+    Path p = Path.of(value);
+    return (p.isAbsolute() || baseDir == null ? p : baseDir.resolve(p)).normalize();
+  }
+}

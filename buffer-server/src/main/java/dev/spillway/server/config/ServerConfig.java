@@ -1,0 +1,84 @@
+package dev.spillway.server.config;
+
+import dev.spillway.core.Durability;
+import dev.spillway.core.FsyncPolicy;
+import dev.spillway.core.OverflowPolicy;
+import dev.spillway.core.seal.Codec;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A validated daemon configuration. Built only by {@link ConfigLoader}; every value here has been
+ * checked, so the daemon does not re-validate.
+ *
+ * @param source the file it came from, for log lines
+ * @param warnings things an operator must see at every start (client_auth: none, insecure mode)
+ */
+public record ServerConfig(
+    String source,
+    Optional<Receiver> grpc,
+    Optional<Receiver> http,
+    Buffer buffer,
+    Exporter exporter,
+    Metrics metrics,
+    List<String> warnings) {
+
+  /**
+   * One OTLP receiver.
+   *
+   * @param tls empty only in the development insecure mode (loopback only)
+   * @param maxRequestBytes the largest request accepted, measured after decompression
+   */
+  public record Receiver(String name, Endpoint endpoint, Optional<TlsSettings> tls, long maxRequestBytes) {}
+
+  /** The spill buffer's settings; see buffer-core's SpillBufferBuilder for what each means. */
+  public record Buffer(
+      Durability durability,
+      long memoryLimitBytes,
+      long spikeLimitBytes,
+      Path directory,
+      long maxDiskBytes,
+      FsyncPolicy fsync,
+      Codec compression,
+      OverflowPolicy overflow,
+      Keys keys) {}
+
+  /** {@code buffer.spill.keys}. Only {@code local} is available in this build. */
+  public record Keys(String provider, Optional<Path> writerKeyset, Optional<Path> readerKeyset) {}
+
+  /** Which exporter drains the buffer: exactly one of {@code otlp} or the built-in debug one. */
+  public record Exporter(Optional<Otlp> otlp) {
+    public boolean debug() {
+      return otlp.isEmpty();
+    }
+  }
+
+  /** Transport to the downstream. */
+  public enum Protocol {
+    GRPC,
+    HTTP_PROTOBUF
+  }
+
+  /** {@code exporters.otlp}. */
+  public record Otlp(
+      URI endpoint,
+      Protocol protocol,
+      Map<String, String> headers,
+      boolean gzip,
+      Duration timeout,
+      ClientTlsSettings tls,
+      Retry retry) {}
+
+  /** {@code retry_on_failure}; defaults from the article: 1s, 10s, 30s. */
+  public record Retry(boolean enabled, Duration initialInterval, Duration maxInterval, Duration maxElapsedTime) {
+    public static final Retry DEFAULT =
+        new Retry(true, Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(30));
+  }
+
+  /** {@code telemetry.metrics}: Prometheus text, /healthz and /readyz. No payload is served. */
+  public record Metrics(boolean enabled, Endpoint endpoint, Optional<TlsSettings> tls) {}
+}

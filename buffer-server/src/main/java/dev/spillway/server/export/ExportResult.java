@@ -1,0 +1,36 @@
+package dev.spillway.server.export;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The outcome of one export attempt.
+ *
+ * @param rejectedSpans for {@link Kind#SUCCESS}, spans the downstream refused in a partial success
+ *     (not retried, counted)
+ * @param retryAfter the downstream's throttling hint (Retry-After, RetryInfo), if it gave one
+ * @param reason short, safe for logs: a status code and the downstream's message, never payload
+ */
+public record ExportResult(Kind kind, long rejectedSpans, Optional<Duration> retryAfter, String reason) {
+  /** What to do with the batch. */
+  public enum Kind {
+    /** Delivered (fully or partially): acknowledge it. */
+    SUCCESS,
+    /** The downstream is down, throttling or overloaded: try again later, keep the batch. */
+    RETRYABLE,
+    /** The downstream says the data itself is bad (400 / INVALID_ARGUMENT): retrying cannot help. */
+    PERMANENT
+  }
+
+  public static ExportResult success(long rejectedSpans) {
+    return new ExportResult(Kind.SUCCESS, rejectedSpans, Optional.empty(), "");
+  }
+
+  public static ExportResult retryable(String reason, Optional<Duration> retryAfter) {
+    return new ExportResult(Kind.RETRYABLE, 0, retryAfter, reason);
+  }
+
+  public static ExportResult permanent(String reason) {
+    return new ExportResult(Kind.PERMANENT, 0, Optional.empty(), reason);
+  }
+}

@@ -1,0 +1,149 @@
+package dev.spillway.server.receive;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.Code;
+import dev.spillway.server.config.ServerConfig;
+import dev.spillway.server.telemetry.ServerMetrics;
+import dev.spillway.server.tls.ServerTlsContext;
+import io.grpc.MethodDescriptor;
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
+import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * OTLP/gRPC {@code opentelemetry.proto.collector.trace.v1.TraceService/Export} on grpc-java's
+ * Netty transport with BoringSSL. gzip and identity; size limit after decompression
+ * (RESOURCE_EXHAUSTED, by grpc-java); undecodable → INVALID_ARGUMENT; buffer full → UNAVAILABLE
+ * with RetryInfo.
+ */
+public final class GrpcTraceReceiver implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(GrpcTraceReceiver.class);
+
+  private final Server server;
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private final ExecutorService executor;
+
+  private GrpcTraceReceiver(Server server, EventLoopGroup boss, EventLoopGroup workers, ExecutorService executor) {
+    this.server = server;
+    this.boss = boss;
+    this.workers = workers;
+    this.executor = executor;
+  }
+
+  /** Binds and starts. {@code tls} is empty only in the development insecure mode. */
+  @SuppressWarnings("deprecation") // NioEventLoopGroup: grpc-netty 1.85 still takes these
+  public static GrpcTraceReceiver start(
+      ServerConfig.Receiver config, Optional<ServerTlsContext> tls, TraceIngest ingest, ServerMetrics metrics)
+      throws IOException {
+    MethodDescriptor<byte[], ExportTraceServiceResponse> method =
+        TraceServiceGrpc.getExportMethod().toBuilder(ByteMarshaller.INSTANCE,
+            TraceServiceGrpc.getExportMethod().getResponseMarshaller()).build();
+    ServerServiceDefinition service =
+        ServerServiceDefinition.builder(TraceServiceGrpc.SERVICE_NAME)
+            .addMethod(method, ServerCalls.asyncUnaryCall(
+                (byte[] body, StreamObserver<ExportTraceServiceResponse> out) -> export(body, out, ingest, metrics)))
+            .build();
+    EventLoopGroup boss = new NioEventLoopGroup(1);
+    EventLoopGroup workers = new NioEventLoopGroup(2);
+    ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
+      Thread t = new Thread(r, "spillway-grpc-receiver");
+      t.setDaemon(true);
+      return t;
+    });
+    NettyServerBuilder b =
+        NettyServerBuilder.forAddress(new InetSocketAddress(config.endpoint().host(), config.endpoint().port()))
+            .channelType(NioServerSocketChannel.class)
+            .bossEventLoopGroup(boss)
+            .workerEventLoopGroup(workers)
+            .executor(executor)
+            .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, config.maxRequestBytes()))
+            .maxInboundMetadataSize(64 << 10)
+            .maxConcurrentCallsPerConnection(64)
+            .addService(service);
+    tls.ifPresent(b::sslContext);
+    Server server = b.build();
+    try {
+      server.start();
+    } catch (IOException e) {
+      boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      executor.shutdownNow();
+      throw new IOException("receivers.otlp.protocols.grpc: cannot listen on " + config.endpoint() + ": " + e.getMessage(), e);
+    }
+    LOG.info("OTLP/gRPC receiver listening on {} ({})", server.getListenSockets(),
+        tls.isPresent() ? "TLS" : "PLAINTEXT, development mode");
+    return new GrpcTraceReceiver(server, boss, workers, executor);
+  }
+
+  private static void export(byte[] body, StreamObserver<ExportTraceServiceResponse> out,
+      TraceIngest ingest, ServerMetrics metrics) {
+    if (body == ByteMarshaller.TOO_LARGE) {
+      metrics.request("grpc", "too_large");
+      out.onError(StatusProto.toStatusRuntimeException(
+          RpcStatus.of(Code.RESOURCE_EXHAUSTED, "the decompressed request exceeds the size limit")));
+      return;
+    }
+    ExportTraceServiceRequest request;
+    try {
+      request = ExportTraceServiceRequest.parseFrom(body);
+    } catch (InvalidProtocolBufferException e) {
+      metrics.request("grpc", "bad_request");
+      out.onError(StatusProto.toStatusRuntimeException(
+          RpcStatus.of(Code.INVALID_ARGUMENT, "the request is not a valid ExportTraceServiceRequest")));
+      return;
+    }
+    if (!ingest.accept(request, body)) {
+      metrics.request("grpc", "refused");
+      out.onError(StatusProto.toStatusRuntimeException(
+          RpcStatus.unavailable("the buffer is full; retry later", TraceIngest.RETRY_AFTER)));
+      return;
+    }
+    metrics.request("grpc", "ok");
+    out.onNext(ExportTraceServiceResponse.getDefaultInstance());
+    out.onCompleted();
+  }
+
+  public int port() {
+    return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
+  }
+
+  /** Stops accepting; lets running calls finish for a moment. */
+  public void shutdown() {
+    server.shutdown();
+  }
+
+  @Override
+  public void close() {
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+        server.awaitTermination(2, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    executor.shutdownNow();
+    boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,60 @@
+package dev.spillway.server.e2e;
+
+import dev.spillway.server.testing.TestPki;
+import dev.spillway.server.tls.PemFiles;
+import io.grpc.Server;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
+import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
+import io.opentelemetry.proto.trace.v1.ResourceSpans;
+import io.opentelemetry.proto.trace.v1.ScopeSpans;
+import io.opentelemetry.proto.trace.v1.Span;
+import java.net.InetSocketAddress;
+import java.util.HexFormat;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/** A downstream OTLP/gRPC receiver with mTLS, as a collector or Tempo would be. Records span ids. */
+final class Downstream implements AutoCloseable {
+  final Set<String> spanIds = ConcurrentHashMap.newKeySet();
+  private final Server server;
+
+  Downstream(TestPki pki, int port) throws Exception {
+    var ssl = GrpcSslContexts.configure(
+            SslContextBuilder.forServer(PemFiles.keyManagerFactory(pki.serverCert, pki.serverKey)), SslProvider.OPENSSL)
+        .trustManager(PemFiles.trustManager(pki.ca))
+        .clientAuth(ClientAuth.REQUIRE)
+        .build();
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+        .sslContext(ssl)
+        .addService(new TraceServiceGrpc.TraceServiceImplBase() {
+          @Override
+          public void export(ExportTraceServiceRequest request, StreamObserver<ExportTraceServiceResponse> out) {
+            for (ResourceSpans rs : request.getResourceSpansList()) {
+              for (ScopeSpans ss : rs.getScopeSpansList()) {
+                for (Span s : ss.getSpansList()) {
+                  spanIds.add(HexFormat.of().formatHex(s.getSpanId().toByteArray()));
+                }
+              }
+            }
+            out.onNext(ExportTraceServiceResponse.getDefaultInstance());
+            out.onCompleted();
+          }
+        })
+        .build()
+        .start();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    server.shutdownNow();
+    server.awaitTermination(5, TimeUnit.SECONDS);
+  }
+}

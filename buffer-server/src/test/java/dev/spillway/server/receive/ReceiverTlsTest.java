@@ -1,0 +1,186 @@
+package dev.spillway.server.receive;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.spillway.server.Daemon;
+import dev.spillway.server.Role;
+import dev.spillway.server.testing.InMemoryBuffer;
+import dev.spillway.server.testing.TestClients;
+import dev.spillway.server.testing.TestConfigs;
+import dev.spillway.server.testing.TestPki;
+import dev.spillway.server.tls.DevCertificates;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real TLS against both receivers: who gets in, who is refused, and how. */
+class ReceiverTlsTest {
+  @TempDir Path dir;
+  TestPki pki;
+  InMemoryBuffer buffer;
+  Daemon daemon;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    pki = new TestPki(dir.resolve("pki"));
+    buffer = new InMemoryBuffer(100);
+    daemon = Daemon.start(
+        TestConfigs.load(dir, TestConfigs.daemon(pki, dir.resolve("spill"), dir.resolve("keys"), "", 1 << 20)),
+        Role.INGEST, buffer.opener());
+  }
+
+  @AfterEach
+  void tearDown() {
+    daemon.close();
+  }
+
+  private HttpResponse<byte[]> post(HttpClient c) throws Exception {
+    return c.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + daemon.httpPort() + "/v1/traces"))
+            .timeout(Duration.ofSeconds(10))
+            .header("Content-Type", "application/x-protobuf")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(TestClients.request(2, "s3cret").toByteArray())).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  @Test
+  void http_clientWithTrustedCertificate_accepted() throws Exception {
+    HttpResponse<byte[]> r = post(TestClients.http(pki.ca, pki.clientCert, pki.clientKey));
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("content-type")).hasValue("application/x-protobuf");
+    assertThat(buffer.size()).isEqualTo(1);
+  }
+
+  @Test
+  void grpc_clientWithTrustedCertificate_accepted() throws Exception {
+    ManagedChannel ch = TestClients.grpc(daemon.grpcPort(), pki.ca, pki.clientCert, pki.clientKey);
+    try {
+      TraceServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .export(TestClients.request(3, "s3cret"));
+      assertThat(buffer.size()).isEqualTo(1);
+    } finally {
+      ch.shutdownNow();
+    }
+  }
+
+  @Test
+  void opensslWithoutClientCertificate_getsCertificateRequiredAlert116() throws Exception {
+    for (int port : new int[] {daemon.httpPort(), daemon.grpcPort()}) {
+      String out = sClient(port, "");
+      assertThat(out).containsIgnoringCase("certificate required").contains("alert number 116");
+    }
+    assertThat(daemon.metrics().tlsHandshakeFailures()).isGreaterThanOrEqualTo(1);
+    assertThat(daemon.metrics().render()).contains("reason=\"no_client_certificate\"");
+  }
+
+  @Test
+  void opensslWithTrustedClientCertificate_handshakeCompletes() throws Exception {
+    String out = sClient(daemon.httpPort(),
+        " -CAfile " + pki.ca + " -cert " + pki.clientCert + " -key " + pki.clientKey);
+    assertThat(out).contains("Verify return code: 0 (ok)").doesNotContain("alert number");
+  }
+
+  @Test
+  void http_noClientCertificate_refused() throws Exception {
+    assertThatThrownBy(() -> post(TestClients.http(pki.ca, null, null))).isInstanceOf(java.io.IOException.class);
+    assertThat(buffer.size()).isZero();
+  }
+
+  @Test
+  void http_certificateFromAnotherCa_refused() throws Exception {
+    Path[] foreign = pki.foreignClient();
+    assertThatThrownBy(() -> post(TestClients.http(pki.ca, foreign[0], foreign[1]))).isInstanceOf(java.io.IOException.class);
+    assertThat(buffer.size()).isZero();
+  }
+
+  @Test
+  void http_expiredClientCertificate_refused() throws Exception {
+    Path[] expired = pki.expiredClient();
+    assertThatThrownBy(() -> post(TestClients.http(pki.ca, expired[0], expired[1]))).isInstanceOf(java.io.IOException.class);
+    assertThat(buffer.size()).isZero();
+  }
+
+  @Test
+  void grpc_certificateFromAnotherCa_refused() throws Exception {
+    Path[] foreign = pki.foreignClient();
+    ManagedChannel ch = TestClients.grpc(daemon.grpcPort(), pki.ca, foreign[0], foreign[1]);
+    try {
+      assertThatThrownBy(() -> TraceServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .export(TestClients.request(1, "x"))).isInstanceOf(StatusRuntimeException.class);
+    } finally {
+      ch.shutdownNow();
+    }
+    assertThat(buffer.size()).isZero();
+  }
+
+  @Test
+  void plaintextHttpToTlsPort_getsNoHttpResponse() throws Exception {
+    for (int port : new int[] {daemon.httpPort(), daemon.grpcPort()}) {
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+        s.setSoTimeout(5000);
+        OutputStream out = s.getOutputStream();
+        out.write(("POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+            + "Content-Length: 2\r\n\r\nab").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        InputStream in = s.getInputStream();
+        byte[] got = in.readNBytes(64); // ends at EOF when the server closes
+        assertThat(new String(got, StandardCharsets.ISO_8859_1)).doesNotContain("HTTP/");
+      }
+    }
+    assertThat(buffer.size()).isZero();
+  }
+
+  @Test
+  void certificateRotation_newHandshakesUseNewCertificate() throws Exception {
+    // A new CA and server certificate replace the old files; clients of the new CA get in.
+    TestPki next = new TestPki(dir.resolve("pki2"));
+    HttpClient oldTrust = TestClients.http(pki.ca, pki.clientCert, pki.clientKey);
+    assertThat(post(oldTrust).statusCode()).isEqualTo(200);
+    long reloadsBefore = daemon.metrics().tlsReloads.sum();
+    for (String f : new String[] {DevCertificates.SERVER_CERT, DevCertificates.SERVER_KEY, DevCertificates.CA_CERT}) {
+      Path tmp = pki.dir.resolve(f + ".new");
+      Files.copy(next.dir.resolve(f), tmp);
+      Files.move(tmp, pki.dir.resolve(f), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+    HttpClient newTrust = TestClients.http(next.ca, next.clientCert, next.clientKey);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (daemon.metrics().tlsReloads.sum() == reloadsBefore && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+      Thread.sleep(20); // polling the reloader's counter; bounded by the deadline
+    }
+    assertThat(daemon.metrics().tlsReloads.sum()).isGreaterThan(reloadsBefore);
+    assertThat(post(newTrust).statusCode()).isEqualTo(200);
+    // The old client certificate is from the old CA, which client_ca_file no longer holds.
+    assertThatThrownBy(() -> post(TestClients.http(next.ca, pki.clientCert, pki.clientKey)))
+        .isInstanceOf(java.io.IOException.class);
+  }
+
+  private static String sClient(int port, String extra) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder("bash", "-c",
+        "(sleep 2) | timeout 10 openssl s_client -connect 127.0.0.1:" + port + " -tls1_3" + extra + " 2>&1");
+    pb.redirectErrorStream(true);
+    Process p = pb.start();
+    byte[] out = p.getInputStream().readAllBytes();
+    assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
+    return new String(out, StandardCharsets.UTF_8);
+  }
+}

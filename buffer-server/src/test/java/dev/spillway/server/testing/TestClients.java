@@ -1,0 +1,66 @@
+package dev.spillway.server.testing;
+
+import dev.spillway.server.tls.PemFiles;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.common.v1.AnyValue;
+import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.trace.v1.ResourceSpans;
+import io.opentelemetry.proto.trace.v1.ScopeSpans;
+import io.opentelemetry.proto.trace.v1.Span;
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.time.Duration;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+
+/** Real TLS clients for tests: the JDK HTTP client and a grpc-java Netty channel. */
+public final class TestClients {
+  private TestClients() {}
+
+  public static HttpClient http(Path ca, Path cert, Path key) throws Exception {
+    SSLContext ssl = SSLContext.getInstance("TLS");
+    ssl.init(cert == null ? null : PemFiles.keyManagerFactory(cert, key).getKeyManagers(),
+        new TrustManager[] {PemFiles.trustManager(ca)}, null);
+    return HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  public static ManagedChannel grpc(int port, Path ca, Path cert, Path key) throws IOException {
+    SslContextBuilder b = GrpcSslContexts.configure(SslContextBuilder.forClient(), SslProvider.OPENSSL)
+        .trustManager(PemFiles.trustManager(ca));
+    if (cert != null) {
+      b.keyManager(PemFiles.keyManagerFactory(cert, key));
+    }
+    return NettyChannelBuilder.forAddress("127.0.0.1", port).sslContext(b.build()).build();
+  }
+
+  /** A request with {@code spans} spans, each carrying {@code secret} as an attribute value. */
+  public static ExportTraceServiceRequest request(int spans, String secret) {
+    ScopeSpans.Builder ss = ScopeSpans.newBuilder();
+    for (int i = 0; i < spans; i++) {
+      byte[] trace = new byte[16];
+      byte[] span = new byte[8];
+      trace[15] = (byte) (i + 1);
+      trace[0] = 0x5a;
+      span[7] = (byte) (i + 1);
+      ss.addSpans(Span.newBuilder()
+          .setTraceId(ByteString.copyFrom(trace))
+          .setSpanId(ByteString.copyFrom(span))
+          .setName("span-" + i)
+          .setKind(Span.SpanKind.SPAN_KIND_SERVER)
+          .setStartTimeUnixNano(1_700_000_000_000_000_000L)
+          .setEndTimeUnixNano(1_700_000_000_100_000_000L)
+          .addAttributes(KeyValue.newBuilder().setKey("user.token")
+              .setValue(AnyValue.newBuilder().setStringValue(secret))));
+    }
+    return ExportTraceServiceRequest.newBuilder()
+        .addResourceSpans(ResourceSpans.newBuilder().addScopeSpans(ss)).build();
+  }
+}
