@@ -43,6 +43,11 @@ public final class SpillBuffer implements SpillWriter, SpillReader {
       }
 
       @Override
+      public BufferMetrics metrics() {
+        return engine.metrics();
+      }
+
+      @Override
       public void close() {
         engine.close();
       }
@@ -56,6 +61,11 @@ public final class SpillBuffer implements SpillWriter, SpillReader {
       @Override
       public Delivery poll(Duration timeout) throws InterruptedException {
         return engine.poll(timeout);
+      }
+
+      @Override
+      public BufferMetrics metrics() {
+        return engine.metrics();
       }
 
       @Override
@@ -80,7 +90,7 @@ public final class SpillBuffer implements SpillWriter, SpillReader {
     return engine;
   }
 
-  /** A snapshot of the counters and gauges. */
+  @Override
   public BufferMetrics metrics() {
     return engine.metrics();
   }

@@ -14,6 +14,9 @@ public interface SpillReader extends AutoCloseable {
    */
   Delivery poll(Duration timeout) throws InterruptedException;
 
+  /** A snapshot of the counters and gauges. */
+  BufferMetrics metrics();
+
   @Override
   void close();
 }

@@ -14,6 +14,9 @@ public interface SpillWriter extends AutoCloseable {
    */
   OfferResult offer(PayloadType type, byte[] payload);
 
+  /** A snapshot of the counters and gauges. */
+  BufferMetrics metrics();
+
   /** Seals what memory holds to disk and releases the files. Idempotent. */
   @Override
   void close();

@@ -399,6 +399,29 @@ class SpillBufferTest {
   }
 
   @Test
+  void inspect_withoutKey_countsRecords_withKey_verifiesEvery_andFlagsTampering() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).build()) {
+      offerAll(b, 0, 12, 300);
+    }
+    SpillInspection.Report meta = SpillInspection.inspect(dir, null, SpillBufferBuilder.DEFAULT_QUEUE_NAME);
+    assertThat(meta.batches()).isEqualTo(12);
+    assertThat(meta.verified()).isFalse();
+    assertThat(meta.segments()).isNotEmpty();
+    assertThat(meta.segments().get(0).epochs()).extracting(SpillInspection.Epoch::provider).contains("local");
+    SpillInspection.Report full = SpillInspection.inspect(dir, keys.unwrapper(), SpillBufferBuilder.DEFAULT_QUEUE_NAME);
+    assertThat(full.verified()).isTrue();
+    assertThat(full.opened()).isEqualTo(12);
+    // A key of another deployment opens nothing.
+    TestKeys other = TestKeys.in(tmp.resolve("other-keys"));
+    SpillInspection.Report foreign = SpillInspection.inspect(dir, other.unwrapper(), SpillBufferBuilder.DEFAULT_QUEUE_NAME);
+    assertThat(foreign.verified()).isFalse();
+    assertThat(foreign.opened()).isZero();
+    assertThat(foreign.failures()).containsKey(dev.spillway.core.seal.EnvelopeException.Reason.KEY_REFUSED);
+    assertThatThrownBy(() -> SpillInspection.inspect(tmp.resolve("nothing"), null, "q"))
+        .hasMessageContaining("not a Spillway spill directory");
+  }
+
+  @Test
   void builder_badSettings_nameTheSetting() {
     assertThatThrownBy(() -> SpillBuffer.builder().maxDiskBytes(10)).hasMessageContaining("maxDiskBytes");
     assertThatThrownBy(() -> SpillBuffer.builder().memoryLimitBytes(-1)).hasMessageContaining("memoryLimitBytes");

@@ -57,12 +57,12 @@ public interface BufferOpener {
         }
         case INGEST -> {
           SpillWriter w = b.buildWriter();
-          Supplier<BufferMetrics> m = w instanceof SpillBuffer sb ? sb::metrics : () -> null;
+          Supplier<BufferMetrics> m = w::metrics;
           return new Opened(Optional.of(w), Optional.empty(), m, w::close);
         }
         default -> {
           SpillReader r = b.buildReader();
-          Supplier<BufferMetrics> m = r instanceof SpillBuffer sb ? sb::metrics : () -> null;
+          Supplier<BufferMetrics> m = r::metrics;
           return new Opened(Optional.empty(), Optional.of(r), m, r::close);
         }
       }

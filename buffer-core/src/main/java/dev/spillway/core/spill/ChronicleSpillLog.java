@@ -278,6 +278,11 @@ public final class ChronicleSpillLog implements SpillLog {
     }
   }
 
+  /** Bytes one file of the log occupies on the device. */
+  public long allocatedBytes(Path file) {
+    return AllocatedBytes.of(file);
+  }
+
   @Override
   public long allocatedBytes() {
     try (Stream<Path> files = Files.list(dir)) {

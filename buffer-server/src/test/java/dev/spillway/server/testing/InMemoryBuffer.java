@@ -71,6 +71,12 @@ public final class InMemoryBuffer implements SpillWriter, SpillReader {
     };
   }
 
+  @Override
+  public dev.spillway.core.BufferMetrics metrics() {
+    return new dev.spillway.core.BufferMetrics(
+        queue.size(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, acked.get(), 0, 0, 0);
+  }
+
   public int size() {
     return queue.size();
   }

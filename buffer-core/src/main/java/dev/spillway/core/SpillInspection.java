@@ -1,0 +1,140 @@
+package dev.spillway.core;
+
+import dev.spillway.core.internal.NoAnalytics;
+import dev.spillway.core.keys.DataKeyUnwrapper;
+import dev.spillway.core.keys.KeyUnavailableException;
+import dev.spillway.core.seal.EnvelopeException;
+import dev.spillway.core.seal.EnvelopeFormat;
+import dev.spillway.core.seal.KeyRecord;
+import dev.spillway.core.seal.Opener;
+import dev.spillway.core.seal.SealedRecord;
+import dev.spillway.core.spill.ChronicleSpillLog;
+import dev.spillway.core.spill.QuarantineFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What a spill directory holds, for operators ({@code spillway spill inspect}). Without a reader
+ * key it reads only what is public: segments, key epochs, record counts and sizes. With one, it
+ * also opens and verifies every sealed batch (payloads are decrypted in memory and discarded, never
+ * shown). Read-only: it moves no position and deletes nothing. Run it while no writer appends.
+ */
+public final class SpillInspection {
+  static {
+    NoAnalytics.ensure();
+  }
+
+  /** One key epoch as its key record describes it. */
+  public record Epoch(String stream, long epoch, String provider, String keyRef, long startedAtMillis) {}
+
+  /** One segment (a Chronicle cycle file). */
+  public record Segment(
+      long id, String file, long allocatedBytes, long keyRecords, long batches, long sealedBytes, List<Epoch> epochs) {}
+
+  /**
+   * @param committed the durable consumer position (-1 if none)
+   * @param verified whether a reader key was given and every batch was opened
+   * @param opened batches that authenticated and decrypted
+   * @param failures batches that did not, by reason
+   * @param unavailable batches skipped because the key provider could not answer
+   * @param quarantineBytes size of the quarantine file (0 if none)
+   */
+  public record Report(
+      List<Segment> segments,
+      long committed,
+      boolean verified,
+      long opened,
+      Map<EnvelopeException.Reason, Long> failures,
+      long unavailable,
+      long quarantineBytes) {
+
+    public long batches() {
+      return segments.stream().mapToLong(Segment::batches).sum();
+    }
+
+    public long failed() {
+      return failures.values().stream().mapToLong(Long::longValue).sum();
+    }
+  }
+
+  private SpillInspection() {}
+
+  /**
+   * Inspects {@code directory} (as given to {@link SpillBufferBuilder#directory}).
+   *
+   * @param reader a reader key to verify every batch with, or null to read only public metadata
+   * @param queueName the queue name the records were sealed for (needed to open them)
+   * @throws IOException if the directory is not a spill directory
+   */
+  public static Report inspect(Path directory, DataKeyUnwrapper reader, String queueName)
+      throws IOException {
+    Objects.requireNonNull(directory, "directory");
+    Path queueDir = directory.resolve(BufferEngine.QUEUE_DIR);
+    if (!Files.isDirectory(queueDir)) {
+      throw new IOException(directory + " is not a Spillway spill directory (no " + BufferEngine.QUEUE_DIR + "/)");
+    }
+    Opener opener = reader == null ? null : new Opener(reader, queueName);
+    Map<EnvelopeException.Reason, Long> failures = new EnumMap<>(EnvelopeException.Reason.class);
+    long[] opened = new long[1];
+    long[] unavailable = new long[1];
+    List<Segment> segments = new ArrayList<>();
+    long committed;
+    try (ChronicleSpillLog log = ChronicleSpillLog.open(queueDir, false, BufferEngine.BLOCK_SIZE, false)) {
+      committed = log.committed();
+      for (long id : log.segments()) {
+        long[] counts = new long[3]; // key records, batches, sealed bytes
+        Map<String, Epoch> epochs = new LinkedHashMap<>();
+        log.scanSegment(id, e -> {
+          EnvelopeFormat.Envelope env;
+          try {
+            env = EnvelopeFormat.parse(e.bytes());
+          } catch (EnvelopeException ex) {
+            failures.merge(ex.reason(), 1L, Long::sum);
+            return;
+          }
+          if (env instanceof KeyRecord k) {
+            counts[0]++;
+            epochs.putIfAbsent(k.epochId().toString(), new Epoch(
+                k.epochId().toString().substring(0, 32), k.epoch(), k.wrapped().provider().configName(),
+                k.wrapped().keyRef(), k.startedAtMillis()));
+            if (opener != null) {
+              opener.accept(k);
+            }
+            return;
+          }
+          counts[1]++;
+          counts[2] += e.bytes().length;
+          if (opener != null) {
+            try {
+              opener.open((SealedRecord) env);
+              opened[0]++;
+            } catch (EnvelopeException ex) {
+              failures.merge(ex.reason(), 1L, Long::sum);
+            } catch (KeyUnavailableException ex) {
+              unavailable[0]++;
+            }
+          }
+        });
+        Path file = log.segmentFile(id);
+        segments.add(new Segment(id, file.getFileName().toString(), allocated(log, file),
+            counts[0], counts[1], counts[2], List.copyOf(epochs.values())));
+      }
+    }
+    Path quarantine = directory.resolve(BufferEngine.QUARANTINE_DIR).resolve(QuarantineFile.FILE);
+    long quarantineBytes = Files.exists(quarantine) ? Files.size(quarantine) : 0;
+    boolean verified = opener != null && failures.isEmpty() && unavailable[0] == 0;
+    return new Report(List.copyOf(segments), committed, verified, opened[0], Map.copyOf(failures),
+        unavailable[0], quarantineBytes);
+  }
+
+  private static long allocated(ChronicleSpillLog log, Path file) {
+    return log.allocatedBytes(file);
+  }
+}
