@@ -65,6 +65,8 @@ final class BufferEngine {
   static final Duration KEY_RETRY_BACKOFF = Duration.ofSeconds(1);
   private static final long MEASURE_EVERY_BYTES = 1L << 20;
   private static final long MEASURE_EVERY_MILLIS = 250;
+  /** Within this of the free-space threshold, free space is measured before every append. */
+  private static final long NEAR_FULL_MARGIN_BYTES = 64L << 20;
   private static final long HOUSEKEEPING_EVERY_MILLIS = 100;
   private static final long CROSS_PROCESS_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
@@ -284,6 +286,11 @@ final class BufferEngine {
         return OfferResult.SPILLED;
       } catch (RefusalException e) {
         return OfferResult.refused(e.getMessage());
+      } catch (InternalError e) {
+        // HotSpot reports a SIGBUS on a mapped page (a full device) asynchronously, wherever
+        // compiled code next checks: possibly after the faulting append had returned.
+        recoverFromLateFault(e);
+        return OfferResult.refused("spill storage fault: " + e.getMessage());
       } finally {
         finishAppends(older, appended);
       }
@@ -363,6 +370,9 @@ final class BufferEngine {
       position = log.append(sealed.bytes());
     } catch (SpillStorageException e) {
       sealer.release(sealed);
+      // Never append after a faulted write in the same file: what the fault left half-written
+      // stays the segment's torn tail, which the reader skips, instead of being built upon.
+      rollSegment(now);
       countStorageFault();
       LOG.warn("spill append failed; refusing with back-pressure: {}", e.getMessage());
       throw new RefusalException("spill storage fault: " + e.getMessage());
@@ -384,6 +394,17 @@ final class BufferEngine {
       }
     } finally {
       state.unlock();
+    }
+  }
+
+  private void recoverFromLateFault(InternalError e) {
+    LOG.warn("spill storage fault reported late; refusing with back-pressure: {}", e.getMessage());
+    countStorageFault();
+    try {
+      log.recoverFromFault();
+      rollSegment(cfg.clock.millis());
+    } catch (RuntimeException | InternalError again) {
+      LOG.error("could not recover the spill writer after a storage fault: {}", again.toString());
     }
   }
 
@@ -457,7 +478,15 @@ final class BufferEngine {
     }
   }
 
-  /** Checks the disk budget and the device's free space, applying the overflow policy. */
+  /**
+   * Checks the device's free space and the disk budget, applying the overflow policy.
+   *
+   * <p>The free-space guard is what keeps a full device from ever reaching Chronicle: a SIGBUS on
+   * a mapped page is reported by HotSpot asynchronously ("a fault occurred in a recent unsafe
+   * memory access operation in compiled Java code"), so the append whose bytes were lost may
+   * already have returned success. Near the threshold, free space is therefore measured before
+   * every append, not every {@value #MEASURE_EVERY_MILLIS} ms.
+   */
   private void ensureRoom(int bytes, long now) throws RefusalException {
     if (appendedSinceMeasure >= MEASURE_EVERY_BYTES || now - measuredAt >= MEASURE_EVERY_MILLIS) {
       measuredDiskBytes = log.allocatedBytes();
@@ -465,10 +494,14 @@ final class BufferEngine {
       appendedSinceMeasure = 0;
       measuredAt = now;
     }
-    if (usableSpace - appendedSinceMeasure - bytes < cfg.minFreeDiskBytes) {
-      // Refresh once: space may have come back.
-      usableSpace = log.usableSpace();
-      if (usableSpace - appendedSinceMeasure - bytes < cfg.minFreeDiskBytes) {
+    if (cfg.freeSpaceGuard) {
+      long margin = cfg.minFreeDiskBytes + bytes + NEAR_FULL_MARGIN_BYTES;
+      if (usableSpace - appendedSinceMeasure < margin) {
+        usableSpace = log.usableSpace(); // near the edge: measure now (one statfs call)
+        measuredDiskBytes += appendedSinceMeasure;
+        appendedSinceMeasure = 0;
+      }
+      if (usableSpace - bytes < cfg.minFreeDiskBytes) {
         countStorageFault();
         throw new RefusalException(
             "the spill device is nearly full (" + (usableSpace >> 20) + " MiB free, "

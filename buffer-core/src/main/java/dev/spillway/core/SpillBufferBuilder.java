@@ -42,6 +42,8 @@ public final class SpillBufferBuilder {
   Clock clock = Clock.systemUTC();
   BufferObserver observer = BufferObserver.NOOP;
   long minFreeDiskBytes = 64L << 20;
+  /** Tests turn the free-space guard off to reach Chronicle's own full-disk fault (SIGBUS). */
+  boolean freeSpaceGuard = true;
 
   SpillBufferBuilder() {}
 

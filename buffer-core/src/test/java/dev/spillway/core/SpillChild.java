@@ -25,6 +25,7 @@ public final class SpillChild {
     switch (args[0]) {
       case "crash" -> crash(out, dir, keys, Long.parseLong(args[3]));
       case "write" -> write(out, dir, keys, Long.parseLong(args[3]), Integer.parseInt(args[4]));
+      case "diskfull" -> diskFull(out, dir, keys, Long.parseLong(args[3]));
       case "touch" -> {
         try (SpillBuffer b = buffer(dir, keys, Durability.DURABLE)) {
           b.offer(PayloadType.OTLP_TRACES, SpillFixtures.payload(1, 100));
@@ -72,6 +73,69 @@ public final class SpillChild {
       if (b.offer(PayloadType.OTLP_TRACES, SpillFixtures.payload(id, 2_000)).accepted()) {
         out.println("ACK " + id);
       }
+    }
+  }
+
+  /**
+   * Offers until the device is full (refused), reports, waits for "FREED" on stdin, offers again,
+   * then drains everything. Prints counters; exits 0 unless something breaks.
+   */
+  private static void diskFull(PrintStream out, Path dir, Path keys, long minFree) throws Exception {
+    java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+    SpillBufferBuilder builder = SpillBuffer.builder();
+    builder.freeSpaceGuard = minFree >= 0; // -1: no guard, let Chronicle hit the full device
+    try (SpillBuffer b = builder
+        .directory(dir)
+        .writerKeys(LocalKeys.issuer(keys.resolve(LocalKeys.WRITER_FILE)))
+        .readerKeys(LocalKeys.unwrapper(keys.resolve(LocalKeys.READER_FILE)))
+        .memoryLimitBytes(0)
+        .maxDiskBytes(1L << 30)
+        .minFreeDiskBytes(Math.max(0, minFree))
+        .compression(dev.spillway.core.seal.Codec.NONE)
+        .segmentBytes(8 << 20)
+        .fsync(FsyncPolicy.none())
+        .build()) {
+      long id = 0;
+      long accepted = 0;
+      java.util.Set<Long> acceptedIds = new java.util.TreeSet<>();
+      int refusedInARow = 0;
+      String reason = "";
+      for (int i = 0; i < 100_000 && refusedInARow < 20; i++, id++) {
+        OfferResult r = b.offer(PayloadType.OTLP_TRACES, SpillFixtures.payload(id, 16_000));
+        if (r.accepted()) {
+          accepted++;
+          acceptedIds.add(id);
+          refusedInARow = 0;
+        } else {
+          refusedInARow++;
+          reason = r.reason();
+        }
+      }
+      out.println("FULL accepted=" + accepted + " faults=" + b.metrics().storageFaults() + " reason=" + reason);
+      String line = in.readLine();
+      if (!"FREED".equals(line)) {
+        throw new IllegalStateException("expected FREED, got " + line);
+      }
+      long more = 0;
+      for (int i = 0; i < 200 && more < 50; i++, id++) {
+        if (b.offer(PayloadType.OTLP_TRACES, SpillFixtures.payload(id, 16_000)).accepted()) {
+          more++;
+          acceptedIds.add(id);
+        }
+      }
+      out.println("RESUMED accepted=" + more);
+      long drained = 0;
+      for (int i = 0; i < 100_000; i++) {
+        Delivery d = b.poll(Duration.ofSeconds(2));
+        if (d == null) {
+          break;
+        }
+        drained++;
+        acceptedIds.remove(SpillFixtures.idOf(d.payload()));
+        d.ack();
+      }
+      out.println("DRAINED " + drained + " quarantined=" + b.metrics().quarantined()
+          + " torn=" + b.metrics().torn() + " missing=" + acceptedIds);
     }
   }
 

@@ -20,6 +20,10 @@ import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycles;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import net.openhft.chronicle.queue.impl.single.TableStoreWriteLock;
+import net.openhft.chronicle.queue.impl.single.WriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import net.openhft.chronicle.wire.DocumentContext;
 
 /**
@@ -33,6 +37,8 @@ public final class ChronicleSpillLog implements SpillLog {
   static {
     NoAnalytics.ensure();
   }
+
+  private static final Logger LOG = LoggerFactory.getLogger(ChronicleSpillLog.class);
 
   /** Hourly naming, 2^32 records per segment; Spillway moves the clock itself (SegmentClock). */
   private static final RollCycles ROLL = RollCycles.FAST_HOURLY;
@@ -114,8 +120,9 @@ public final class ChronicleSpillLog implements SpillLog {
 
   @Override
   public long append(byte[] record) throws SpillStorageException {
-    ExcerptAppender a = appender();
+    ExcerptAppender a = null;
     try {
+      a = appender();
       DocumentContext dc = a.writingDocument();
       try {
         dc.wire().bytes().write(record);
@@ -127,11 +134,46 @@ public final class ChronicleSpillLog implements SpillLog {
       }
       return a.lastIndexAppended();
     } catch (Error | RuntimeException e) {
-      // A full disk reaches us as InternalError from a SIGBUS on a mapped page. Drop the
-      // appender so the next append maps afresh, and report a storage fault.
+      // A full disk reaches us as InternalError from a SIGBUS on a mapped page, possibly while
+      // the document's own close was writing its header. Release the queue's write lock the
+      // half-written document holds, drop the appender so the next append maps afresh, and
+      // report a storage fault.
       resetAppender();
+      releaseWriteLockAfterFault();
       throw new SpillStorageException("append to the spill failed: " + e, e);
     }
+  }
+
+  /**
+   * A write that faulted mid-document (SIGBUS on a full device) leaves Chronicle's queue write
+   * lock held by this very process, and Chronicle recovers such a lock only when its holder is
+   * dead: every later append would wait and then throw. Spillway allows one appending process per
+   * directory (writer.lock), so a lock held by this process after its own failed write is stale;
+   * release it. Chronicle exposes the lock only package-privately, hence the reflection.
+   */
+  private void releaseWriteLockAfterFault() {
+    try {
+      java.lang.reflect.Method m = SingleChronicleQueue.class.getDeclaredMethod("writeLock");
+      m.setAccessible(true);
+      WriteLock lock = (WriteLock) m.invoke(queue);
+      if (lock.locked() && lock.isLockedByCurrentProcess(tid -> {})) {
+        if (lock instanceof TableStoreWriteLock t) {
+          t.forceUnlock();
+        } else {
+          lock.unlock();
+        }
+        LOG.warn("released the spill's write lock left by a failed append");
+      }
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.error("cannot release the spill's write lock after a failed append; appends will fail "
+          + "until restart: {}", e.toString());
+    }
+  }
+
+  @Override
+  public void recoverFromFault() {
+    resetAppender();
+    releaseWriteLockAfterFault();
   }
 
   private void resetAppender() {

@@ -28,6 +28,12 @@ public interface SpillLog extends AutoCloseable {
   /** Makes later appends go to a new segment. */
   void roll();
 
+  /**
+   * Recovers the writer side after a storage fault reported late (an asynchronous InternalError
+   * from a SIGBUS on a mapped page): drops the appender and releases what it held.
+   */
+  void recoverFromFault();
+
   /** Forces appended records to the storage device. */
   void force();
 
