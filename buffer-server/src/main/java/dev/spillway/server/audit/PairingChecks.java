@@ -26,19 +26,23 @@ final class PairingChecks {
     boolean sdkClient = clientCert.isSet() && clientKey.isSet();
     String pair = " (" + sdk.name() + " with " + receiving.name() + ")";
 
-    Map<String, ConfigNode> protocols = OtlpConfigChecks.otlpProtocols(receiving.tree());
-    boolean anyTls = protocols.values().stream().anyMatch(p -> p.get("tls").isMapping());
-    if (ca.isSet() && !anyTls && !protocols.isEmpty()) {
-      out.add(Rule.PIT_CA_ONE_SIDE, Severity.FAIL, sdk.name(), ca.name(), ca.line(),
-          "the SDK trusts CA " + ca.value() + " but no otlp receiver has a tls block" + pair
-              + ": the handshake fails and an SDK whose INSECURE is not explicitly false may continue in plaintext");
-    }
-    for (Map.Entry<String, ConfigNode> e : protocols.entrySet()) {
-      ConfigNode tls = e.getValue().get("tls");
-      if (!tls.isMapping()) {
+    // Only the receiver protocol the SDK uses matters; with no OTEL_EXPORTER_OTLP_PROTOCOL, both.
+    SdkEnvChecks.EnvSetting sdkProtocol = SdkEnvChecks.traces(env, "PROTOCOL");
+    String uses = !sdkProtocol.isSet() ? "" : SdkEnvChecks.lower(sdkProtocol.value()).startsWith("http") ? "http" : "grpc";
+    for (Map.Entry<String, ConfigNode> e : OtlpConfigChecks.otlpProtocols(receiving.tree()).entrySet()) {
+      String protocol = e.getKey();
+      if (!uses.isEmpty() && !protocol.endsWith("/" + uses)) {
         continue;
       }
-      String protocol = e.getKey();
+      ConfigNode tls = e.getValue().get("tls");
+      if (!tls.isMapping()) {
+        if (ca.isSet()) {
+          out.fail(Rule.PIT_CA_ONE_SIDE, receiving.name(), e.getValue(),
+              "the SDK trusts CA " + ca.value() + " but receiver " + protocol + " has no tls block" + pair
+                  + ": the handshake fails, and an SDK whose INSECURE is not explicitly false may continue in plaintext");
+        }
+        continue;
+      }
       String clientCa = tls.get("client_ca_file").textOrEmpty();
       if (!ca.isSet()) {
         out.fail(Rule.PIT_CA_ONE_SIDE, receiving.name(), tls,

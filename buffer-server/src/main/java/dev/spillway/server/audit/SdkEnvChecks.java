@@ -77,7 +77,8 @@ final class SdkEnvChecks {
     boolean grpc = !protocol.isSet() || lower(protocol.value()).equals("grpc");
     if (endpoint.isSet() && !endpoint.value().contains("://") && grpc) {
       EnvSetting insecure = traces(env, "INSECURE");
-      if (!insecure.isSet() || !lower(insecure.value()).equals("false")) {
+      // An explicit true is already P1-INSECURE; the advice is for unset (or unparseable) values.
+      if (!insecure.isSet() || !List.of("true", "false").contains(lower(insecure.value()))) {
         out.add(Rule.P1_INSECURE_IMPLICIT, Severity.WARN, file, endpoint.name(), endpoint.line(),
             "endpoint " + endpoint.value() + " has no scheme and the protocol is "
                 + (protocol.isSet() ? "grpc" : "unset (grpc in the Java SDK)")
