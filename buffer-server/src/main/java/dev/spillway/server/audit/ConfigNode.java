@@ -10,6 +10,7 @@ import java.util.Map;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
@@ -48,7 +49,34 @@ final class ConfigNode {
     if (root == null) {
       return new ConfigNode(null, "", 0);
     }
+    rejectDuplicateKeys(root, 0);
     return new ConfigNode(root, "", root.getStartMark().getLine() + 1);
+  }
+
+  /**
+   * compose() does not apply LoaderOptions' duplicate-key check (the constructor does), and a
+   * shadowed key would hide a finding, so the tree is checked here. Depth-bounded.
+   */
+  private static void rejectDuplicateKeys(Node node, int depth) {
+    if (depth > 100) {
+      throw new YAMLException("nesting deeper than 100 levels");
+    }
+    if (node instanceof MappingNode) {
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      for (NodeTuple t : ((MappingNode) node).getValue()) {
+        if (t.getKeyNode() instanceof ScalarNode) {
+          String k = ((ScalarNode) t.getKeyNode()).getValue();
+          if (!seen.add(k)) {
+            throw new YAMLException("duplicate key '" + k + "' at line " + (t.getKeyNode().getStartMark().getLine() + 1));
+          }
+        }
+        rejectDuplicateKeys(t.getValueNode(), depth + 1);
+      }
+    } else if (node instanceof SequenceNode) {
+      for (Node n : ((SequenceNode) node).getValue()) {
+        rejectDuplicateKeys(n, depth + 1);
+      }
+    }
   }
 
   boolean isPresent() {
