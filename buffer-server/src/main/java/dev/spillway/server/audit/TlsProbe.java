@@ -165,6 +165,10 @@ final class TlsProbe {
               + REFUSAL_ALERTS.get(tls.refusedAlert) + " " + tls.refusedAlert
               + (tls.afterHandshake ? " after the client's side of the handshake" : " during the handshake")
               + issuersNote());
+    } else if (tls.refusedWithoutAlert) {
+      out.add(Rule.PROBE_MTLS, Severity.PASS, file, "", 0,
+          "mTLS enforced: the server asked for a client certificate and closed the connection during the handshake"
+              + " when none was sent (its alert was lost to: " + tls.detail + ")" + issuersNote());
     } else if (tls.accepted) {
       out.add(Rule.PROBE_MTLS, Severity.FAIL, file, "", 0,
           "TLS without client authentication: a client with no certificate "
@@ -212,6 +216,7 @@ final class TlsProbe {
     boolean accepted; // the connection stayed usable without a client certificate
     boolean afterHandshake;
     String refusedAlert; // alert name when refused for lack of a certificate
+    boolean refusedWithoutAlert; // asked for a certificate, got none, hung up before we read the alert
     String detail = "";
   }
 
@@ -254,6 +259,13 @@ final class TlsProbe {
         return o;
       } catch (IOException e) {
         o.detail = "handshake failed: " + e;
+        o.spokeTls = handshakeVersion != null;
+        if (certificateRequested) {
+          // TLS 1.2: the server alerts and closes while we still write our flight, so the write
+          // fails (broken pipe, reset) before the alert can be read. It asked for a certificate,
+          // got none and hung up: a refusal.
+          o.refusedWithoutAlert = true;
+        }
         return o;
       }
       o.spokeTls = true;
