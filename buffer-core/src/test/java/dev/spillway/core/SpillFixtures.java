@@ -16,15 +16,19 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** Shared helpers for spill tests: payloads with ids and a canary, disk scans, child JVMs. */
-final class SpillFixtures {
-  static final String CANARY = "CANARY-b81f-enduser.ssn=078-05-1120";
-  static final byte[] CANARY_BYTES = CANARY.getBytes(StandardCharsets.UTF_8);
+/**
+ * Shared helpers for spill tests: payloads with ids and a canary, disk scans, child JVMs. Public
+ * (test code only) so the key-provider tests in other packages can run the same checks through a
+ * real {@link SpillBuffer}.
+ */
+public final class SpillFixtures {
+  public static final String CANARY = "CANARY-b81f-enduser.ssn=078-05-1120";
+  public static final byte[] CANARY_BYTES = CANARY.getBytes(StandardCharsets.UTF_8);
 
   private SpillFixtures() {}
 
   /** A payload that carries its id in the first 8 bytes, then the canary, then padding. */
-  static byte[] payload(long id, int size) {
+  public static byte[] payload(long id, int size) {
     ByteBuffer b = ByteBuffer.allocate(Math.max(size, 8 + CANARY_BYTES.length));
     b.putLong(id).put(CANARY_BYTES);
     while (b.hasRemaining()) {
@@ -33,7 +37,7 @@ final class SpillFixtures {
     return b.array();
   }
 
-  static long idOf(byte[] payload) {
+  public static long idOf(byte[] payload) {
     return ByteBuffer.wrap(payload).getLong();
   }
 
@@ -46,7 +50,7 @@ final class SpillFixtures {
   }
 
   /** Polls until {@code n} batches arrived (acking each) or the deadline passed. */
-  static List<Long> drain(SpillReader reader, int n, Duration timeout) throws InterruptedException {
+  public static List<Long> drain(SpillReader reader, int n, Duration timeout) throws InterruptedException {
     List<Long> ids = new ArrayList<>();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (ids.size() < n && System.nanoTime() < deadline) {
@@ -60,7 +64,7 @@ final class SpillFixtures {
   }
 
   /** Every file under {@code dir}: asserts none contains the canary. */
-  static void assertNoCanaryOnDisk(Path dir) {
+  public static void assertNoCanaryOnDisk(Path dir) {
     try (Stream<Path> files = Files.walk(dir)) {
       for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
         byte[] content = Files.readAllBytes(f);
