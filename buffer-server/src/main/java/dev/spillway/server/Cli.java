@@ -42,6 +42,7 @@ final class Cli {
         case "certs" -> certs(rest);
         case "config" -> config(rest);
         case "spill" -> spill(rest);
+        case "audit" -> dev.spillway.server.audit.AuditCommand.run(rest.toArray(String[]::new), out, err);
         case "version", "--version" -> {
           out.println("spillway " + version());
           yield OK;
@@ -77,6 +78,8 @@ final class Cli {
           certs dev --out DIR [--days N] development CA, server and client certificates (PKCS#8 keys)
           config validate --config FILE [--insecure-dev]
           spill inspect --dir DIR [--reader-key FILE]
+          audit [--format text|json|sarif] [--probe HOST:PORT]... [--skip RULE-ID]... FILE...
+                 the article's verification checklist over configs, env files, policies (docs/AUDIT.md)
           version""");
   }
 

@@ -34,7 +34,7 @@ class CliTest {
       assertThat(dir.resolve("c").resolve(f)).exists();
     }
     assertThat(Files.readString(dir.resolve("c/client.key"))).startsWith("-----BEGIN PRIVATE KEY-----");
-    assertThat(Files.getPosixFilePermissions(dir.resolve("c/server.key")).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("c/server.key")))).isEqualTo("rw-------");
     assertThat(run("certs", "dev", "--out", dir.resolve("c").toString())).isEqualTo(1); // no overwrite
   }
 
@@ -64,6 +64,14 @@ class CliTest {
     assertThat(run("frobnicate")).isEqualTo(2);
     assertThat(run("version")).isZero();
     assertThat(run("spill", "inspect", "--dir", dir.toString())).isNotZero();
+  }
+
+  @Test
+  void audit_dispatchesToTheAuditCommand_withItsExitCodes() throws Exception {
+    Path bad = dir.resolve("sdk.env");
+    Files.writeString(bad, "OTEL_EXPORTER_OTLP_ENDPOINT=http://collector.internal:4318\n");
+    assertThat(run("audit", bad.toString())).as("a failing finding").isEqualTo(1);
+    assertThat(run("audit", dir.resolve("missing.yaml").toString())).as("an unreadable input").isEqualTo(2);
   }
 
   /** A real child JVM: serve, then SIGTERM → memory sealed, exit code 0. */
