@@ -680,6 +680,9 @@ final class BufferEngine {
         if (d != null) {
           return d;
         }
+        if (System.currentTimeMillis() < readBackoffUntil) {
+          return null; // the key provider is unavailable: do not re-read the same record at once
+        }
       }
       return null;
     } finally {

@@ -53,6 +53,8 @@ public final class Sealer implements AutoCloseable {
   private final Executor keyFetcher;
   /** A background request for the data key of epoch {@code epochNumber + 1}, or null. */
   private CompletableFuture<IssuedDataKey> pending;
+  /** Until then, a caller that needs a key does not wait for the pending request. */
+  private long nextWaitMillis;
 
   private long nextSequence;
   private long epochNumber;
@@ -214,7 +216,9 @@ public final class Sealer implements AutoCloseable {
     try {
       return issuer.issue(new KeyContext(queue, streamId, epochNumber + 1));
     } catch (KeyUnavailableException e) {
-      nextIssueAttemptMillis = now + ISSUE_RETRY_BACKOFF.toMillis();
+      // From when the failure is known, not from before the call: a timed-out call can last
+      // longer than the back-off itself.
+      nextIssueAttemptMillis = clock.millis() + ISSUE_RETRY_BACKOFF.toMillis();
       throw e;
     }
   }
@@ -222,11 +226,10 @@ public final class Sealer implements AutoCloseable {
   /**
    * Returns the background-fetched key if it has arrived; otherwise starts a request (if none is
    * under way) and throws, so the caller keeps the current key or fails fast. When no usable key
-   * is left, the call that starts a request waits up to {@link #FIRST_KEY_WAIT} for it.
+   * is left, the caller waits up to {@link #FIRST_KEY_WAIT}, at most once per back-off period.
    */
   private IssuedDataKey issueInBackground(long now, boolean needed) throws KeyUnavailableException {
-    boolean started = pending == null;
-    if (started) {
+    if (pending == null) {
       KeyContext ctx = new KeyContext(queue, streamId, epochNumber + 1);
       keyRequests++;
       pending =
@@ -241,12 +244,19 @@ public final class Sealer implements AutoCloseable {
               keyFetcher);
     }
     try {
-      // Only a request this call started is waited for, and only when no usable key is left:
-      // a request already under way never holds the caller (and so the append lock) again.
-      IssuedDataKey issued =
-          needed && started
-              ? pending.get(FIRST_KEY_WAIT.toMillis(), TimeUnit.MILLISECONDS)
-              : pending.getNow(null);
+      // Wait only when no usable key is left, and at most once per back-off period: a silent
+      // provider costs one bounded wait, after which callers fail fast until the back-off ends.
+      IssuedDataKey issued;
+      if (needed && now >= nextWaitMillis) {
+        try {
+          issued = pending.get(FIRST_KEY_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+          nextWaitMillis = clock.millis() + ISSUE_RETRY_BACKOFF.toMillis();
+          throw e;
+        }
+      } else {
+        issued = pending.getNow(null);
+      }
       if (issued == null) {
         throw new KeyUnavailableException("the next data key is still being requested");
       }
@@ -256,7 +266,7 @@ public final class Sealer implements AutoCloseable {
       throw new KeyUnavailableException("the key provider has not answered yet", e);
     } catch (ExecutionException | CompletionException e) {
       pending = null;
-      nextIssueAttemptMillis = now + ISSUE_RETRY_BACKOFF.toMillis();
+      nextIssueAttemptMillis = clock.millis() + ISSUE_RETRY_BACKOFF.toMillis();
       Throwable cause = e.getCause() instanceof CompletionException c ? c.getCause() : e.getCause();
       if (cause instanceof KeyUnavailableException k) {
         throw k;
