@@ -75,7 +75,7 @@ public final class SpillFixtures {
     }
   }
 
-  static int indexOf(byte[] hay, byte[] needle) {
+  public static int indexOf(byte[] hay, byte[] needle) {
     outer:
     for (int i = 0; i + needle.length <= hay.length; i++) {
       for (int j = 0; j < needle.length; j++) {

@@ -81,10 +81,10 @@ class EnvelopeTest {
   @EnumSource(Codec.class)
   void seal_canaryInPayload_neverInSealedBytes(Codec codec) throws Exception {
     SealedBatch b = sealer(codec, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, payload(50));
-    assertThat(indexOf(b.bytes(), CANARY.getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);
-    assertThat(indexOf(b.keyRecord().encoded(), CANARY.getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);
+    assertThat(dev.spillway.core.SpillFixtures.indexOf(b.bytes(), CANARY.getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);
+    assertThat(dev.spillway.core.SpillFixtures.indexOf(b.keyRecord().encoded(), CANARY.getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);
     // and a shorter fragment of it neither
-    assertThat(indexOf(b.bytes(), "user-ssn".getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);
+    assertThat(dev.spillway.core.SpillFixtures.indexOf(b.bytes(), "user-ssn".getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);
   }
 
   @Test
@@ -276,34 +276,9 @@ class EnvelopeTest {
     assertThat(sealer.seal(PayloadType.OTLP_TRACES, payload(1)).keyRecord().epoch()).isEqualTo(2);
   }
 
-  /** An issuer that can be switched off, like a KMS that stopped answering. */
-  static final class SwitchableIssuer implements DataKeyIssuer {
-    final DataKeyIssuer delegate;
-    final AtomicBoolean down = new AtomicBoolean();
-    final AtomicInteger calls = new AtomicInteger();
-
-    SwitchableIssuer(DataKeyIssuer delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public dev.spillway.core.keys.KeyProviderId provider() {
-      return delegate.provider();
-    }
-
-    @Override
-    public IssuedDataKey issue(KeyContext context) throws KeyUnavailableException {
-      calls.incrementAndGet();
-      if (down.get()) {
-        throw new KeyUnavailableException("provider down (test)");
-      }
-      return delegate.issue(context);
-    }
-  }
-
   @Test
   void seal_providerDown_keepsCurrentKeyUntilSpentThenFailsClosedThenRecovers() throws Exception {
-    SwitchableIssuer issuer = new SwitchableIssuer(keys.issuer());
+    ControllableIssuer issuer = new ControllableIssuer(keys.issuer());
     Sealer sealer = new Sealer(issuer, QUEUE, new RotationPolicy(Duration.ofHours(1), 8, 1L << 30), Codec.LZ4, clock);
     sealer.seal(PayloadType.OTLP_TRACES, payload(1)); // epoch 1, record 1
     issuer.down.set(true);
@@ -324,14 +299,18 @@ class EnvelopeTest {
     assertThat(open(opener(), b).payload()).isEqualTo(payload(1));
   }
 
-  /** An issuer whose calls hang until released, like a KMS that stopped answering. */
-  static final class HangingIssuer implements DataKeyIssuer {
+  /**
+   * An issuer a test controls, like a KMS that fails ({@code down}: refuses at once) or stops
+   * answering ({@code hang}: calls wait until {@code release}).
+   */
+  static final class ControllableIssuer implements DataKeyIssuer {
     final DataKeyIssuer delegate;
     final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    final AtomicBoolean down = new AtomicBoolean();
     final AtomicBoolean hang = new AtomicBoolean();
     final AtomicInteger calls = new AtomicInteger();
 
-    HangingIssuer(DataKeyIssuer delegate) {
+    ControllableIssuer(DataKeyIssuer delegate) {
       this.delegate = delegate;
     }
 
@@ -343,6 +322,9 @@ class EnvelopeTest {
     @Override
     public IssuedDataKey issue(KeyContext context) throws KeyUnavailableException {
       calls.incrementAndGet();
+      if (down.get()) {
+        throw new KeyUnavailableException("provider down (test)");
+      }
       if (hang.get()) {
         try {
           release.await();
@@ -358,7 +340,7 @@ class EnvelopeTest {
   void seal_backgroundKeyFetch_silentProviderNeverBlocksSealing() throws Exception {
     java.util.concurrent.ExecutorService fetcher = java.util.concurrent.Executors.newSingleThreadExecutor();
     try {
-      HangingIssuer issuer = new HangingIssuer(keys.issuer());
+      ControllableIssuer issuer = new ControllableIssuer(keys.issuer());
       Sealer sealer = new Sealer(issuer, QUEUE, new RotationPolicy(Duration.ofHours(1), 8, 1L << 30),
           Codec.LZ4, clock, fetcher);
       sealer.seal(PayloadType.OTLP_TRACES, payload(1)); // epoch 1, fetched in the background
@@ -399,16 +381,4 @@ class EnvelopeTest {
     assertThat(sealer.seal(PayloadType.OTLP_TRACES, payload(1)).sequence()).isEqualTo(a.sequence());
   }
 
-  static int indexOf(byte[] hay, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= hay.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (hay[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
-  }
 }

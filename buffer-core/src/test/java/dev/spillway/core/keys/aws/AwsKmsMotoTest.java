@@ -1,5 +1,7 @@
 package dev.spillway.core.keys.aws;
 
+import java.time.Instant;
+import dev.spillway.core.seal.MutableClock;
 import static dev.spillway.core.keys.aws.Batches.QUEUE;
 import static dev.spillway.core.keys.aws.Batches.context;
 import static dev.spillway.core.keys.aws.Batches.payload;
@@ -118,7 +120,7 @@ class AwsKmsMotoTest {
     WireCounter wire = new WireCounter();
     try (AwsKms writerKms = moto.kms().addInterceptor(wire).build()) {
       Sealer sealer = new Sealer(writerKms.issuer(arn), QUEUE,
-          new RotationPolicy(Duration.ofHours(1), 10, 1L << 30), Codec.LZ4, new TestClock());
+          new RotationPolicy(Duration.ofHours(1), 10, 1L << 30), Codec.LZ4, new MutableClock(Instant.parse("2026-11-23T10:00:00Z")));
       for (int i = 0; i < 100; i++) {
         sealer.seal(PayloadType.OTLP_TRACES, payload(i));
       }
@@ -140,7 +142,7 @@ class AwsKmsMotoTest {
     try (AwsKms writerKms = moto.kms().addInterceptor(writerWire).build();
         AwsKms readerKms = moto.kms().addInterceptor(readerWire).unwrapCacheSize(0).build()) {
       Sealer sealer = new Sealer(writerKms.issuer(arn), QUEUE,
-          new RotationPolicy(Duration.ofHours(1), recordsPerEpoch, 1L << 30), Codec.LZ4, new TestClock());
+          new RotationPolicy(Duration.ofHours(1), recordsPerEpoch, 1L << 30), Codec.LZ4, new MutableClock(Instant.parse("2026-11-23T10:00:00Z")));
       List<SealedBatch> sealed = new ArrayList<>();
       List<Integer> ids = new ArrayList<>();
       for (int i = 0; i < batches; i++) {
@@ -192,8 +194,8 @@ class AwsKmsMotoTest {
     String newKey = moto.createSymmetricKey();
     try (AwsKms kms = moto.kms().build()) {
       RotationPolicy policy = new RotationPolicy(Duration.ofHours(1), 4, 1L << 30);
-      Sealer before = new Sealer(kms.issuer(oldKey), QUEUE, policy, Codec.NONE, new TestClock());
-      Sealer after = new Sealer(kms.issuer(newKey), QUEUE, policy, Codec.NONE, new TestClock());
+      Sealer before = new Sealer(kms.issuer(oldKey), QUEUE, policy, Codec.NONE, new MutableClock(Instant.parse("2026-11-23T10:00:00Z")));
+      Sealer after = new Sealer(kms.issuer(newKey), QUEUE, policy, Codec.NONE, new MutableClock(Instant.parse("2026-11-23T10:00:00Z")));
       List<SealedBatch> sealed = new ArrayList<>();
       List<Integer> ids = new ArrayList<>();
       for (int i = 0; i < 10; i++) {
@@ -213,7 +215,7 @@ class AwsKmsMotoTest {
     WireCounter wire = new WireCounter();
     try (AwsKms kms = moto.kms().addInterceptor(wire).build()) {
       Sealer sealer = new Sealer(kms.rsaIssuer(arn), QUEUE,
-          new RotationPolicy(Duration.ofHours(1), 4, 1L << 30), Codec.LZ4, new TestClock());
+          new RotationPolicy(Duration.ofHours(1), 4, 1L << 30), Codec.LZ4, new MutableClock(Instant.parse("2026-11-23T10:00:00Z")));
       List<SealedBatch> sealed = new ArrayList<>();
       for (int i = 0; i < 200; i++) {
         sealed.add(sealer.seal(PayloadType.OTLP_TRACES, payload(i)));

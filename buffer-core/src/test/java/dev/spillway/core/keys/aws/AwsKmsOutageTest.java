@@ -1,5 +1,7 @@
 package dev.spillway.core.keys.aws;
 
+import java.time.Instant;
+import dev.spillway.core.seal.MutableClock;
 import static dev.spillway.core.keys.aws.Batches.QUEUE;
 import static dev.spillway.core.keys.aws.Batches.context;
 import static dev.spillway.core.keys.aws.Batches.payload;
@@ -75,7 +77,7 @@ class AwsKmsOutageTest {
     String arn = moto.createSymmetricKey();
     try (AwsKms writer = moto.kms().build();
         AwsKms reader = moto.kms().unwrapCacheSize(0).build()) {
-      Sealer sealer = new Sealer(writer.issuer(arn), QUEUE, RotationPolicy.defaults(), Codec.LZ4, new TestClock());
+      Sealer sealer = new Sealer(writer.issuer(arn), QUEUE, RotationPolicy.defaults(), Codec.LZ4, new MutableClock(Instant.parse("2026-11-23T10:00:00Z")));
       SealedBatch batch = sealer.seal(PayloadType.OTLP_TRACES, payload(1));
       SealedRecord record = (SealedRecord) EnvelopeFormat.parse(batch.bytes());
       Opener opener = new Opener(reader.unwrapper(arn), QUEUE);
@@ -101,7 +103,7 @@ class AwsKmsOutageTest {
   void seal_kmsPausedMidRun_keepsTheCurrentKeyUntilSpent_thenBackPressure_thenResumes(
       MotoServer moto, @TempDir Path dir) throws Exception {
     String arn = moto.createSymmetricKey();
-    TestClock clock = new TestClock();
+    MutableClock clock = new MutableClock(Instant.parse("2026-11-23T10:00:00Z"));
     // Rotation is due at 6 records and forced at 8.
     RotationPolicy policy = new RotationPolicy(Duration.ofHours(1), 8, 1L << 30);
     List<SealedBatch> sealed = new ArrayList<>();

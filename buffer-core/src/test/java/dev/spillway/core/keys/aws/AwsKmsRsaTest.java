@@ -1,5 +1,7 @@
 package dev.spillway.core.keys.aws;
 
+import java.time.Instant;
+import dev.spillway.core.seal.MutableClock;
 import static dev.spillway.core.keys.aws.Batches.QUEUE;
 import static dev.spillway.core.keys.aws.Batches.context;
 import static dev.spillway.core.keys.aws.Batches.payload;
@@ -66,7 +68,7 @@ class AwsKmsRsaTest {
   void sealAndOpen_rsaProvider_roundTripsWithOneDecryptPerEpochAndOneGetPublicKey() throws Exception {
     try (AwsKms writer = kms().build(); AwsKms reader = kms().unwrapCacheSize(0).build()) {
       Sealer sealer = new Sealer(writer.rsaIssuer(RsaKmsStub.KEY_ARN), QUEUE,
-          new RotationPolicy(Duration.ofHours(1), 8, 1L << 30), Codec.LZ4, new TestClock());
+          new RotationPolicy(Duration.ofHours(1), 8, 1L << 30), Codec.LZ4, new MutableClock(Instant.parse("2026-11-23T10:00:00Z")));
       List<SealedBatch> sealed = new ArrayList<>();
       List<Integer> ids = new ArrayList<>();
       for (int i = 0; i < 60; i++) {
