@@ -93,6 +93,17 @@ class SpillBufferTest {
   }
 
   @Test
+  void sharedGroup_directoryIs2770_setgid() throws Exception {
+    try (SpillWriter w = SpillBuffer.builder().directory(dir).writerKeys(keys.issuer()).sharedGroup(true).buildWriter()) {
+      offerAll(w, 0, 1, 100);
+    }
+    for (Path d : new Path[] {dir, dir.resolve("queue")}) {
+      Process p = new ProcessBuilder("stat", "-c", "%a", d.toString()).start();
+      assertThat(new String(p.getInputStream().readAllBytes()).trim()).as("mode of %s", d).isEqualTo("2770");
+    }
+  }
+
+  @Test
   void restart_resumesAfterLastAcknowledged_andRedeliversUnacknowledged() throws Exception {
     try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).build()) {
       assertThat(offerAll(b, 0, 10, 500)).isEqualTo(10);
