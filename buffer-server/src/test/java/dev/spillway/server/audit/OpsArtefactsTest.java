@@ -274,10 +274,19 @@ class OpsArtefactsTest {
     String all = String.join("\n", exprs);
     for (String metric : List.of("spillway_spans_received_total", "spillway_spans_refused_total",
         "spillway_spans_spilled_total", "spillway_spans_exported_total", "spillway_spans_dropped_total",
-        "spillway_memory_bytes", "spillway_disk_bytes", "spillway_key_epochs_total",
-        "spillway_storage_write_latency_seconds_bucket", "spillway_tls_handshake_failures_total",
+        "spillway_buffer_memory_bytes", "spillway_buffer_disk_bytes", "spillway_key_epochs_total",
+        "storage_write_latency_seconds_bucket", "spillway_tls_handshake_failures_total",
         "spillway_export_retries_total")) {
       assertThat(all).as(metric).contains(metric);
+    }
+    // Every metric the dashboard queries is one the daemon really exports.
+    dev.spillway.server.telemetry.ServerMetrics metrics = new dev.spillway.server.telemetry.ServerMetrics();
+    metrics.bufferMetrics(() -> new dev.spillway.core.BufferMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+    metrics.onStorageWrite(1_000, 10);
+    String exported = metrics.render();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b((?:spillway_|storage_)[a-z_]+)").matcher(all);
+    while (m.find()) {
+      assertThat(exported).as("the daemon exports %s", m.group(1)).contains(m.group(1));
     }
     assertThat(all).contains("sum by (reason) (rate(spillway_tls_handshake_failures_total");
   }
