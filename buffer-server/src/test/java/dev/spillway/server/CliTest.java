@@ -67,6 +67,24 @@ class CliTest {
   }
 
   @Test
+  void configValidate_acceptsTheShippedExample_withItsHostPathsMadeLocal() throws Exception {
+    Path example = Path.of("..", "ops", "examples", "spillway.yaml");
+    Path tls = dir.resolve("tls");
+    assertThat(run("certs", "dev", "--out", tls.toString())).isZero();
+    Files.copy(tls.resolve("ca.crt"), tls.resolve("client-ca.crt"));
+    Files.copy(tls.resolve("ca.crt"), tls.resolve("downstream-ca.crt"));
+    assertThat(run("keys", "init", "--out", dir.resolve("keys").toString())).isZero();
+    String yaml = Files.readString(example)
+        .replace("/etc/spillway/tls/", tls + "/")
+        .replace("/etc/spillway/keys/", dir.resolve("keys") + "/")
+        .replace("/var/lib/spillway/spill", dir.resolve("spill").toString());
+    Path local = dir.resolve("spillway.yaml");
+    Files.writeString(local, yaml);
+    int code = run("config", "validate", "--config", local.toString());
+    assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
+  }
+
+  @Test
   void audit_dispatchesToTheAuditCommand_withItsExitCodes() throws Exception {
     Path bad = dir.resolve("sdk.env");
     Files.writeString(bad, "OTEL_EXPORTER_OTLP_ENDPOINT=http://collector.internal:4318\n");
