@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Tests the distribution tarball as a user would use it: unpack, run the bundled runtime, start the
+# daemon's quick start from it, check the TLS listener refuses a client without a certificate
+# (alert 116, the article's openssl check), send one OTLP/HTTP request with the client certificate,
+# stop it with SIGTERM (exit 0), and check nothing was written to the home directory.
+# Usage: test-dist.sh spillway-VERSION.tar.gz
+set -euo pipefail
+tarball=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+work=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+fail() { echo "test-dist: FAIL: $*" >&2; [ -f "$work/serve.log" ] && tail -20 "$work/serve.log" >&2; exit 1; }
+
+tar -C "$work" -xzf "$tarball"
+dist=$(ls -d "$work"/spillway-*)
+[ -x "$dist/bin/spillway" ] || fail "no bin/spillway"
+[ -x "$dist/runtime/bin/java" ] || fail "no bundled runtime"
+"$dist/bin/spillway" version | grep -q '^spillway ' || fail "version"
+
+export HOME="$work/home"
+mkdir -p "$HOME"
+"$dist/bin/spillway" serve --state-dir "$work/state" > "$work/serve.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 120); do
+  grep -q 'OTEL_EXPORTER_OTLP_ENDPOINT' "$work/serve.log" 2>/dev/null && break
+  kill -0 "$pid" 2>/dev/null || fail "the daemon exited early"
+  sleep 0.5
+done
+grep -q 'OTEL_EXPORTER_OTLP_ENDPOINT' "$work/serve.log" || fail "the daemon did not start within 60 s"
+
+# No client certificate: the handshake is refused with certificate_required.
+alert=$( (sleep 2) | openssl s_client -connect 127.0.0.1:4318 -tls1_3 2>&1 || true)
+echo "$alert" | grep -q 'alert number 116' || fail "no certificate_required alert: $(echo "$alert" | grep -i alert | head -2)"
+
+# With the client certificate: one OTLP/HTTP JSON request is accepted.
+certs="$work/state/certs"
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$certs/ca.crt" --cert "$certs/client.crt" \
+  --key "$certs/client.key" -H 'Content-Type: application/json' \
+  --data '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"dist-test","kind":1,"startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}' \
+  https://127.0.0.1:4318/v1/traces) || true
+[ "$code" = 200 ] || fail "OTLP/HTTP request answered $code"
+
+kill -TERM "$pid"
+status=0
+wait "$pid" || status=$?
+pid=
+[ "$status" = 0 ] || fail "exit status $status after SIGTERM"
+[ -z "$(ls -A "$HOME")" ] || fail "files written into HOME: $(ls -A "$HOME")"
+echo "test-dist: OK, the tarball unpacks, serves mTLS, accepts OTLP and stops cleanly ($(basename "$tarball"))"
