@@ -227,7 +227,9 @@ final class BufferEngine {
   }
 
   private Sealer newSealer() {
-    return new Sealer(cfg.issuer, cfg.queueName, cfg.rotation, cfg.codec, cfg.clock, keyFetcher);
+    Sealer s = new Sealer(cfg.issuer, cfg.queueName, cfg.rotation, cfg.codec, cfg.clock, keyFetcher);
+    s.prefetch(); // the first offer should not wait for the key provider
+    return s;
   }
 
   private static void setgid(Path dir) throws IOException {

@@ -89,6 +89,20 @@ public final class Sealer implements AutoCloseable {
     new SecureRandom().nextBytes(streamId);
   }
 
+  /**
+   * Starts fetching the first data key in the background, so the first seal does not wait for
+   * the provider. No effect without a key fetcher or once a key is held or requested.
+   */
+  public void prefetch() {
+    if (keyFetcher != null && current == null && pending == null) {
+      try {
+        issueInBackground(clock.millis(), false);
+      } catch (KeyUnavailableException expected) {
+        // the request is under way
+      }
+    }
+  }
+
   /** This writer stream's id. */
   public byte[] streamId() {
     return streamId.clone();
