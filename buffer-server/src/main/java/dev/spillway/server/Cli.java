@@ -1,5 +1,6 @@
 package dev.spillway.server;
 
+import dev.spillway.core.SpillBufferBuilder;
 import dev.spillway.core.keys.LocalKeys;
 import dev.spillway.server.config.ConfigException;
 import dev.spillway.server.config.ConfigLoader;
@@ -12,6 +13,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 
@@ -76,7 +78,7 @@ final class Cli {
           keys init --out DIR            writer.json (public) and reader.json (private) keysets
           certs dev --out DIR [--days N] development CA, server and client certificates (PKCS#8 keys)
           config validate --config FILE [--insecure-dev]
-          spill inspect --dir DIR [--reader-key FILE]
+          spill inspect --dir DIR [--reader-key FILE] [--passphrase-file FILE] [--queue NAME]
           version""");
   }
 
@@ -165,13 +167,18 @@ final class Cli {
     return OK;
   }
 
-  private int spill(List<String> args) throws UsageException {
+  private int spill(List<String> args) throws IOException, UsageException {
+    String use = "usage: spill inspect --dir DIR [--reader-key FILE] [--passphrase-file FILE] [--queue NAME]";
     if (args.isEmpty() || !args.get(0).equals("inspect")) {
-      throw new UsageException("usage: spill inspect --dir DIR [--reader-key FILE]");
+      throw new UsageException(use);
     }
-    options(args.subList(1, args.size()), Set.of("--dir", "--reader-key"), Set.of());
-    err.println("spill inspect is not available in this build yet (it needs an inspection API in buffer-core)");
-    return FAILED;
+    Map<String, String> o = options(args.subList(1, args.size()),
+        Set.of("--dir", "--reader-key", "--passphrase-file", "--queue"), Set.of());
+    return new SpillInspectCommand(out, err, System::getenv).run(
+        Path.of(required(o, "--dir")),
+        Optional.ofNullable(o.get("--reader-key")).map(Path::of),
+        Optional.ofNullable(o.get("--passphrase-file")).map(Path::of),
+        o.getOrDefault("--queue", SpillBufferBuilder.DEFAULT_QUEUE_NAME));
   }
 
   private static String required(Map<String, String> o, String key) throws UsageException {
