@@ -1,6 +1,7 @@
 package dev.spillway.server;
 
 import dev.spillway.core.SpillBufferBuilder;
+import dev.spillway.core.keys.KeysetProtection;
 import dev.spillway.core.keys.LocalKeys;
 import dev.spillway.server.config.ConfigException;
 import dev.spillway.server.config.ConfigLoader;
@@ -75,7 +76,10 @@ final class Cli {
         usage: java -jar spillway.jar COMMAND
           serve [--config FILE] [--role both|ingest|drain] [--state-dir DIR] [--insecure-dev]
                  without --config: the quick start (dev certificates, local keys, loopback, debug exporter)
-          keys init --out DIR            writer.json (public) and reader.json (private) keysets
+          keys init --out DIR [--passphrase-file FILE]
+                                         writer.json (public) and reader.json (private, optionally encrypted)
+          keys rotate --dir DIR [--passphrase-file FILE]
+                                         new primary key pair; reader.json keeps the old private keys
           certs dev --out DIR [--days N] development CA, server and client certificates (PKCS#8 keys)
           config validate --config FILE [--insecure-dev]
           spill inspect --dir DIR [--reader-key FILE] [--passphrase-file FILE] [--queue NAME]
@@ -125,14 +129,31 @@ final class Cli {
   }
 
   private int keys(List<String> args) throws IOException, UsageException {
-    if (args.isEmpty() || !args.get(0).equals("init")) {
-      throw new UsageException("usage: keys init --out DIR");
+    String use = "usage: keys init --out DIR [--passphrase-file FILE] | keys rotate --dir DIR [--passphrase-file FILE]";
+    if (args.isEmpty() || !(args.get(0).equals("init") || args.get(0).equals("rotate"))) {
+      throw new UsageException(use);
     }
-    Map<String, String> o = options(args.subList(1, args.size()), Set.of("--out"), Set.of());
-    Path dir = Path.of(required(o, "--out"));
-    LocalKeys.init(dir);
-    out.println("wrote " + dir.resolve(LocalKeys.WRITER_FILE) + " (public: give it to ingest)");
-    out.println("wrote " + dir.resolve(LocalKeys.READER_FILE) + " (private: give it only to drain)");
+    boolean init = args.get(0).equals("init");
+    Map<String, String> o = options(args.subList(1, args.size()),
+        Set.of(init ? "--out" : "--dir", "--passphrase-file"), Set.of());
+    Path dir = Path.of(required(o, init ? "--out" : "--dir"));
+    KeysetProtection protection = KeysetProtection.none();
+    if (o.containsKey("--passphrase-file")) {
+      protection = KeysetPassphrase.fromFile(Path.of(o.get("--passphrase-file")), w -> err.println("warning: " + w));
+    } else if (!init) {
+      protection = KeysetPassphrase.forReader(dir.resolve(LocalKeys.READER_FILE), Optional.empty(), System::getenv,
+          w -> err.println("warning: " + w));
+    }
+    if (init) {
+      LocalKeys.init(dir, protection);
+    } else {
+      LocalKeys.rotate(dir, protection);
+    }
+    String protectedBy = o.containsKey("--passphrase-file") ? ", encrypted with the passphrase" : "";
+    out.println((init ? "wrote " : "rotated: new primary key in ") + dir.resolve(LocalKeys.WRITER_FILE)
+        + " (public: give it to ingest)");
+    out.println((init ? "wrote " : "rotated: every private key kept in ") + dir.resolve(LocalKeys.READER_FILE)
+        + " (private" + protectedBy + ": give it only to drain)");
     return OK;
   }
 

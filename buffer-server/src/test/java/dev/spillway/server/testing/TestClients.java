@@ -43,6 +43,11 @@ public final class TestClients {
 
   /** A request with {@code spans} spans, each carrying {@code secret} as an attribute value. */
   public static ExportTraceServiceRequest request(int spans, String secret) {
+    return request(spans, secret, 0);
+  }
+
+  /** As above; {@code batch} (0..255) makes the span ids distinct from other batches'. */
+  public static ExportTraceServiceRequest request(int spans, String secret, int batch) {
     ScopeSpans.Builder ss = ScopeSpans.newBuilder();
     for (int i = 0; i < spans; i++) {
       byte[] trace = new byte[16];
@@ -50,6 +55,7 @@ public final class TestClients {
       trace[15] = (byte) (i + 1);
       trace[0] = 0x5a;
       span[7] = (byte) (i + 1);
+      span[6] = (byte) batch;
       ss.addSpans(Span.newBuilder()
           .setTraceId(ByteString.copyFrom(trace))
           .setSpanId(ByteString.copyFrom(span))
