@@ -115,7 +115,7 @@ public final class GrpcTraceReceiver implements AutoCloseable {
     if (!ingest.accept(request, body)) {
       metrics.request("grpc", "refused");
       out.onError(StatusProto.toStatusRuntimeException(
-          RpcStatus.unavailable("the buffer is full; retry later", TraceIngest.RETRY_AFTER)));
+          RpcStatus.unavailable("the buffer cannot take data now (full, or no data key yet); retry later", TraceIngest.RETRY_AFTER)));
       return;
     }
     metrics.request("grpc", "ok");

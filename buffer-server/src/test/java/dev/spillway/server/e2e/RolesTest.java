@@ -8,7 +8,6 @@ import dev.spillway.server.testing.TestClients;
 import dev.spillway.server.testing.TestConfigs;
 import dev.spillway.server.testing.TestPki;
 import io.grpc.ManagedChannel;
-import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -63,8 +62,7 @@ class RolesTest {
         ManagedChannel ch = TestClients.grpc(ports[0], pki.ca, pki.clientCert, pki.clientKey);
         try {
           for (int b = 0; b < batches / 2; b++) {
-            TraceServiceGrpc.newBlockingStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS)
-                .export(TestClients.request(spans, CANARY, b));
+            TestClients.exportRetrying(ch, TestClients.request(spans, CANARY, b));
           }
         } finally {
           ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

@@ -11,7 +11,6 @@ import dev.spillway.server.testing.TestClients;
 import dev.spillway.server.testing.TestConfigs;
 import dev.spillway.server.testing.TestPki;
 import io.grpc.ManagedChannel;
-import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,8 +49,7 @@ class SigtermSealTest {
       ManagedChannel ch = TestClients.grpc(ports[0], pki.ca, pki.clientCert, pki.clientKey);
       try {
         for (int b = 0; b < batches; b++) {
-          TraceServiceGrpc.newBlockingStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS)
-              .export(TestClients.request(spans, CANARY, b));
+          TestClients.exportRetrying(ch, TestClients.request(spans, CANARY, b));
         }
       } finally {
         ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
