@@ -6,11 +6,13 @@ import dev.spillway.core.SpillBuffer;
 import dev.spillway.core.SpillBufferBuilder;
 import dev.spillway.core.SpillReader;
 import dev.spillway.core.SpillWriter;
-import dev.spillway.core.keys.LocalKeys;
 import dev.spillway.server.config.ServerConfig;
 import java.io.IOException;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Opens the halves of the buffer a role needs. The daemon's seam to buffer-core. */
 public interface BufferOpener {
@@ -25,8 +27,13 @@ public interface BufferOpener {
 
   Opened open(ServerConfig.Buffer config, Role role, BufferObserver observer) throws IOException;
 
-  /** The real one: a Chronicle-backed {@link SpillBuffer} with the local key provider. */
+  /** The real one: a Chronicle-backed {@link SpillBuffer} with the configured key provider. */
   static BufferOpener spillBuffer() {
+    return spillBuffer(System::getenv);
+  }
+
+  /** As {@link #spillBuffer()}, with {@code env} for {@code SPILLWAY_READER_KEYSET_PASSPHRASE}. */
+  static BufferOpener spillBuffer(Function<String, String> env) {
     return (config, role, observer) -> {
       SpillBufferBuilder b = SpillBuffer.builder()
           .directory(config.directory())
@@ -40,31 +47,42 @@ public interface BufferOpener {
       if (config.spikeLimitBytes() >= 0) {
         b.spikeLimitBytes(config.spikeLimitBytes());
       }
-      ServerConfig.Keys keys = config.keys();
       // Each role loads only its own key: an ingest process never holds the reader's private key.
-      if (role != Role.DRAIN) {
-        b.writerKeys(LocalKeys.issuer(keys.writerKeyset().orElseThrow(() -> new IOException(
-            "buffer.spill.keys.writer_keyset is required for role " + role.configName()))));
+      Logger log = LoggerFactory.getLogger(BufferOpener.class);
+      SpillKeys keys = SpillKeys.open(config.keys(), role, env, w -> log.warn("{}", w));
+      keys.issuer.ifPresent(b::writerKeys);
+      keys.unwrapper.ifPresent(b::readerKeys);
+      try {
+        switch (role) {
+          case BOTH -> {
+            SpillBuffer buf = b.build();
+            return new Opened(Optional.of(buf), Optional.of(buf), buf::metrics, closing(buf::close, keys));
+          }
+          case INGEST -> {
+            SpillWriter w = b.buildWriter();
+            Supplier<BufferMetrics> m = w::metrics;
+            return new Opened(Optional.of(w), Optional.empty(), m, closing(w::close, keys));
+          }
+          default -> {
+            SpillReader r = b.buildReader();
+            Supplier<BufferMetrics> m = r::metrics;
+            return new Opened(Optional.empty(), Optional.of(r), m, closing(r::close, keys));
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        keys.close();
+        throw e;
       }
-      if (role != Role.INGEST) {
-        b.readerKeys(LocalKeys.unwrapper(keys.readerKeyset().orElseThrow(() -> new IOException(
-            "buffer.spill.keys.reader_keyset is required for role " + role.configName()))));
-      }
-      switch (role) {
-        case BOTH -> {
-          SpillBuffer buf = b.build();
-          return new Opened(Optional.of(buf), Optional.of(buf), buf::metrics, buf::close);
-        }
-        case INGEST -> {
-          SpillWriter w = b.buildWriter();
-          Supplier<BufferMetrics> m = w::metrics;
-          return new Opened(Optional.of(w), Optional.empty(), m, w::close);
-        }
-        default -> {
-          SpillReader r = b.buildReader();
-          Supplier<BufferMetrics> m = r::metrics;
-          return new Opened(Optional.empty(), Optional.of(r), m, r::close);
-        }
+    };
+  }
+
+  /** Closes the buffer first (sealing memory needs the writer's key), then the key provider. */
+  private static Runnable closing(Runnable buffer, SpillKeys keys) {
+    return () -> {
+      try {
+        buffer.run();
+      } finally {
+        keys.close();
       }
     };
   }

@@ -1,5 +1,7 @@
 package dev.spillway.server;
 
+import dev.spillway.core.SpillBufferBuilder;
+import dev.spillway.core.keys.KeysetProtection;
 import dev.spillway.core.keys.LocalKeys;
 import dev.spillway.server.config.ConfigException;
 import dev.spillway.server.config.ConfigLoader;
@@ -12,6 +14,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 
@@ -74,10 +77,13 @@ final class Cli {
         usage: java -jar spillway.jar COMMAND
           serve [--config FILE] [--role both|ingest|drain] [--state-dir DIR] [--insecure-dev]
                  without --config: the quick start (dev certificates, local keys, loopback, debug exporter)
-          keys init --out DIR            writer.json (public) and reader.json (private) keysets
+          keys init --out DIR [--passphrase-file FILE]
+                                         writer.json (public) and reader.json (private, optionally encrypted)
+          keys rotate --dir DIR [--passphrase-file FILE]
+                                         new primary key pair; reader.json keeps the old private keys
           certs dev --out DIR [--days N] development CA, server and client certificates (PKCS#8 keys)
           config validate --config FILE [--insecure-dev]
-          spill inspect --dir DIR [--reader-key FILE]
+          spill inspect --dir DIR [--reader-key FILE] [--passphrase-file FILE] [--queue NAME]
           audit [--format text|json|sarif] [--probe HOST:PORT]... [--skip RULE-ID]... FILE...
                  the article's verification checklist over configs, env files, policies (docs/AUDIT.md)
           version""");
@@ -126,14 +132,31 @@ final class Cli {
   }
 
   private int keys(List<String> args) throws IOException, UsageException {
-    if (args.isEmpty() || !args.get(0).equals("init")) {
-      throw new UsageException("usage: keys init --out DIR");
+    String use = "usage: keys init --out DIR [--passphrase-file FILE] | keys rotate --dir DIR [--passphrase-file FILE]";
+    if (args.isEmpty() || !(args.get(0).equals("init") || args.get(0).equals("rotate"))) {
+      throw new UsageException(use);
     }
-    Map<String, String> o = options(args.subList(1, args.size()), Set.of("--out"), Set.of());
-    Path dir = Path.of(required(o, "--out"));
-    LocalKeys.init(dir);
-    out.println("wrote " + dir.resolve(LocalKeys.WRITER_FILE) + " (public: give it to ingest)");
-    out.println("wrote " + dir.resolve(LocalKeys.READER_FILE) + " (private: give it only to drain)");
+    boolean init = args.get(0).equals("init");
+    Map<String, String> o = options(args.subList(1, args.size()),
+        Set.of(init ? "--out" : "--dir", "--passphrase-file"), Set.of());
+    Path dir = Path.of(required(o, init ? "--out" : "--dir"));
+    KeysetProtection protection = KeysetProtection.none();
+    if (o.containsKey("--passphrase-file")) {
+      protection = KeysetPassphrase.fromFile(Path.of(o.get("--passphrase-file")), w -> err.println("warning: " + w));
+    } else if (!init) {
+      protection = KeysetPassphrase.forReader(dir.resolve(LocalKeys.READER_FILE), Optional.empty(), System::getenv,
+          w -> err.println("warning: " + w));
+    }
+    if (init) {
+      LocalKeys.init(dir, protection);
+    } else {
+      LocalKeys.rotate(dir, protection);
+    }
+    String protectedBy = o.containsKey("--passphrase-file") ? ", encrypted with the passphrase" : "";
+    out.println((init ? "wrote " : "rotated: new primary key in ") + dir.resolve(LocalKeys.WRITER_FILE)
+        + " (public: give it to ingest)");
+    out.println((init ? "wrote " : "rotated: every private key kept in ") + dir.resolve(LocalKeys.READER_FILE)
+        + " (private" + protectedBy + ": give it only to drain)");
     return OK;
   }
 
@@ -168,13 +191,18 @@ final class Cli {
     return OK;
   }
 
-  private int spill(List<String> args) throws UsageException {
+  private int spill(List<String> args) throws IOException, UsageException {
+    String use = "usage: spill inspect --dir DIR [--reader-key FILE] [--passphrase-file FILE] [--queue NAME]";
     if (args.isEmpty() || !args.get(0).equals("inspect")) {
-      throw new UsageException("usage: spill inspect --dir DIR [--reader-key FILE]");
+      throw new UsageException(use);
     }
-    options(args.subList(1, args.size()), Set.of("--dir", "--reader-key"), Set.of());
-    err.println("spill inspect is not available in this build yet (it needs an inspection API in buffer-core)");
-    return FAILED;
+    Map<String, String> o = options(args.subList(1, args.size()),
+        Set.of("--dir", "--reader-key", "--passphrase-file", "--queue"), Set.of());
+    return new SpillInspectCommand(out, err, System::getenv).run(
+        Path.of(required(o, "--dir")),
+        Optional.ofNullable(o.get("--reader-key")).map(Path::of),
+        Optional.ofNullable(o.get("--passphrase-file")).map(Path::of),
+        o.getOrDefault("--queue", SpillBufferBuilder.DEFAULT_QUEUE_NAME));
   }
 
   private static String required(Map<String, String> o, String key) throws UsageException {

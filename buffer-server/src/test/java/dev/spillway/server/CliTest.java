@@ -34,7 +34,7 @@ class CliTest {
       assertThat(dir.resolve("c").resolve(f)).exists();
     }
     assertThat(Files.readString(dir.resolve("c/client.key"))).startsWith("-----BEGIN PRIVATE KEY-----");
-    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("c/server.key")))).isEqualTo("rw-------");
+    assertThat(Files.getPosixFilePermissions(dir.resolve("c/server.key"))).isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     assertThat(run("certs", "dev", "--out", dir.resolve("c").toString())).isEqualTo(1); // no overwrite
   }
 

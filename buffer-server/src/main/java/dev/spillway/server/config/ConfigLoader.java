@@ -4,6 +4,7 @@ import dev.spillway.core.Durability;
 import dev.spillway.core.FsyncPolicy;
 import dev.spillway.core.OverflowPolicy;
 import dev.spillway.core.SpillBufferBuilder;
+import dev.spillway.core.keys.aws.AwsKms;
 import dev.spillway.core.seal.Codec;
 import java.io.IOException;
 import java.io.StringReader;
@@ -212,21 +213,113 @@ public final class ConfigLoader {
     OverflowPolicy overflow =
         OverflowPolicy.fromConfigName(spill.oneOf("overflow", "refuse", "refuse", "drop-oldest"));
     YamlSection keys = spill.section("keys").orElseThrow(() -> spill.errorAt("keys", "is required"));
-    String provider = keys.oneOf("provider", "local", "local", "aws-kms", "aws-kms-rsa");
-    if (!provider.equals("local")) {
-      throw keys.errorAt("provider", "'" + provider + "' is not yet available in this build (use local)");
-    }
-    Optional<Path> writer = keys.string("writer_keyset").map(this::path);
-    Optional<Path> reader = keys.string("reader_keyset").map(this::path);
-    if (writer.isEmpty() && reader.isEmpty()) {
-      throw keys.errorHere("set writer_keyset (ingest) and/or reader_keyset (drain)");
-    }
-    keys.finish();
+    ServerConfig.Keys k = keys(keys);
     spill.finish();
     b.finish();
-    return new ServerConfig.Buffer(
-        durability, limit, spike, dir, maxDisk, fsync, codec, overflow,
-        new ServerConfig.Keys(provider, writer, reader));
+    return new ServerConfig.Buffer(durability, limit, spike, dir, maxDisk, fsync, codec, overflow, k);
+  }
+
+  private ServerConfig.Keys keys(YamlSection keys) throws ConfigException {
+    String provider = keys.oneOf("provider", "local", "local", "aws-kms", "aws-kms-rsa");
+    Optional<Path> writer = keys.string("writer_keyset").map(this::path);
+    Optional<Path> reader = keys.string("reader_keyset").map(this::path);
+    Optional<Path> passphraseFile = existingFile(keys, "reader_keyset_passphrase_file", false);
+    List<Path> previous = new ArrayList<>();
+    for (String p : keys.stringList("previous_reader_keysets")) {
+      previous.add(path(p));
+    }
+    Optional<YamlSection> kmsSection = keys.section("kms");
+    Optional<ServerConfig.Kms> kms = Optional.empty();
+    if (provider.equals("local")) {
+      if (kmsSection.isPresent()) {
+        throw keys.errorAt("kms", "is for provider aws-kms or aws-kms-rsa; provider is local");
+      }
+      if (writer.isEmpty() && reader.isEmpty()) {
+        throw keys.errorHere("set writer_keyset (ingest) and/or reader_keyset (drain)");
+      }
+    } else {
+      if (kmsSection.isEmpty()) {
+        throw keys.errorHere("provider " + provider + " needs a kms block (key_id for ingest, key_arn for drain)");
+      }
+      if (writer.isPresent()) {
+        throw keys.errorAt("writer_keyset", "is for provider local; with " + provider + " the writer uses kms.key_id");
+      }
+      if (reader.isPresent()) {
+        throw keys.errorAt("reader_keyset", "is for provider local; a local keyset from before a move to "
+            + provider + " goes in previous_reader_keysets");
+      }
+      kms = Optional.of(kms(kmsSection.get()));
+    }
+    if (passphraseFile.isPresent() && reader.isEmpty() && previous.isEmpty()) {
+      throw keys.errorAt("reader_keyset_passphrase_file", "there is no reader keyset to open with it");
+    }
+    keys.finish();
+    return new ServerConfig.Keys(provider, writer, reader, passphraseFile, List.copyOf(previous), kms);
+  }
+
+  private ServerConfig.Kms kms(YamlSection k) throws ConfigException {
+    Optional<String> keyId = k.string("key_id");
+    Optional<String> keyArn = k.string("key_arn");
+    if (keyArn.isPresent() && !isKeyArn(keyArn.get())) {
+      throw k.errorAt("key_arn", "must be a full key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), not an alias or id");
+    }
+    if (keyId.isEmpty() && keyArn.isEmpty()) {
+      throw k.errorHere("set key_id (the writer's key, ingest) and/or key_arn (the reader's key ARN, drain)");
+    }
+    List<String> previousArns = k.stringList("previous_key_arns");
+    for (String arn : previousArns) {
+      if (!isKeyArn(arn)) {
+        throw k.errorAt("previous_key_arns", "'" + arn + "' is not a full key ARN");
+      }
+    }
+    Optional<String> region = k.string("region");
+    if (region.isEmpty() && keyArn.isPresent()) {
+      region = Optional.of(keyArn.get().split(":", -1)[3]); // a reader's client must be in its key's region
+    }
+    Optional<URI> endpoint = Optional.empty();
+    if (k.has("endpoint")) {
+      String raw = k.requiredString("endpoint");
+      URI uri;
+      try {
+        uri = new URI(raw);
+      } catch (URISyntaxException e) {
+        throw k.errorAt("endpoint", "'" + raw + "' is not a URL");
+      }
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+      if (uri.getHost() == null || !(scheme.equals("https") || scheme.equals("http"))) {
+        throw k.errorAt("endpoint", "must be https://host[:port] (a VPC endpoint, say)");
+      }
+      if (scheme.equals("http")) {
+        // GenerateDataKey answers with the plaintext data key: never over plaintext off a laptop.
+        int port = uri.getPort() > 0 ? uri.getPort() : 80;
+        if (!allowInsecureDev) {
+          throw k.errorAt("endpoint", "a plaintext http:// KMS endpoint is refused (data keys would cross in the clear)");
+        }
+        if (!new Endpoint(uri.getHost(), port).isLoopback()) {
+          throw k.errorAt("endpoint", "the insecure development mode talks to a loopback KMS only");
+        }
+        warnings.add("KMS endpoint " + uri + " is PLAINTEXT (insecure development mode)");
+      }
+      endpoint = Optional.of(uri);
+    }
+    Duration connect = k.duration("connect_timeout", Duration.ofMillis(AwsKms.Builder.DEFAULT_CONNECT_TIMEOUT_MILLIS));
+    Duration attempt = k.duration("attempt_timeout", Duration.ofMillis(AwsKms.Builder.DEFAULT_ATTEMPT_TIMEOUT_MILLIS));
+    Duration call = k.duration("timeout", Duration.ofMillis(AwsKms.Builder.DEFAULT_CALL_TIMEOUT_MILLIS));
+    if (attempt.compareTo(call) > 0) {
+      throw k.errorAt("attempt_timeout", "must not exceed timeout");
+    }
+    if (connect.compareTo(attempt) > 0) {
+      throw k.errorAt("connect_timeout", "must not exceed attempt_timeout");
+    }
+    int attempts = (int) k.integer("max_attempts", AwsKms.Builder.DEFAULT_MAX_ATTEMPTS, 1, 10);
+    k.finish();
+    return new ServerConfig.Kms(keyId, keyArn, List.copyOf(previousArns), region, endpoint, connect, attempt, call, attempts);
+  }
+
+  private static boolean isKeyArn(String s) {
+    String[] p = s.split(":", -1);
+    return p.length == 6 && p[0].equals("arn") && p[2].equals("kms") && !p[3].isEmpty()
+        && p[5].startsWith("key/") && p[5].length() > 4;
   }
 
   private ServerConfig.Exporter exporter(Optional<YamlSection> section) throws ConfigException {

@@ -47,8 +47,48 @@ public record ServerConfig(
       OverflowPolicy overflow,
       Keys keys) {}
 
-  /** {@code buffer.spill.keys}. Only {@code local} is available in this build. */
-  public record Keys(String provider, Optional<Path> writerKeyset, Optional<Path> readerKeyset) {}
+  /**
+   * {@code buffer.spill.keys}. With {@code local} the keysets; with {@code aws-kms} or {@code
+   * aws-kms-rsa} the {@link Kms} block. {@code previousReaderKeysets} (any provider) open epochs
+   * wrapped before a rotation or a move between providers.
+   */
+  public record Keys(
+      String provider,
+      Optional<Path> writerKeyset,
+      Optional<Path> readerKeyset,
+      Optional<Path> readerKeysetPassphraseFile,
+      List<Path> previousReaderKeysets,
+      Optional<Kms> kms) {
+
+    public Keys(String provider, Optional<Path> writerKeyset, Optional<Path> readerKeyset) {
+      this(provider, writerKeyset, readerKeyset, Optional.empty(), List.of(), Optional.empty());
+    }
+
+    public boolean isKms() {
+      return !provider.equals("local");
+    }
+
+    /** Whether anything here is private reader key material (what an ingest process must not hold). */
+    public boolean holdsReaderKeyMaterial() {
+      return readerKeyset.isPresent() || readerKeysetPassphraseFile.isPresent() || !previousReaderKeysets.isEmpty();
+    }
+  }
+
+  /**
+   * {@code buffer.spill.keys.kms}: the writer's key ({@code key_id}: id, ARN, alias), the reader's
+   * key ARN, the ARNs of keys before a rotation (read side only), region, endpoint and time-outs.
+   * Credentials come from the AWS SDK's default chain, never from this file.
+   */
+  public record Kms(
+      Optional<String> keyId,
+      Optional<String> keyArn,
+      List<String> previousKeyArns,
+      Optional<String> region,
+      Optional<URI> endpoint,
+      Duration connectTimeout,
+      Duration attemptTimeout,
+      Duration callTimeout,
+      int maxAttempts) {}
 
   /** Which exporter drains the buffer: exactly one of {@code otlp} or the built-in debug one. */
   public record Exporter(Optional<Otlp> otlp) {

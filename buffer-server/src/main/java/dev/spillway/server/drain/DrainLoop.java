@@ -47,6 +47,9 @@ public final class DrainLoop implements AutoCloseable {
     this.retry = retry;
     this.metrics = metrics;
     this.thread = new Thread(this::run, "spillway-drain");
+    // Should anything still escape the loop, say so loudly: /healthz turns 503 but logs must explain.
+    this.thread.setUncaughtExceptionHandler((t, e) -> LOG.error(
+        "the drain thread died; nothing is exported until a restart (/healthz fails): {}", e.toString(), e));
   }
 
   public void start() {
@@ -69,7 +72,8 @@ public final class DrainLoop implements AutoCloseable {
         d = reader.poll(POLL);
       } catch (InterruptedException e) {
         break;
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | InternalError e) {
+        // InternalError: Chronicle surfaces a SIGBUS on a mapped page (a full disk) this way.
         LOG.error("polling the buffer failed: {}", e.toString());
         pause(Duration.ofSeconds(1));
         continue;

@@ -68,8 +68,11 @@ public final class GrpcTraceReceiver implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    NettyServerBuilder b =
-        NettyServerBuilder.forAddress(new InetSocketAddress(config.endpoint().host(), config.endpoint().port()))
+    InetSocketAddress address = new InetSocketAddress(config.endpoint().host(), config.endpoint().port());
+    // With TLS, grpc's own negotiation wrapped so failed handshakes are counted by reason.
+    NettyServerBuilder b = (tls.isPresent()
+            ? NettyServerBuilder.forAddress(address, CountingServerTls.credentials(tls.get(), metrics))
+            : NettyServerBuilder.forAddress(address))
             .channelType(NioServerSocketChannel.class)
             .bossEventLoopGroup(boss)
             .workerEventLoopGroup(workers)
@@ -78,7 +81,6 @@ public final class GrpcTraceReceiver implements AutoCloseable {
             .maxInboundMetadataSize(64 << 10)
             .maxConcurrentCallsPerConnection(64)
             .addService(service);
-    tls.ifPresent(b::sslContext);
     Server server = b.build();
     try {
       server.start();
@@ -113,7 +115,7 @@ public final class GrpcTraceReceiver implements AutoCloseable {
     if (!ingest.accept(request, body)) {
       metrics.request("grpc", "refused");
       out.onError(StatusProto.toStatusRuntimeException(
-          RpcStatus.unavailable("the buffer is full; retry later", TraceIngest.RETRY_AFTER)));
+          RpcStatus.unavailable("the buffer cannot take data now (full, or no data key yet); retry later", TraceIngest.RETRY_AFTER)));
       return;
     }
     metrics.request("grpc", "ok");

@@ -227,7 +227,7 @@ public final class HttpTraceReceiver implements AutoCloseable {
       if (!ingest.accept(request, serialized)) {
         metrics.request("http", "refused");
         FullHttpResponse r = status(HttpResponseStatus.SERVICE_UNAVAILABLE, media,
-            RpcStatus.unavailable("the buffer is full; retry later", TraceIngest.RETRY_AFTER));
+            RpcStatus.unavailable("the buffer cannot take data now (full, or no data key yet); retry later", TraceIngest.RETRY_AFTER));
         r.headers().set(HttpHeaderNames.RETRY_AFTER, String.valueOf(TraceIngest.RETRY_AFTER.getSeconds()));
         return r;
       }

@@ -102,8 +102,8 @@ class ConfigLoaderTest {
         .hasMessageContaining("buffer.memory.limit_mib: 'lots' is not an integer");
     assertThatThrownBy(() -> load(valid().replace("reload_interval: 100ms", "reload_interval: soon"), Map.of(), false))
         .hasMessageContaining("tls.reload_interval");
-    assertThatThrownBy(() -> load(valid().replace("provider: local", "provider: aws-kms"), Map.of(), false))
-        .hasMessageContaining("buffer.spill.keys.provider").hasMessageContaining("not yet available");
+    assertThatThrownBy(() -> load(valid().replace("provider: local", "provider: vault"), Map.of(), false))
+        .hasMessageContaining("buffer.spill.keys.provider");
     assertThatThrownBy(() -> load("receivers: [\n", Map.of(), false))
         .hasMessageContaining("not valid YAML");
   }
@@ -128,5 +128,67 @@ class ConfigLoaderTest {
     String http = "exporters:\n  otlp:\n    protocol: http/protobuf\n    endpoint: https://tempo:4318\n";
     assertThat(load(valid() + http, Map.of(), false).exporter().otlp().get().endpoint().toString())
         .isEqualTo("https://tempo:4318/v1/traces");
+  }
+
+  private String withKeys(String keysBlock) {
+    return TestConfigs.daemon(pki, dir.resolve("spill"), keysBlock, "", 4 << 20);
+  }
+
+  static final String ARN = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+  static final String OLD_ARN = "arn:aws:kms:eu-west-1:111122223333:key/0000abcd-12ab-34cd-56ef-1234567890ab";
+
+  @Test
+  void load_awsKms_parsesKeyIdArnPreviousArnsAndDerivesRegionFromTheArn() throws Exception {
+    ServerConfig c = load(withKeys("    keys:\n      provider: aws-kms\n      kms:\n"
+        + "        key_id: alias/spillway\n        key_arn: " + ARN + "\n"
+        + "        previous_key_arns: [" + OLD_ARN + "]\n        timeout: 3s\n        max_attempts: 2\n"
+        + "      previous_reader_keysets: [old/reader.json]\n"), Map.of(), false);
+    ServerConfig.Keys k = c.buffer().keys();
+    assertThat(k.provider()).isEqualTo("aws-kms");
+    ServerConfig.Kms kms = k.kms().orElseThrow();
+    assertThat(kms.keyId()).contains("alias/spillway");
+    assertThat(kms.keyArn()).contains(ARN);
+    assertThat(kms.previousKeyArns()).containsExactly(OLD_ARN);
+    assertThat(kms.region()).contains("eu-west-1");
+    assertThat(kms.callTimeout()).isEqualTo(java.time.Duration.ofSeconds(3));
+    assertThat(kms.maxAttempts()).isEqualTo(2);
+    assertThat(k.previousReaderKeysets()).containsExactly(dir.resolve("old/reader.json"));
+    assertThat(k.holdsReaderKeyMaterial()).isTrue();
+  }
+
+  @Test
+  void load_awsKms_refusesAliasAsReaderArn_localKeysetsAndMissingKmsBlock() {
+    assertThatThrownBy(() -> load(withKeys("    keys:\n      provider: aws-kms\n      kms:\n"
+        + "        key_arn: alias/spillway\n"), Map.of(), false))
+        .hasMessageContaining("buffer.spill.keys.kms.key_arn").hasMessageContaining("full key ARN");
+    assertThatThrownBy(() -> load(withKeys("    keys:\n      provider: aws-kms-rsa\n"), Map.of(), false))
+        .hasMessageContaining("needs a kms block");
+    assertThatThrownBy(() -> load(withKeys("    keys:\n      provider: aws-kms\n      writer_keyset: w.json\n"
+        + "      kms:\n        key_id: alias/x\n"), Map.of(), false))
+        .hasMessageContaining("writer_keyset").hasMessageContaining("is for provider local");
+    assertThatThrownBy(() -> load(withKeys("    keys:\n      provider: local\n      writer_keyset: w.json\n"
+        + "      kms:\n        key_id: alias/x\n"), Map.of(), false))
+        .hasMessageContaining("provider is local");
+  }
+
+  @Test
+  void load_plaintextKmsEndpoint_needsInsecureDevAndLoopback() throws Exception {
+    String local = withKeys("    keys:\n      provider: aws-kms\n      kms:\n        key_arn: " + ARN + "\n"
+        + "        endpoint: http://127.0.0.1:4566\n");
+    assertThatThrownBy(() -> load(local, Map.of(), false)).hasMessageContaining("plaintext http:// KMS endpoint is refused");
+    assertThat(load(local, Map.of(), true).warnings()).anyMatch(w -> w.contains("KMS endpoint") && w.contains("PLAINTEXT"));
+    String remote = local.replace("127.0.0.1:4566", "kms.example.com");
+    assertThatThrownBy(() -> load(remote, Map.of(), true)).hasMessageContaining("loopback KMS only");
+    String https = local.replace("http://127.0.0.1:4566", "https://vpce-1.kms.eu-west-1.vpce.amazonaws.com");
+    assertThat(load(https, Map.of(), false).buffer().keys().kms().orElseThrow().endpoint()).isPresent();
+  }
+
+  @Test
+  void load_passphraseFileWithoutAReaderKeyset_refused() throws Exception {
+    Path pass = dir.resolve("pass");
+    Files.writeString(pass, "a long enough passphrase");
+    assertThatThrownBy(() -> load(withKeys(TestConfigs.localKeys(dir.resolve("w.json"), null)
+        + "      reader_keyset_passphrase_file: " + pass + "\n"), Map.of(), false))
+        .hasMessageContaining("no reader keyset to open with it");
   }
 }

@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 final class Downstream implements AutoCloseable {
   final Set<String> spanIds = ConcurrentHashMap.newKeySet();
   private final Server server;
+  private final Object arrived = new Object();
 
   Downstream(TestPki pki, int port) throws Exception {
     var ssl = GrpcSslContexts.configure(
@@ -41,6 +42,9 @@ final class Downstream implements AutoCloseable {
               for (ScopeSpans ss : rs.getScopeSpansList()) {
                 for (Span s : ss.getSpansList()) {
                   spanIds.add(HexFormat.of().formatHex(s.getSpanId().toByteArray()));
+                  synchronized (arrived) {
+                    arrived.notifyAll();
+                  }
                 }
               }
             }
@@ -50,6 +54,21 @@ final class Downstream implements AutoCloseable {
         })
         .build()
         .start();
+  }
+
+  /** Waits until at least {@code n} distinct spans arrived; false after {@code timeout}. */
+  boolean awaitSpans(int n, java.time.Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (arrived) {
+      while (spanIds.size() < n) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        TimeUnit.NANOSECONDS.timedWait(arrived, left);
+      }
+    }
+    return true;
   }
 
   @Override

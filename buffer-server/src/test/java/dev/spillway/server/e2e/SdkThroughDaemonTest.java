@@ -6,6 +6,7 @@ import dev.spillway.core.keys.LocalKeys;
 import dev.spillway.server.BufferOpener;
 import dev.spillway.server.Daemon;
 import dev.spillway.server.Role;
+import dev.spillway.server.testing.Diagnostics;
 import dev.spillway.server.testing.TestConfigs;
 import dev.spillway.server.testing.TestPki;
 import io.opentelemetry.api.common.AttributeKey;
@@ -88,11 +89,17 @@ class SdkThroughDaemonTest {
       assertThat(filesContaining(spill, "op-1")).isEmpty();
 
       try (Downstream downstream = new Downstream(pki, downstreamPort)) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        // The downstream records spans before its answer reaches the daemon: wait for both.
-        while ((downstream.spanIds.size() < SPANS || daemon.metrics().spansExported.sum() < SPANS)
-            && System.nanoTime() < deadline) {
-          Thread.sleep(50); // bounded wait for the drain loop's backoff to come round
+        // If this ever times out (it once did on Java 25: nothing arrived in 60 s), the message
+        // carries the daemon's metrics and thread stacks: a dead or stuck drain thread, a
+        // blocked poll or export shows there.
+        long t0 = System.nanoTime();
+        boolean all = downstream.awaitSpans(SPANS, java.time.Duration.ofSeconds(60));
+        assertThat(all).as(() -> downstream.spanIds.size() + " of " + SPANS + " spans arrived in "
+            + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms" + Diagnostics.of(daemon)).isTrue();
+        // The downstream records spans before its answer reaches the daemon: bounded wait for the count.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (daemon.metrics().spansExported.sum() < SPANS && System.nanoTime() < deadline) {
+          Thread.sleep(10); // no signal for a counter; 10 s at most
         }
         assertThat(downstream.spanIds).containsExactlyInAnyOrderElementsOf(sent);
         assertThat(daemon.metrics().spansExported.sum()).isEqualTo(SPANS);

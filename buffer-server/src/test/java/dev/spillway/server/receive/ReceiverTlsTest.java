@@ -162,13 +162,19 @@ class ReceiverTlsTest {
       Files.move(tmp, pki.dir.resolve(f), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
     HttpClient newTrust = TestClients.http(next.ca, next.clientCert, next.clientKey);
+    // Each listener's context reloads on its own poll (and may first see a half-replaced set of
+    // files): wait, bounded, until the HTTP listener hands out the new certificate.
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (daemon.metrics().tlsReloads.sum() == reloadsBefore && System.nanoTime() < deadline) {
-      Thread.onSpinWait();
-      Thread.sleep(20); // polling the reloader's counter; bounded by the deadline
+    int status = -1;
+    while (status != 200 && System.nanoTime() < deadline) {
+      try {
+        status = post(newTrust).statusCode();
+      } catch (java.io.IOException notYet) {
+        Thread.sleep(20); // the reloader polls every 100 ms; bounded by the deadline
+      }
     }
     assertThat(daemon.metrics().tlsReloads.sum()).isGreaterThan(reloadsBefore);
-    assertThat(post(newTrust).statusCode()).isEqualTo(200);
+    assertThat(status).isEqualTo(200);
     // The old client certificate is from the old CA, which client_ca_file no longer holds.
     assertThatThrownBy(() -> post(TestClients.http(next.ca, pki.clientCert, pki.clientKey)))
         .isInstanceOf(java.io.IOException.class);
@@ -182,5 +188,48 @@ class ReceiverTlsTest {
     byte[] out = p.getInputStream().readAllBytes();
     assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
     return new String(out, StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void grpc_failedHandshakes_areCountedByReasonForTheGrpcListener() throws Exception {
+    // no client certificate
+    ManagedChannel ch = TestClients.grpc(daemon.grpcPort(), pki.ca, null, null);
+    try {
+      assertThatThrownBy(() -> TraceServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .export(TestClients.request(1, "s3cret"))).isInstanceOf(io.grpc.StatusRuntimeException.class);
+    } finally {
+      ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    // an expired certificate from the right CA (a foreign CA's certificate is not even offered:
+    // the client's key manager matches the server's CA list, so that counts as no certificate)
+    Path[] expired = pki.expiredClient();
+    ManagedChannel ch2 = TestClients.grpc(daemon.grpcPort(), pki.ca, expired[0], expired[1]);
+    try {
+      assertThatThrownBy(() -> TraceServiceGrpc.newBlockingStub(ch2).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .export(TestClients.request(1, "s3cret"))).isInstanceOf(io.grpc.StatusRuntimeException.class);
+    } finally {
+      ch2.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    // plaintext bytes to the TLS port
+    try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), daemon.grpcPort())) {
+      s.setSoTimeout(5000);
+      s.getOutputStream().write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+      assertThat(s.getInputStream().read()).isEqualTo(-1); // closed, no HTTP/2 answer
+    }
+    String prom = "";
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) { // the server counts on its event loop, after the client saw the close
+      prom = daemon.metrics().render();
+      if (prom.contains("listener=\"grpc\",reason=\"not_tls\"")) {
+        break;
+      }
+      Thread.sleep(10);
+    }
+    assertThat(prom)
+        .contains("listener=\"grpc\",reason=\"no_client_certificate\"")
+        .contains("listener=\"grpc\",reason=\"bad_client_certificate\"")
+        .contains("listener=\"grpc\",reason=\"not_tls\"");
+    assertThat(buffer.size()).isZero();
   }
 }

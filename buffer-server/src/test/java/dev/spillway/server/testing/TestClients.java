@@ -41,8 +41,32 @@ public final class TestClients {
     return NettyChannelBuilder.forAddress("127.0.0.1", port).sslContext(b.build()).build();
   }
 
+  /**
+   * Exports like an OTLP client: UNAVAILABLE (back-pressure, e.g. while the first data key is
+   * still on its way from a KMS) is retried, at most 100 times, 100 ms apart.
+   */
+  public static void exportRetrying(ManagedChannel ch, ExportTraceServiceRequest request) throws InterruptedException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc.newBlockingStub(ch)
+            .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS).export(request);
+        return;
+      } catch (io.grpc.StatusRuntimeException e) {
+        if (e.getStatus().getCode() != io.grpc.Status.Code.UNAVAILABLE || attempt >= 100) {
+          throw e;
+        }
+        Thread.sleep(100); // the client's backoff
+      }
+    }
+  }
+
   /** A request with {@code spans} spans, each carrying {@code secret} as an attribute value. */
   public static ExportTraceServiceRequest request(int spans, String secret) {
+    return request(spans, secret, 0);
+  }
+
+  /** As above; {@code batch} (0..255) makes the span ids distinct from other batches'. */
+  public static ExportTraceServiceRequest request(int spans, String secret, int batch) {
     ScopeSpans.Builder ss = ScopeSpans.newBuilder();
     for (int i = 0; i < spans; i++) {
       byte[] trace = new byte[16];
@@ -50,6 +74,7 @@ public final class TestClients {
       trace[15] = (byte) (i + 1);
       trace[0] = 0x5a;
       span[7] = (byte) (i + 1);
+      span[6] = (byte) batch;
       ss.addSpans(Span.newBuilder()
           .setTraceId(ByteString.copyFrom(trace))
           .setSpanId(ByteString.copyFrom(span))

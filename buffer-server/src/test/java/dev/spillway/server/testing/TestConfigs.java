@@ -19,6 +19,20 @@ public final class TestConfigs {
 
   /** Both receivers with mTLS, a spill directory and keys, {@code exporter} YAML (may be ""). */
   public static String daemon(TestPki pki, Path spillDir, Path keysDir, String exporter, long maxRequestBytes) {
+    return daemon(pki, spillDir, localKeys(keysDir.resolve("writer.json"), keysDir.resolve("reader.json")),
+        exporter, maxRequestBytes);
+  }
+
+  /** The {@code keys:} block (6-space indent) for the local provider; either path may be null. */
+  public static String localKeys(Path writer, Path reader) {
+    return "    keys:\n"
+        + "      provider: local\n"
+        + (writer == null ? "" : "      writer_keyset: " + writer + "\n")
+        + (reader == null ? "" : "      reader_keyset: " + reader + "\n");
+  }
+
+  /** As above with a ready-made {@code keys:} block. */
+  public static String daemon(TestPki pki, Path spillDir, String keysBlock, String exporter, long maxRequestBytes) {
     return "receivers:\n"
         + "  otlp:\n"
         + "    protocols:\n"
@@ -36,14 +50,21 @@ public final class TestConfigs {
         + "  spill:\n"
         + "    directory: " + spillDir + "\n"
         + "    max_disk_mib: 64\n"
-        + "    keys:\n"
-        + "      provider: local\n"
-        + "      writer_keyset: " + keysDir.resolve("writer.json") + "\n"
-        + "      reader_keyset: " + keysDir.resolve("reader.json") + "\n"
+        + keysBlock
         + exporter
         + "telemetry:\n"
         + "  metrics:\n"
         + "    endpoint: 127.0.0.1:0\n";
+  }
+
+  /** An OTLP exporter ({@code grpc} or {@code http/protobuf}) to 127.0.0.1:port with mTLS and a fast retry. */
+  public static String exporter(TestPki pki, String protocol, int port) {
+    return "exporters:\n  otlp:\n    endpoint: https://127.0.0.1:" + port + "\n"
+        + "    protocol: " + protocol + "\n"
+        + "    tls:\n      ca_file: " + pki.ca + "\n      cert_file: " + pki.clientCert + "\n"
+        + "      key_file: " + pki.clientKey + "\n"
+        + "    retry_on_failure:\n      initial_interval: 50ms\n      max_interval: 200ms\n"
+        + "      max_elapsed_time: 1s\n";
   }
 
   public static ServerConfig load(Path dir, String yaml) throws Exception {

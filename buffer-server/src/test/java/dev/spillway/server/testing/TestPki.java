@@ -37,6 +37,17 @@ public final class TestPki {
     return new Path[] {dir.resolve("foreign.crt"), dir.resolve("foreign.key")};
   }
 
+  /** A valid client certificate from the right CA with CN and DNS SAN {@code name}: NAME.crt/NAME.key. */
+  public Path[] clientNamed(String name) throws IOException {
+    DevCertificates.Authority ca = loadCa();
+    KeyPair kp = DevCertificates.keyPair();
+    Instant now = Instant.now();
+    DevCertificates.writePem(dir.resolve(name + ".crt"),
+        DevCertificates.sign(ca, name, kp, false, now.minusSeconds(60), now.plusSeconds(3600)), false);
+    DevCertificates.writeKey(dir.resolve(name + ".key"), kp);
+    return new Path[] {dir.resolve(name + ".crt"), dir.resolve(name + ".key")};
+  }
+
   /** A client certificate from the right CA that expired yesterday: expired.crt/expired.key. */
   public Path[] expiredClient() throws IOException {
     DevCertificates.Authority ca = loadCa();

@@ -1,0 +1,125 @@
+package dev.spillway.server;
+
+import dev.spillway.core.SpillInspection;
+import dev.spillway.core.keys.DataKeyUnwrapper;
+import dev.spillway.core.keys.KeyProviderId;
+import dev.spillway.core.keys.WrappedDataKey;
+import dev.spillway.core.keys.KeysetProtection;
+import dev.spillway.core.keys.LocalKeys;
+import dev.spillway.core.seal.EnvelopeException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * {@code spill inspect}: public metadata of a spill directory, and with a reader key the
+ * verification of every sealed batch (opened in memory and discarded; no payload is printed).
+ * Exit 0 when the metadata was read (and, with a key, every batch opened); 1 when a key was given
+ * that cannot open the spill or any batch failed.
+ */
+final class SpillInspectCommand {
+  private final PrintStream out;
+  private final PrintStream err;
+  private final Function<String, String> env;
+
+  SpillInspectCommand(PrintStream out, PrintStream err, Function<String, String> env) {
+    this.out = out;
+    this.err = err;
+    this.env = env;
+  }
+
+  int run(Path dir, Optional<Path> readerKey, Optional<Path> passphraseFile, String queue) throws IOException {
+    DataKeyUnwrapper unwrapper = null;
+    if (readerKey.isPresent()) {
+      unwrapper = load(readerKey.get(), passphraseFile);
+    } else if (passphraseFile.isPresent()) {
+      err.println("--passphrase-file needs --reader-key");
+      return Cli.USAGE;
+    }
+    SpillInspection.Report r = SpillInspection.inspect(dir, unwrapper, queue);
+    long keyRecords = r.segments().stream().mapToLong(SpillInspection.Segment::keyRecords).sum();
+    long sealedBytes = r.segments().stream().mapToLong(SpillInspection.Segment::sealedBytes).sum();
+    out.printf(Locale.ROOT, "spill %s (queue '%s'): %d segment(s), %d key record(s), %d batch(es), %d sealed bytes%n",
+        dir, queue, r.segments().size(), keyRecords, r.batches(), sealedBytes);
+    out.println("committed position: " + (r.committed() < 0 ? "none" : "0x" + Long.toHexString(r.committed())));
+    out.println("quarantine: " + r.quarantineBytes() + " bytes");
+    for (SpillInspection.Segment s : r.segments()) {
+      out.printf(Locale.ROOT, "segment %d %s: %d bytes allocated, %d key record(s), %d batch(es), %d sealed bytes%n",
+          s.id(), s.file(), s.allocatedBytes(), s.keyRecords(), s.batches(), s.sealedBytes());
+      for (SpillInspection.Epoch e : s.epochs()) {
+        out.printf(Locale.ROOT, "  epoch stream=%s epoch=%d provider=%s key=%s started=%s%n",
+            e.stream(), e.epoch(), e.provider(), e.keyRef(), Instant.ofEpochMilli(e.startedAtMillis()));
+      }
+    }
+    if (unwrapper == null) {
+      if (r.failed() > 0) {
+        // Records that do not even parse: visible without a key.
+        out.println("unreadable records: " + reasons(r.failures()));
+        return Cli.FAILED;
+      }
+      out.println("not verified (give --reader-key to open and verify every batch)");
+      return Cli.OK;
+    }
+    if (r.verified()) {
+      out.printf(Locale.ROOT, "verified: %d of %d batch(es) opened%n", r.opened(), r.batches());
+      return Cli.OK;
+    }
+    StringBuilder m = new StringBuilder();
+    m.append(String.format(Locale.ROOT, "verification FAILED: %d of %d batch(es) opened", r.opened(), r.batches()));
+    if (r.failed() > 0) {
+      m.append("; failed: ").append(reasons(r.failures()));
+    }
+    if (r.unavailable() > 0) {
+      m.append("; key provider unavailable for ").append(r.unavailable());
+    }
+    if (r.failures().getOrDefault(EnvelopeException.Reason.KEY_REFUSED, 0L) > 0) {
+      if (heldEpochs(r, unwrapper) == 0) {
+        m.append(". The reader key ").append(readerKey.get())
+            .append(" holds none of the keys this spill was sealed with (another deployment's reader.json?)");
+      } else {
+        m.append(". The reader key holds the epochs' keys but they do not unwrap for queue '").append(queue)
+            .append("' (another --queue?) or the key records were altered");
+      }
+    } else if (r.failures().containsKey(EnvelopeException.Reason.INTEGRITY)) {
+      m.append(". Batches that fail authentication were altered, moved, or sealed for another queue (--queue)");
+    }
+    err.println(m);
+    return Cli.FAILED;
+  }
+
+  private DataKeyUnwrapper load(Path readerKey, Optional<Path> passphraseFile) throws IOException {
+    KeysetProtection protection = KeysetPassphrase.forReader(readerKey, passphraseFile, env,
+        w -> err.println("warning: " + w));
+    try {
+      return LocalKeys.unwrapper(readerKey, protection);
+    } catch (IOException e) {
+      // LocalKeys says what is wrong with the file (never its bytes); add what it means here.
+      throw new IOException("cannot verify the spill with --reader-key " + readerKey + ": " + e.getMessage()
+          + " (the writer's public writer.json cannot open a spill; give the private reader.json)", e);
+    }
+  }
+
+  /** How many epochs name a key (provider and key ref) that the given reader holds. */
+  private static long heldEpochs(SpillInspection.Report r, DataKeyUnwrapper unwrapper) {
+    return r.segments().stream().flatMap(s -> s.epochs().stream())
+        .filter(e -> unwrapper.accepts(new WrappedDataKey(
+            KeyProviderId.fromConfigName(e.provider()), e.keyRef(), new byte[1])))
+        .count();
+  }
+
+  private static String reasons(Map<EnvelopeException.Reason, Long> failures) {
+    StringBuilder b = new StringBuilder();
+    failures.forEach((reason, n) -> {
+      if (b.length() > 0) {
+        b.append(", ");
+      }
+      b.append(reason.name().toLowerCase(Locale.ROOT)).append(' ').append(n);
+    });
+    return b.toString();
+  }
+}
