@@ -15,6 +15,7 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -71,8 +72,12 @@ public final class SpillingSpanExporter implements SpanExporter {
   private static final Duration POLL_INTERVAL = Duration.ofMillis(100);
   /** Extra time shutdown gives exports still in progress, beyond the export timeout. */
   private static final long IN_FLIGHT_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
+  /** Most serialized bytes held back while a replay is in flight; beyond it exports fail. */
+  static final long MAX_HELD_BACK_BYTES = 16L << 20;
 
   private final SpanExporter delegate;
+  /** For log lines: an exporter's toString can be long. */
+  private final String delegateName;
   private final SpillBufferBuilder bufferConfig;
   private final long exportTimeoutNanos;
   private final long backoffInitialNanos;
@@ -103,12 +108,22 @@ public final class SpillingSpanExporter implements SpanExporter {
   private final List<CompletableResultCode> flushRequests = new ArrayList<>();
   /** System.nanoTime before which the replay thread does not try the delegate. */
   private long replayNotBefore;
+  /**
+   * Set while the replay thread may hold a batch from the buffer's memory tier. Offers wait in
+   * {@link #heldBack} meanwhile: were one spilled to disk, the buffer would seal the held batch
+   * (on flush or shutdown) behind it, out of order.
+   */
+  private boolean holdBackOffers;
+  /** Accepted batches not yet offered, oldest first; offered by the replay thread. */
+  private final ArrayDeque<byte[]> heldBack = new ArrayDeque<>();
+  private long heldBackBytes;
 
   // --- replay thread only ---
   private long backoffNanos;
 
   private SpillingSpanExporter(SpillingSpanExporterBuilder b, SpillBuffer buffer, boolean backlog) {
     this.delegate = b.delegate;
+    this.delegateName = b.delegate.getClass().getSimpleName();
     this.bufferConfig = b.buffer;
     this.exportTimeoutNanos = b.exportTimeout.toNanos();
     this.backoffInitialNanos = b.backoffInitial.toNanos();
@@ -182,7 +197,7 @@ public final class SpillingSpanExporter implements SpanExporter {
         }
         spillLog.warn(
             "delegate {} failed or did not answer within {} ms: spilling batches until it recovers",
-            delegate, TimeUnit.NANOSECONDS.toMillis(exportTimeoutNanos));
+            delegateName, TimeUnit.NANOSECONDS.toMillis(exportTimeoutNanos));
       }
       return spill(spans, !queueBehind);
     } finally {
@@ -212,14 +227,23 @@ public final class SpillingSpanExporter implements SpanExporter {
     byte[] payload = OtlpSpans.toRequest(spans).toByteArray();
     lock.lock();
     try {
-      if (buffer == null) {
-        refuseLog.warn("spill buffer unavailable: {} spans not accepted", spans.size());
-        return CompletableResultCode.ofFailure();
-      }
-      OfferResult r = buffer.offer(PayloadType.OTLP_TRACES, payload);
-      if (!r.accepted()) {
-        refuseLog.warn("spill buffer refused {} spans: {}", spans.size(), r.reason());
-        return CompletableResultCode.ofFailure();
+      if (holdBackOffers || !heldBack.isEmpty()) {
+        if (heldBackBytes + payload.length > MAX_HELD_BACK_BYTES) {
+          refuseLog.warn("{} spans not accepted: {} bytes wait to enter the spill buffer", spans.size(), heldBackBytes);
+          return CompletableResultCode.ofFailure();
+        }
+        heldBack.addLast(payload);
+        heldBackBytes += payload.length;
+      } else {
+        if (buffer == null) {
+          refuseLog.warn("spill buffer unavailable: {} spans not accepted", spans.size());
+          return CompletableResultCode.ofFailure();
+        }
+        OfferResult r = buffer.offer(PayloadType.OTLP_TRACES, payload);
+        if (!r.accepted()) {
+          refuseLog.warn("spill buffer refused {} spans: {}", spans.size(), r.reason());
+          return CompletableResultCode.ofFailure();
+        }
       }
       offers++;
       backlog = true;
@@ -298,6 +322,20 @@ public final class SpillingSpanExporter implements SpanExporter {
     }
   }
 
+  /** Waits until batches go straight to the delegate again; returns whether they do. For tests. */
+  boolean awaitNoBacklog(Duration timeout) throws InterruptedException {
+    lock.lock();
+    try {
+      long remaining = timeout.toNanos();
+      while (backlog && remaining > 0) {
+        remaining = changed.awaitNanos(remaining);
+      }
+      return !backlog;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   @Override
   public String toString() {
     return "SpillingSpanExporter{delegate=" + delegate + "}";
@@ -322,14 +360,31 @@ public final class SpillingSpanExporter implements SpanExporter {
           awaitWork(wait);
           continue;
         }
-        long offersBefore = offerCount();
-        Delivery d = buffer.poll(POLL_INTERVAL);
+        long offersBefore = holdBackOffers();
+        Delivery d;
+        try {
+          d = buffer.poll(POLL_INTERVAL);
+        } catch (InterruptedException | RuntimeException e) {
+          offerHeldBack();
+          throw e;
+        }
+        if (d == null || d.fromDisk()) {
+          offerHeldBack(); // a disk record keeps its place whatever is appended behind it
+        }
         if (d == null) {
           maybeClearBacklog(offersBefore);
           continue;
         }
         markBacklog();
-        replay(d);
+        boolean exported = replay(d);
+        if (!d.fromDisk()) {
+          if (!exported) {
+            // The delegate is down and this batch came from memory: seal it and the rest of memory
+            // now, in order, before the offers held back meanwhile go in behind them.
+            sealMemory();
+          }
+          offerHeldBack();
+        }
       } catch (InterruptedException e) {
         LOG.warn("{} was interrupted; it keeps running until shutdown()", THREAD_NAME);
       } catch (RuntimeException e) {
@@ -369,7 +424,7 @@ public final class SpillingSpanExporter implements SpanExporter {
       lock.unlock();
     }
     replayLog.warn(
-        "replay to {} failed; next attempt in {} ms", delegate, TimeUnit.NANOSECONDS.toMillis(backoffNanos - jitter));
+        "replay to {} failed; next attempt in {} ms", delegateName, TimeUnit.NANOSECONDS.toMillis(backoffNanos - jitter));
     return false;
   }
 
@@ -385,9 +440,9 @@ public final class SpillingSpanExporter implements SpanExporter {
     } finally {
       lock.unlock();
     }
-    boolean sealed = true;
+    boolean sealed = offerHeldBack();
     if (buffer != null && buffer.metrics().memoryBatches() > 0) {
-      sealed = sealMemory();
+      sealed &= sealMemory();
     }
     CompletableResultCode delegateFlush = delegate.flush();
     boolean ok = sealed;
@@ -439,8 +494,12 @@ public final class SpillingSpanExporter implements SpanExporter {
   private void finishShutdown() {
     try {
       awaitExportsInFlight(System.nanoTime() + exportTimeoutNanos + IN_FLIGHT_GRACE_NANOS);
-      boolean delegateHealthy = notBefore() - System.nanoTime() <= 0;
+      // No backoff now: there is no later. One failure and the rest is sealed.
+      boolean delegateHealthy = true;
       long drainDeadline = System.nanoTime() + shutdownDrainNanos;
+      // Exports are over, so nothing is offered behind a batch taken from memory here; what
+      // fails is released and sealed by close() below in its order.
+      offerHeldBack();
       while (buffer != null && delegateHealthy && System.nanoTime() - drainDeadline < 0) {
         Delivery d = buffer.poll(Duration.ZERO);
         if (d == null) {
@@ -453,10 +512,16 @@ public final class SpillingSpanExporter implements SpanExporter {
     } catch (RuntimeException e) {
       LOG.error("shutdown: replay failed; sealing the rest", e);
     }
+    boolean allOffered = offerHeldBack();
     List<CompletableResultCode> requests;
     SpillBuffer b;
     lock.lock();
     try {
+      if (!heldBack.isEmpty()) {
+        LOG.error("shutdown: {} accepted batches could not enter the spill buffer and are lost", heldBack.size());
+        heldBack.clear();
+        heldBackBytes = 0;
+      }
       b = buffer;
       buffer = null;
       requests = new ArrayList<>(flushRequests);
@@ -464,7 +529,7 @@ public final class SpillingSpanExporter implements SpanExporter {
     } finally {
       lock.unlock();
     }
-    boolean sealed = true;
+    boolean sealed = allOffered;
     try {
       if (b != null) {
         b.close(); // seals what memory holds to disk, for the next start
@@ -521,10 +586,38 @@ public final class SpillingSpanExporter implements SpanExporter {
     }
   }
 
-  private long offerCount() {
+  /** Starts holding offers back (see {@link #holdBackOffers}); returns the offer count. */
+  private long holdBackOffers() {
     lock.lock();
     try {
+      holdBackOffers = true;
       return offers;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Stops holding offers back and offers what was held, oldest first. Returns whether all went
+   * in; what the buffer refuses stays held (in order, ahead of newer batches) and is tried again
+   * after the next poll.
+   */
+  private boolean offerHeldBack() {
+    lock.lock();
+    try {
+      holdBackOffers = false;
+      while (!heldBack.isEmpty() && buffer != null) {
+        byte[] payload = heldBack.peekFirst();
+        OfferResult r = buffer.offer(PayloadType.OTLP_TRACES, payload);
+        if (!r.accepted()) {
+          refuseLog.warn("spill buffer refused a held batch, retrying later: {}", r.reason());
+          return false;
+        }
+        heldBack.removeFirst();
+        heldBackBytes -= payload.length;
+      }
+      changed.signalAll();
+      return heldBack.isEmpty();
     } finally {
       lock.unlock();
     }
@@ -546,12 +639,13 @@ public final class SpillingSpanExporter implements SpanExporter {
   private void maybeClearBacklog(long offersBefore) {
     lock.lock();
     try {
-      if (!backlog || offers != offersBefore) {
+      if (!backlog || offers != offersBefore || !heldBack.isEmpty()) {
         return;
       }
       BufferMetrics m = buffer.metrics();
       if (m.memoryBatches() == 0 && m.diskRecordsPending() == 0) {
         backlog = false;
+        changed.signalAll();
         LOG.info("spill backlog replayed; exporting directly again");
       }
     } finally {

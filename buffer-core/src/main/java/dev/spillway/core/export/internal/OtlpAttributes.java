@@ -4,7 +4,6 @@ import com.google.protobuf.ByteString;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.AttributeType;
 import io.opentelemetry.api.common.Attributes;
-import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.common.Value;
 import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.ArrayValue;
@@ -12,7 +11,9 @@ import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.common.v1.KeyValueList;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Attributes and {@link Value}s to and from OTLP {@code KeyValue}/{@code AnyValue}.
@@ -108,18 +109,27 @@ final class OtlpAttributes {
     return b.build();
   }
 
+  /** Span, event and link attributes: in wire order (see {@link WireOrderAttributes}). */
   static Attributes fromProto(List<KeyValue> keyValues) {
     if (keyValues.isEmpty()) {
       return Attributes.empty();
     }
-    AttributesBuilder b = Attributes.builder();
+    LinkedHashMap<AttributeKey<?>, Object> entries = new LinkedHashMap<>();
     for (KeyValue kv : keyValues) {
-      put(b, kv.getKey(), kv.getValue());
+      put(entries, kv.getKey(), kv.getValue());
     }
-    return b.build();
+    return new WireOrderAttributes(entries);
   }
 
-  private static void put(AttributesBuilder b, String key, AnyValue v) {
+  /**
+   * Resource and scope attributes: the SDK's own sorted {@code Attributes}, which is also the order
+   * the SDK wrote them in, so resources and scopes stay equal to the SDK's in both directions.
+   */
+  static Attributes fromProtoSorted(List<KeyValue> keyValues) {
+    return keyValues.isEmpty() ? Attributes.empty() : Attributes.builder().putAll(fromProto(keyValues)).build();
+  }
+
+  private static void put(Map<AttributeKey<?>, Object> b, String key, AnyValue v) {
     switch (v.getValueCase()) {
       case STRING_VALUE -> b.put(AttributeKey.stringKey(key), v.getStringValue());
       case BOOL_VALUE -> b.put(AttributeKey.booleanKey(key), v.getBoolValue());
@@ -130,7 +140,7 @@ final class OtlpAttributes {
     }
   }
 
-  private static void putArray(AttributesBuilder b, String key, AnyValue v) {
+  private static void putArray(Map<AttributeKey<?>, Object> b, String key, AnyValue v) {
     List<AnyValue> values = v.getArrayValue().getValuesList();
     if (values.isEmpty()) {
       b.put(AttributeKey.stringArrayKey(key), List.of());
@@ -144,26 +154,14 @@ final class OtlpAttributes {
       }
     }
     switch (kind) {
-      case STRING_VALUE -> {
-        List<String> l = new ArrayList<>(values.size());
-        values.forEach(e -> l.add(e.getStringValue()));
-        b.put(AttributeKey.stringArrayKey(key), l);
-      }
-      case BOOL_VALUE -> {
-        List<Boolean> l = new ArrayList<>(values.size());
-        values.forEach(e -> l.add(e.getBoolValue()));
-        b.put(AttributeKey.booleanArrayKey(key), l);
-      }
-      case INT_VALUE -> {
-        List<Long> l = new ArrayList<>(values.size());
-        values.forEach(e -> l.add(e.getIntValue()));
-        b.put(AttributeKey.longArrayKey(key), l);
-      }
-      case DOUBLE_VALUE -> {
-        List<Double> l = new ArrayList<>(values.size());
-        values.forEach(e -> l.add(e.getDoubleValue()));
-        b.put(AttributeKey.doubleArrayKey(key), l);
-      }
+      case STRING_VALUE -> b.put(
+          AttributeKey.stringArrayKey(key), values.stream().map(AnyValue::getStringValue).toList());
+      case BOOL_VALUE -> b.put(
+          AttributeKey.booleanArrayKey(key), values.stream().map(AnyValue::getBoolValue).toList());
+      case INT_VALUE -> b.put(
+          AttributeKey.longArrayKey(key), values.stream().map(AnyValue::getIntValue).toList());
+      case DOUBLE_VALUE -> b.put(
+          AttributeKey.doubleArrayKey(key), values.stream().map(AnyValue::getDoubleValue).toList());
       default -> b.put(AttributeKey.valueKey(key), fromAnyValue(v));
     }
   }

@@ -96,7 +96,7 @@ public final class OtlpSpans {
     for (ResourceSpans rs : request.getResourceSpansList()) {
       Resource resource =
           Resource.create(
-              OtlpAttributes.fromProto(rs.getResource().getAttributesList()),
+              OtlpAttributes.fromProtoSorted(rs.getResource().getAttributesList()),
               emptyToNull(rs.getSchemaUrl()));
       for (ScopeSpans ss : rs.getScopeSpansList()) {
         InstrumentationScopeInfo scope = fromProto(ss.getScope(), ss.getSchemaUrl());
@@ -314,7 +314,7 @@ public final class OtlpSpans {
       b.setSchemaUrl(schemaUrl);
     }
     if (scope.getAttributesCount() > 0) {
-      b.setAttributes(OtlpAttributes.fromProto(scope.getAttributesList()));
+      b.setAttributes(OtlpAttributes.fromProtoSorted(scope.getAttributesList()));
     }
     return b.build();
   }
