@@ -37,17 +37,22 @@ import org.slf4j.LoggerFactory;
  * <p><b>Delegate failing or too slow.</b> When the delegate fails a batch or has not answered
  * within the export timeout, the batch is serialized to an OTLP {@code ExportTraceServiceRequest}
  * and offered to the buffer, which keeps it in memory under its memory limit and seals it to disk
- * over it. From then on every new batch queues behind it in the buffer, and one background thread
- * replays the backlog oldest first, with exponential backoff while the delegate keeps failing.
- * When the buffer is empty again, batches go straight to the delegate once more. {@link #export}
- * returns success once the delegate exported the batch or the buffer accepted it, and failure when
- * the buffer refused it (disk budget spent, no data key): only then does the SDK drop the spans.
+ * over it. From then on every new batch queues behind it, and one background thread replays the
+ * backlog oldest first, with exponential backoff while the delegate keeps failing. When the buffer
+ * is empty again, batches go straight to the delegate once more. {@link #export} returns success
+ * once the delegate exported the batch or the buffer accepted it, and failure when the buffer
+ * refused it (disk budget spent, no data key) or {@value #MAX_HELD_BACK_BYTES} bytes already wait
+ * to enter it: only then does the SDK drop the spans.
  *
  * <p><b>Ordering.</b> Batches reach the delegate in the order {@code export} was called, across
  * outages and restarts, for one caller at a time (as {@code BatchSpanProcessor} calls). Batches
  * exported concurrently from several threads have no order among them. One exception: a spill
  * left by an earlier run that cannot be read at start (the key provider is down) is replayed when
- * it can be, after batches that went straight to the delegate meanwhile.
+ * it can be, after batches that went straight to the delegate meanwhile. To keep order, offers
+ * made while the replay thread may hold a batch from the buffer's memory tier wait in this
+ * exporter (bounded, {@value #MAX_HELD_BACK_BYTES} bytes) and enter the buffer right after; and a
+ * memory-tier batch the delegate fails is sealed to disk at once, with the rest of memory, ahead
+ * of them (the buffer would otherwise seal it behind newer spilled batches at close).
  *
  * <p><b>Delivery is at-least-once.</b> A delegate that answers after the export timeout has still
  * sent its copy; a batch replayed just before a crash is replayed again after the restart.
@@ -61,7 +66,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Threads.</b> One daemon thread, {@value #THREAD_NAME}, owns the buffer's read side:
  * replay, flushes and shutdown run on it. {@code export} blocks its caller for at most the export
- * timeout plus the time to seal the batch.
+ * timeout plus the time to seal the batch. docs/EMBEDDING.md lists what else embedding costs.
  */
 public final class SpillingSpanExporter implements SpanExporter {
   /** The name of the one background thread this exporter starts. */

@@ -34,7 +34,6 @@ final class OtlpSpanData implements SpanData {
   private final InstrumentationScopeInfo scope;
   private final Resource resource;
 
-  @SuppressWarnings("TooManyParameters")
   OtlpSpanData(
       String name,
       SpanKind kind,
