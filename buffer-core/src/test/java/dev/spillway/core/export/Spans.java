@@ -69,7 +69,13 @@ final class Spans {
 
   /** Asserts that {@code received} holds exactly the spans the SDK produced, as its exporter sends them. */
   static void assertExactly(List<ResourceSpans> received, Collection<SpanData> produced) {
-    List<ResourceSpans> expected = SdkEncoding.perSpanSorted(SdkEncoding.of(produced));
+    assertExactlyPerSpan(received, SdkEncoding.perSpan(SdkEncoding.of(produced)));
+  }
+
+  /** Asserts that {@code received} holds exactly {@code expected} (both one span per entry). */
+  static void assertExactlyPerSpan(List<ResourceSpans> received, List<ResourceSpans> expectedPerSpan) {
+    List<ResourceSpans> expected = new ArrayList<>(expectedPerSpan);
+    expected.sort(java.util.Comparator.comparing(Spans::idKey));
     List<ResourceSpans> actual = new ArrayList<>(received);
     actual.sort(java.util.Comparator.comparing(Spans::idKey));
     assertThat(seqs(actual)).as("seq of each received span, by id").isEqualTo(seqs(expected));

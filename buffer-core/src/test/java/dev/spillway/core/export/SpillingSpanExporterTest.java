@@ -221,6 +221,49 @@ class SpillingSpanExporterTest {
   }
 
   @Test
+  void export_restartInAnotherProcess_nextProcessReplaysEverySpanExactlyAndInOrder() throws Exception {
+    receiver.failWith(Status.UNAVAILABLE);
+    Path expectedFile = tmp.resolve("child-expected.bin");
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    for (String f : System.getProperty("spillway.jvm.flags", "").trim().split("\\s+")) {
+      if (!f.isEmpty()) {
+        cmd.add(f);
+      }
+    }
+    cmd.addAll(
+        List.of("-cp", System.getProperty("java.class.path"), ExporterChild.class.getName(),
+            dir.toString(), keys.dir().toString(), receiver.endpoint(), "0", "300",
+            expectedFile.toString()));
+    Process child =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(tmp.resolve("child.log").toFile())
+            .start();
+    assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("child finished").isTrue();
+    assertThat(child.exitValue()).as(Files.readString(tmp.resolve("child.log"))).isZero();
+
+    assertThat(receiver.spans()).isEmpty();
+    assertThat(receiver.refusedCalls()).isPositive();
+    assertThat(filesWithCanary(dir)).isEmpty();
+    assertThat(filesWithCanary(expectedFile.getParent())).contains(expectedFile); // positive control
+
+    receiver.recover();
+    SpillingSpanExporter next = exporter(bufferConfig());
+    emit(tracer(next), 300, 350);
+
+    assertThat(receiver.awaitSpans(350, WAIT)).isTrue();
+    List<ResourceSpans> expected =
+        new ArrayList<>(
+            SdkEncoding.perSpan(
+                io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest.parseFrom(
+                    Files.readAllBytes(expectedFile))));
+    expected.addAll(SdkEncoding.perSpan(SdkEncoding.of(produced.spans())));
+    Spans.assertExactlyPerSpan(receiver.spans(), expected);
+    assertThat(seqs(receiver.spans())).isEqualTo(range(0, 350));
+  }
+
+  @Test
   void export_delegateTooSlow_spillsAfterTheTimeoutAndDeliversAtLeastOnce() throws Exception {
     SpillingSpanExporter exporter =
         SpillingSpanExporter.builder(otlp(), bufferConfig())
