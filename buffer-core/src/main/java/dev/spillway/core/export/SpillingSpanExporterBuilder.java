@@ -1,0 +1,105 @@
+package dev.spillway.core.export;
+
+import dev.spillway.core.SpillBufferBuilder;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Builds a {@link SpillingSpanExporter}. Setters validate at once and throw {@link
+ * IllegalArgumentException} naming the setting.
+ */
+public final class SpillingSpanExporterBuilder {
+  /** Default time the delegate gets for one export before the batch is spilled: {@value} ms. */
+  public static final long DEFAULT_EXPORT_TIMEOUT_MILLIS = 10_000;
+  /** Default first wait before replaying again after a failed replay: {@value} ms. */
+  public static final long DEFAULT_REPLAY_BACKOFF_INITIAL_MILLIS = 1_000;
+  /** Default longest wait between replay attempts to a failing delegate: {@value} ms. */
+  public static final long DEFAULT_REPLAY_BACKOFF_MAX_MILLIS = 30_000;
+  /** Default time shutdown keeps replaying a backlog to a healthy delegate: {@value} ms. */
+  public static final long DEFAULT_SHUTDOWN_DRAIN_TIMEOUT_MILLIS = 5_000;
+
+  final SpanExporter delegate;
+  final SpillBufferBuilder buffer;
+  Duration exportTimeout = Duration.ofMillis(DEFAULT_EXPORT_TIMEOUT_MILLIS);
+  Duration backoffInitial = Duration.ofMillis(DEFAULT_REPLAY_BACKOFF_INITIAL_MILLIS);
+  Duration backoffMax = Duration.ofMillis(DEFAULT_REPLAY_BACKOFF_MAX_MILLIS);
+  Duration shutdownDrainTimeout = Duration.ofMillis(DEFAULT_SHUTDOWN_DRAIN_TIMEOUT_MILLIS);
+  final List<AutoCloseable> closeAfterBuffer = new ArrayList<>();
+
+  SpillingSpanExporterBuilder(SpanExporter delegate, SpillBufferBuilder buffer) {
+    this.delegate = Objects.requireNonNull(delegate, "delegate");
+    this.buffer = Objects.requireNonNull(buffer, "buffer");
+  }
+
+  /**
+   * How long one export may take on the delegate before the batch is spilled instead. Default
+   * {@value #DEFAULT_EXPORT_TIMEOUT_MILLIS} ms. A delegate that answers later still delivers its
+   * copy, so a slow delegate can see a batch twice (at-least-once). Keep it at or above the
+   * delegate's own timeout (OTLP: {@code otel.exporter.otlp.timeout}, 10 s).
+   */
+  public SpillingSpanExporterBuilder setExportTimeout(Duration timeout) {
+    this.exportTimeout = positive(timeout, "exportTimeout");
+    return this;
+  }
+
+  /**
+   * Waits between replay attempts while the delegate keeps failing: {@code initial}, doubling up
+   * to {@code max}, with up to a fifth of random jitter; reset by a success. Defaults {@value
+   * #DEFAULT_REPLAY_BACKOFF_INITIAL_MILLIS} ms and {@value #DEFAULT_REPLAY_BACKOFF_MAX_MILLIS} ms.
+   */
+  public SpillingSpanExporterBuilder setReplayBackoff(Duration initial, Duration max) {
+    positive(initial, "replayBackoff initial");
+    positive(max, "replayBackoff max");
+    if (initial.compareTo(max) > 0) {
+      throw new IllegalArgumentException(
+          "replayBackoff initial " + initial + " exceeds max " + max);
+    }
+    this.backoffInitial = initial;
+    this.backoffMax = max;
+    return this;
+  }
+
+  /**
+   * How long {@link SpillingSpanExporter#shutdown()} keeps replaying a backlog while the delegate
+   * accepts it, before sealing the rest to disk for the next start. Default {@value
+   * #DEFAULT_SHUTDOWN_DRAIN_TIMEOUT_MILLIS} ms; zero seals at once.
+   */
+  public SpillingSpanExporterBuilder setShutdownDrainTimeout(Duration timeout) {
+    Objects.requireNonNull(timeout, "shutdownDrainTimeout");
+    if (timeout.isNegative()) {
+      throw new IllegalArgumentException("shutdownDrainTimeout must be >= 0, got " + timeout);
+    }
+    this.shutdownDrainTimeout = timeout;
+    return this;
+  }
+
+  /** Closed after the buffer at shutdown (a KMS client the autoconfigure provider made). */
+  SpillingSpanExporterBuilder closeAfterBuffer(AutoCloseable resource) {
+    closeAfterBuffer.add(Objects.requireNonNull(resource, "resource"));
+    return this;
+  }
+
+  /**
+   * Opens the spill buffer (both halves: the buffer builder needs writer and reader keys) and
+   * starts the replay thread.
+   *
+   * @throws IOException if the spill directory cannot be opened (see {@link
+   *     SpillBufferBuilder#build()})
+   * @throws IllegalStateException if the buffer builder lacks a directory or keys
+   */
+  public SpillingSpanExporter build() throws IOException {
+    return SpillingSpanExporter.start(this);
+  }
+
+  private static Duration positive(Duration d, String what) {
+    Objects.requireNonNull(d, what);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(what + " must be positive, got " + d);
+    }
+    return d;
+  }
+}

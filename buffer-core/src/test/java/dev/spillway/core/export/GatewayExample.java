@@ -1,0 +1,47 @@
+package dev.spillway.core.export;
+
+import dev.spillway.core.SpillBuffer;
+import dev.spillway.core.keys.LocalKeys;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporter;
+import io.opentelemetry.sdk.resources.Resource;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * The gateway example of docs/EMBEDDING.md. The region between the markers is copied into the doc
+ * verbatim; {@code GatewayExampleTest} fails if the two differ, and runs it.
+ */
+final class GatewayExample {
+  private GatewayExample() {}
+
+  // --8<-- [start:gateway]
+  /**
+   * Tracing for a gateway: spans go to the collector at {@code collector}; while it is down or
+   * slow they wait in an encrypted spill under {@code state}, and are sent, in order, when it is
+   * back, also after a restart.
+   */
+  static SdkTracerProvider tracing(Path state, String collector) throws IOException {
+    OtlpGrpcSpanExporter otlp = OtlpGrpcSpanExporter.builder().setEndpoint(collector).build();
+    SpillingSpanExporter spilling =
+        SpillingSpanExporter.builder(
+                otlp,
+                SpillBuffer.builder()
+                    .directory(state.resolve("spill"))
+                    .memoryLimitBytes(64L << 20) // plaintext, in memory, during short outages
+                    .maxDiskBytes(1L << 30) // sealed on disk beyond that
+                    .writerKeys(LocalKeys.issuer(state.resolve("keys/writer.json")))
+                    .readerKeys(LocalKeys.unwrapper(state.resolve("keys/reader.json"))))
+            .build();
+    return SdkTracerProvider.builder()
+        .setResource(
+            Resource.getDefault().toBuilder()
+                .put(AttributeKey.stringKey("service.name"), "gateway")
+                .build())
+        .addSpanProcessor(BatchSpanProcessor.builder(spilling).setMaxQueueSize(8192).build())
+        .build();
+  }
+  // --8<-- [end:gateway]
+}
