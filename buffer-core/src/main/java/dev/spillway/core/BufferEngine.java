@@ -68,6 +68,8 @@ final class BufferEngine {
   /** Within this of the free-space threshold, free space is measured before every append. */
   private static final long NEAR_FULL_MARGIN_BYTES = 64L << 20;
   private static final long HOUSEKEEPING_EVERY_MILLIS = 100;
+  /** How long the reader waits before looking again at a record whose memory twin is in flight. */
+  private static final long TWIN_WAIT_MILLIS = 5;
   private static final long CROSS_PROCESS_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
   private final SpillBufferBuilder cfg;
@@ -122,8 +124,18 @@ final class BufferEngine {
   private final ArrayDeque<MemoryBatch> memory = new ArrayDeque<>();
   private long memoryTierBytes;
   private final ArrayDeque<DeliveryImpl> redeliver = new ArrayDeque<>();
-  /** Memory-origin deliveries handed out and not yet settled: sealed to disk if still open at close. */
+  /**
+   * Memory-origin deliveries handed out (or released) and not yet settled, by ordinal. When the
+   * buffer moves to disk they are sealed ahead of newer batches, so order holds.
+   */
   private final Map<Long, DeliveryImpl> inFlightMemory = new LinkedHashMap<>();
+  /**
+   * Disk positions whose batch is also in the consumer's hands from memory (sealed when the
+   * buffer moved to disk). The reader waits there until the memory copy settles.
+   */
+  private final Map<Long, DeliveryImpl> twins = new HashMap<>();
+  /** Disk positions whose memory twin was acknowledged: skipped, not delivered again. */
+  private final java.util.Set<Long> preAcked = new java.util.HashSet<>();
   private long nextOrdinal;
   private long inFlightBytes;
   /** Disk deliveries not yet acknowledged (and auto-acknowledged skips), by position. */
@@ -149,7 +161,11 @@ final class BufferEngine {
   private long storageFaults;
   private long keyEpochsSeen;
 
-  private record MemoryBatch(PayloadType type, byte[] payload, long ordinal) {}
+  /**
+   * A memory-origin batch: from the memory tier, or ({@code delivery}) one handed out and not yet
+   * settled, identified by its ordinal in {@link #inFlightMemory}.
+   */
+  private record MemoryBatch(PayloadType type, byte[] payload, long ordinal, boolean delivery) {}
 
   private BufferEngine(SpillBufferBuilder cfg, boolean canWrite, boolean canRead) throws IOException {
     this.cfg = cfg;
@@ -263,16 +279,14 @@ final class BufferEngine {
         }
         boolean memoryTier = canRead && cfg.durability == Durability.MEMORY_FIRST;
         if (memoryTier && !spillingNow() && fitsMemory(payload.length)) {
-          memory.addLast(new MemoryBatch(type, payload, nextOrdinal++));
+          memory.addLast(new MemoryBatch(type, payload, nextOrdinal++, false));
           memoryTierBytes += payload.length;
           acceptedInMemory++;
           available.signalAll();
           return OfferResult.IN_MEMORY;
         }
-        // To disk. What memory holds is older: it goes first, so order holds across tiers.
-        older = new ArrayList<>(memory);
-        memory.clear();
-        memoryTierBytes = 0;
+        // To disk. Every memory-origin batch is older: it goes first, so order holds across tiers.
+        older = takeMemoryOriginLocked();
         pendingAppends++;
       } finally {
         state.unlock();
@@ -280,7 +294,7 @@ final class BufferEngine {
       int appended = 0;
       try {
         for (MemoryBatch m : older) {
-          appendSealed(m.type, m.payload);
+          appendOlder(m);
           appended++;
         }
         appendSealed(type, payload);
@@ -294,28 +308,117 @@ final class BufferEngine {
         recoverFromLateFault(e);
         return OfferResult.refused("spill storage fault: " + e.getMessage());
       } finally {
-        finishAppends(older, appended);
+        finishAppends(older, appended, true);
       }
     } finally {
       writeLock.unlock();
     }
   }
 
-  /** Puts back what memory batches could not be spilled, and counts. */
-  private void finishAppends(List<MemoryBatch> older, int appended) {
+  /**
+   * Seals everything memory-origin to disk now, as an overflow would: the memory tier, and
+   * deliveries handed out or released and not yet settled. Afterwards new batches follow to disk
+   * until the reader catches up.
+   *
+   * @throws IOException naming why, when something could not be sealed (it stays in memory)
+   */
+  void sealMemory() throws IOException {
+    if (!canWrite) {
+      throw new IllegalStateException("this buffer was built without writer keys");
+    }
+    writeLock.lock();
+    try {
+      List<MemoryBatch> older;
+      state.lock();
+      try {
+        if (closed) {
+          return;
+        }
+        older = takeMemoryOriginLocked();
+        pendingAppends++;
+      } finally {
+        state.unlock();
+      }
+      int appended = 0;
+      try {
+        for (MemoryBatch m : older) {
+          appendOlder(m);
+          appended++;
+        }
+      } catch (RefusalException e) {
+        throw new IOException("could not seal " + (older.size() - appended) + " batches to disk: " + e.getMessage());
+      } catch (InternalError e) {
+        recoverFromLateFault(e);
+        throw new IOException("spill storage fault: " + e.getMessage());
+      } finally {
+        finishAppends(older, appended, false);
+      }
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /**
+   * Takes the memory tier and the unsealed memory-origin deliveries, oldest first. The
+   * deliveries stay where they are until {@link #appendOlder} has them on disk. Caller holds state.
+   */
+  private List<MemoryBatch> takeMemoryOriginLocked() {
+    List<MemoryBatch> older = new ArrayList<>();
+    for (DeliveryImpl d : inFlightMemory.values()) {
+      if (d.sealedTo < 0) {
+        older.add(new MemoryBatch(d.type, d.payload, d.position, true));
+      }
+    }
+    older.addAll(memory);
+    memory.clear();
+    memoryTierBytes = 0;
+    older.sort(java.util.Comparator.comparingLong(MemoryBatch::ordinal));
+    return older;
+  }
+
+  /** Appends one older memory-origin batch and settles where its delivery stands. */
+  private void appendOlder(MemoryBatch m) throws RefusalException {
+    long position = appendSealed(m.type, m.payload);
+    if (!m.delivery) {
+      return;
+    }
+    state.lock();
+    try {
+      DeliveryImpl current = inFlightMemory.get(m.ordinal);
+      if (current == null) {
+        preAcked.add(position); // acknowledged meanwhile: the disk copy is not delivered again
+      } else if (redeliver.remove(current)) {
+        // Released and waiting: the disk copy delivers it, in order.
+        current.settled = true;
+        inFlightMemory.remove(m.ordinal);
+        inFlightBytes -= current.payload.length;
+      } else {
+        // In the consumer's hands: its ack or release decides what the disk copy does.
+        current.sealedTo = position;
+        twins.put(position, current);
+      }
+    } finally {
+      state.unlock();
+    }
+  }
+
+  /** Puts back the memory-tier batches that could not be spilled, and counts. */
+  private void finishAppends(List<MemoryBatch> older, int appended, boolean withOffered) {
     state.lock();
     try {
       pendingAppends--;
-      boolean offeredOne = appended == older.size() + 1;
       spilled += appended;
-      if (!offeredOne) {
+      if (withOffered && appended != older.size() + 1) {
         refused++;
       }
       // Memory batches that did not reach disk were accepted earlier: they must not be lost.
+      // (Deliveries never left inFlightMemory, so there is nothing to put back for them.)
       for (int i = older.size() - 1; i >= appended; i--) {
         MemoryBatch m = older.get(i);
-        memory.addFirst(m);
-        memoryTierBytes += m.payload.length;
+        if (!m.delivery) {
+          memory.addFirst(m);
+          memoryTierBytes += m.payload.length;
+        }
       }
       available.signalAll();
     } finally {
@@ -343,8 +446,8 @@ final class BufferEngine {
     }
   }
 
-  /** Seals and appends one batch. Caller holds writeLock, not state. */
-  private void appendSealed(PayloadType type, byte[] payload) throws RefusalException {
+  /** Seals and appends one batch; returns its position. Caller holds writeLock, not state. */
+  private long appendSealed(PayloadType type, byte[] payload) throws RefusalException {
     long now = cfg.clock.millis();
     maybeRoll(now);
     int estimate = payload.length + 512;
@@ -397,6 +500,7 @@ final class BufferEngine {
     } finally {
       state.unlock();
     }
+    return position;
   }
 
   private void recoverFromLateFault(InternalError e) {
@@ -544,12 +648,16 @@ final class BufferEngine {
     readLock.lock();
     try {
       long committed = committedPosition();
-      long[] lost = new long[1];
+      long unreadFrom = readPositionSnapshot();
+      long[] lost = new long[2]; // [0] not acknowledged, [1] of those, not yet read
       log.scanSegment(
           oldest,
           e -> {
             if (e.position() >= committed && isBatch(e.bytes())) {
               lost[0]++;
+              if (unreadFrom < 0 || e.position() >= unreadFrom) {
+                lost[1]++;
+              }
             }
           });
       try {
@@ -565,7 +673,7 @@ final class BufferEngine {
         outstanding.keySet().removeIf(p -> log.segmentOf(p) <= oldest);
         redeliver.removeIf(d -> d.fromDisk && log.segmentOf(d.position) <= oldest);
         dropped += lost[0];
-        diskUnread = Math.max(0, diskUnread - lost[0]);
+        diskUnread = Math.max(0, diskUnread - lost[1]);
       } finally {
         state.unlock();
       }
@@ -711,10 +819,9 @@ final class BufferEngine {
     state.lock();
     try {
       nextReadPosition = pos;
-      if (pendingAppends == 0) {
-        startupBacklog = false;
-        diskUnread = 0;
-      }
+      // Whatever an earlier run left is read now. diskUnread is exact (one up per append, one
+      // down per batch read) and is not reset here: an append may have landed since the read.
+      startupBacklog = false;
       commitLocked();
     } finally {
       state.unlock();
@@ -800,14 +907,26 @@ final class BufferEngine {
     if (e.position() < skipBelow) {
       return null; // acknowledged before the restart
     }
+    boolean skip;
     state.lock();
     try {
+      if (twins.containsKey(e.position())) {
+        // Its memory twin is still being exported: wait here until that settles.
+        log.seek(e.position());
+        readBackoffUntil = System.currentTimeMillis() + TWIN_WAIT_MILLIS;
+        return null;
+      }
+      skip = preAcked.remove(e.position());
       if (diskUnread > 0) {
         diskUnread--;
       }
       oldestUnreadSealedAt = r.sealedAtMillis();
     } finally {
       state.unlock();
+    }
+    if (skip) {
+      autoAck(e.position()); // delivered and acknowledged from memory already
+      return null;
     }
     if (tooOld(r.sealedAtMillis())) {
       autoAck(e.position());
@@ -920,6 +1039,15 @@ final class BufferEngine {
     }
   }
 
+  private long readPositionSnapshot() {
+    state.lock();
+    try {
+      return nextReadPosition;
+    } finally {
+      state.unlock();
+    }
+  }
+
   private long committedPosition() {
     state.lock();
     try {
@@ -978,6 +1106,10 @@ final class BufferEngine {
         commitLocked();
       } else {
         inFlightMemory.remove(d.position);
+        if (d.sealedTo >= 0) {
+          twins.remove(d.sealedTo);
+          preAcked.add(d.sealedTo);
+        }
       }
       available.signalAll();
     } finally {
@@ -990,6 +1122,15 @@ final class BufferEngine {
     try {
       if (d.settled) {
         throw new IllegalStateException("delivery was already acknowledged or released");
+      }
+      if (!d.fromDisk && d.sealedTo >= 0) {
+        // Already sealed when the buffer moved to disk: the disk copy delivers it, in order.
+        d.settled = true;
+        twins.remove(d.sealedTo);
+        inFlightMemory.remove(d.position);
+        inFlightBytes -= d.payload.length;
+        available.signalAll();
+        return;
       }
       // Redelivered ahead of everything else; stays outstanding (and on disk) until acked.
       DeliveryImpl again = d.copy();
@@ -1104,6 +1245,8 @@ final class BufferEngine {
         lost += memory.size() + inFlightMemory.size();
         memory.clear();
         inFlightMemory.clear();
+        twins.clear();
+        preAcked.clear();
         memoryTierBytes = 0;
         redeliver.clear();
         outstanding.clear();
@@ -1143,7 +1286,9 @@ final class BufferEngine {
         // tier, oldest first. One still in flight may yet be acknowledged: then it is delivered
         // again after restart (at-least-once), never lost.
         for (DeliveryImpl d : inFlightMemory.values()) {
-          toSeal.add(new MemoryBatch(d.type, d.payload, d.position));
+          if (d.sealedTo < 0) { // a twin is on disk already
+            toSeal.add(new MemoryBatch(d.type, d.payload, d.position, true));
+          }
         }
         toSeal.addAll(memory);
         toSeal.sort(java.util.Comparator.comparingLong(MemoryBatch::ordinal));
@@ -1214,6 +1359,7 @@ final class BufferEngine {
     final long position;
     final long sealedAt;
     boolean settled; // guarded by engine.state
+    long sealedTo = -1; // memory origin only: the position of its sealed twin; guarded by engine.state
 
     DeliveryImpl(
         BufferEngine engine, PayloadType type, byte[] payload, boolean fromDisk, long position, long sealedAt) {
@@ -1226,7 +1372,9 @@ final class BufferEngine {
     }
 
     DeliveryImpl copy() {
-      return new DeliveryImpl(engine, type, payload, fromDisk, position, sealedAt);
+      DeliveryImpl c = new DeliveryImpl(engine, type, payload, fromDisk, position, sealedAt);
+      c.sealedTo = sealedTo;
+      return c;
     }
 
     @Override

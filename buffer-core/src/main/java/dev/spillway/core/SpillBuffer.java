@@ -96,6 +96,18 @@ public final class SpillBuffer implements SpillWriter, SpillReader {
   }
 
   /**
+   * Seals what memory holds to disk now, as an overflow or {@link #close()} would, without
+   * closing: the memory tier, and batches handed out or released and not yet acknowledged (a
+   * batch the consumer then acknowledges is not delivered again from disk). New batches then
+   * follow to disk until the reader catches up, so order holds.
+   *
+   * @throws IOException naming why, when something could not be sealed (it stays in memory)
+   */
+  public void sealMemory() throws IOException {
+    engine.sealMemory();
+  }
+
+  /**
    * Drops everything spilled and in memory and forgets every data key (crypto-shredding). For an
    * operator who must; counted as dropped.
    */

@@ -82,6 +82,85 @@ class SpillBufferTest {
     }
   }
 
+  /** Memory for 3 batches of 1000 bytes; 0 is handed out before the rest overflow to disk. */
+  SpillBuffer bufferWithBatchZeroInFlight(List<Delivery> inFlight) throws Exception {
+    SpillBuffer b = builder(dir, keys).memoryLimitBytes(3_000).spikeLimitBytes(0).build();
+    offerAll(b, 0, 3, 1000);
+    Delivery zero = b.poll(WAIT);
+    assertThat(idOf(zero.payload())).isZero();
+    inFlight.add(zero);
+    assertThat(offerAll(b, 3, 5, 1000)).isEqualTo(5); // overflows: 0 (in flight), 1, 2 go to disk first
+    assertThat(b.metrics().spilled()).isEqualTo(8);
+    return b;
+  }
+
+  @Test
+  void overflow_whileABatchIsInFlight_ackOfTheMemoryCopySkipsItsDiskCopy() throws Exception {
+    List<Delivery> zero = new ArrayList<>();
+    try (SpillBuffer b = bufferWithBatchZeroInFlight(zero)) {
+      zero.get(0).ack();
+      assertThat(drain(b, 7, WAIT)).isEqualTo(range(1, 8));
+      assertThat(b.poll(Duration.ofMillis(300))).as("0 is not delivered twice").isNull();
+    }
+  }
+
+  @Test
+  void overflow_whileABatchIsInFlight_releaseLetsTheDiskCopyDeliverItInOrder() throws Exception {
+    List<Delivery> zero = new ArrayList<>();
+    try (SpillBuffer b = bufferWithBatchZeroInFlight(zero)) {
+      zero.get(0).release();
+      assertThat(drain(b, 8, WAIT)).isEqualTo(range(0, 8));
+      assertThat(b.poll(Duration.ofMillis(300))).isNull();
+    }
+  }
+
+  @Test
+  void overflow_whileABatchIsInFlight_theReaderWaitsForIt() throws Exception {
+    List<Delivery> zero = new ArrayList<>();
+    try (SpillBuffer b = bufferWithBatchZeroInFlight(zero)) {
+      // 0's disk copy comes first and its memory copy is unsettled: nothing may overtake it.
+      assertThat(b.poll(Duration.ofMillis(300))).isNull();
+      zero.get(0).ack();
+      assertThat(drain(b, 7, WAIT)).isEqualTo(range(1, 8));
+    }
+  }
+
+  @Test
+  void overflow_withAReleasedBatchWaiting_sealsItAheadOfNewerOnes() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).memoryLimitBytes(3_000).spikeLimitBytes(0).build()) {
+      offerAll(b, 0, 3, 1000);
+      b.poll(WAIT).release(); // 0 waits for redelivery, in memory
+      assertThat(offerAll(b, 3, 5, 1000)).isEqualTo(5);
+      assertThat(b.metrics().spilled()).isEqualTo(8);
+      assertThat(drain(b, 8, WAIT)).isEqualTo(range(0, 8));
+    }
+  }
+
+  @Test
+  void close_afterOverflowWithABatchInFlight_orderHoldsAfterRestart() throws Exception {
+    List<Delivery> zero = new ArrayList<>();
+    bufferWithBatchZeroInFlight(zero).close(); // 0 never settled
+    try (SpillBuffer b = builder(dir, keys).build()) {
+      assertThat(drain(b, 8, WAIT)).isEqualTo(range(0, 8));
+      assertThat(b.poll(Duration.ofMillis(300))).isNull();
+    }
+  }
+
+  @Test
+  void sealMemory_sealsTheTierAndInFlightBatches_withoutClosing() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).build()) {
+      offerAll(b, 0, 3, 1000);
+      Delivery zero = b.poll(WAIT);
+      b.sealMemory();
+      assertThat(b.metrics().spilled()).isEqualTo(3);
+      assertNoCanaryOnDisk(dir);
+      assertThat(b.offer(PayloadType.OTLP_TRACES, payload(3, 1000)).outcome())
+          .as("newer batches follow to disk").isEqualTo(OfferResult.Outcome.SPILLED);
+      zero.ack();
+      assertThat(drain(b, 3, WAIT)).isEqualTo(range(1, 4));
+    }
+  }
+
   @Test
   void directory_isOwnerOnly() throws Exception {
     try (SpillBuffer b = builder(dir, keys).memoryLimitBytes(0).build()) {

@@ -10,8 +10,14 @@ package dev.spillway.core.internal;
 public final class NoAnalytics {
   public static final String PROPERTY = "chronicle.analytics.disable";
 
+  /** Chronicle's start-up banner (a release-notes and e-mail invitation): not for a library to print. */
+  public static final String ANNOUNCER_PROPERTY = "chronicle.announcer.disable";
+
   static {
     System.setProperty(PROPERTY, "true");
+    if (System.getProperty(ANNOUNCER_PROPERTY) == null) {
+      System.setProperty(ANNOUNCER_PROPERTY, "true");
+    }
   }
 
   private NoAnalytics() {}
