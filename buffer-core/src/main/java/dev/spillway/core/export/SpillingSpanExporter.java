@@ -58,8 +58,8 @@ import org.slf4j.LoggerFactory;
  * sent its copy; a batch replayed just before a crash is replayed again after the restart.
  *
  * <p><b>{@link #flush()}</b> completes when every batch accepted so far is exported or sealed on
- * disk: batches the buffer holds in memory are sealed (the buffer is closed and reopened, which
- * starts a new segment and a new data-key epoch). <b>{@link #shutdown()}</b> stops accepting
+ * disk: batches the buffer holds in memory are sealed ({@link SpillBuffer#sealMemory()}).
+ * <b>{@link #shutdown()}</b> stops accepting
  * (later exports fail), lets exports in progress finish, replays the backlog for up to the
  * shutdown drain timeout while the delegate accepts it, seals everything else to disk for the next
  * start, closes the buffer and then shuts the delegate down. It never loses an accepted span.
@@ -464,18 +464,16 @@ public final class SpillingSpanExporter implements SpanExporter {
   }
 
   /**
-   * Seals what the buffer holds in memory by closing it (an orderly close seals memory to disk)
-   * and opening it again on the same directory. Runs between deliveries, so none is in flight.
+   * Seals what the buffer holds in memory to disk ({@link SpillBuffer#sealMemory()}): no new
+   * segment, no new data-key epoch, counters kept. Runs between deliveries.
    */
   private boolean sealMemory() {
     lock.lock();
     try {
-      buffer.close();
-      buffer = null;
-      buffer = bufferConfig.build();
+      buffer.sealMemory();
       return true;
     } catch (IOException | RuntimeException e) {
-      LOG.error("the spill buffer was sealed but could not be reopened; exports fail until it is", e);
+      LOG.error("batches held in memory could not be sealed to disk: {}", e.getMessage());
       return false;
     } finally {
       lock.unlock();
