@@ -319,6 +319,36 @@ class SpillBufferTest {
     }
   }
 
+  @Test
+  void everySegmentIsSelfContained_deletingOlderSegmentsStrandsNoKey() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).segmentBytes(64 << 10)
+        .compression(dev.spillway.core.seal.Codec.NONE).build()) {
+      offerAll(b, 0, 100, 4_000); // one key epoch, spread over several segments
+      assertThat(b.metrics().keyRequests()).isEqualTo(1);
+    }
+    List<Path> files;
+    try (Stream<Path> s = Files.list(dir.resolve("queue"))) {
+      files = s.filter(p -> p.toString().endsWith(".cq4")).sorted().toList();
+    }
+    assertThat(files.size()).isGreaterThan(4);
+    for (Path f : files.subList(0, 3)) {
+      Files.delete(f); // as if drained, or lost
+    }
+    try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).build()) {
+      List<Long> got = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        Delivery d = b.poll(Duration.ofMillis(500));
+        if (d == null) {
+          break;
+        }
+        got.add(idOf(d.payload()));
+        d.ack();
+      }
+      assertThat(got).isNotEmpty().isSorted().endsWith(99L);
+      assertThat(b.metrics().quarantined()).as("every remaining record finds its key in its own file").isZero();
+    }
+  }
+
   long segmentFiles() throws Exception {
     try (Stream<Path> s = Files.list(dir.resolve("queue"))) {
       return s.filter(p -> p.toString().endsWith(".cq4")).count();
