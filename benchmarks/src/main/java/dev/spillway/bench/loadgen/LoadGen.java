@@ -1,0 +1,9 @@
+package dev.spillway.bench.loadgen;
+
+public final class LoadGen {
+  private LoadGen() {}
+
+  public static int run(String[] args) {
+    return 2;
+  }
+}
