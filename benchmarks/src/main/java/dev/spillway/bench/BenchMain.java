@@ -29,6 +29,10 @@ public final class BenchMain {
       case "render" -> System.exit(Renderer.run(rest));
       case "loadgen" -> System.exit(LoadGen.run(rest));
       case "disk-rate" -> System.exit(DiskRate.run(rest));
+      case "spans" -> {
+        Suite.compression(BenchDirs.root());
+        System.exit(0);
+      }
       default -> runJmh(args);
     }
   }
