@@ -26,7 +26,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * disk's sustained write rate, the compression ratio of the fixture spans, every JMH benchmark
  * (with key-provider call counts), then the rendered {@code RESULTS.md}.
  *
- * <p>{@code --short}: one fork, 1 × 1 s warm-up, 3 × 1 s measurement, 2 GiB disk probe (about 5
+ * <p>{@code --short}: one fork, 2 × 1 s warm-up, 3 × 1 s measurement, 2 GiB disk probe (about 5
  * minutes on 2 cores). {@code --full}: one fork, 3 × 5 s warm-up, 5 × 10 s measurement, 6 GiB
  * disk probe (about 50 minutes).
  */
@@ -92,7 +92,7 @@ final class Suite {
     if (full) {
       o.warmupIterations(3).warmupTime(TimeValue.seconds(5)).measurementIterations(5).measurementTime(TimeValue.seconds(10));
     } else {
-      o.warmupIterations(1).warmupTime(TimeValue.seconds(1)).measurementIterations(3).measurementTime(TimeValue.seconds(1));
+      o.warmupIterations(2).warmupTime(TimeValue.seconds(1)).measurementIterations(3).measurementTime(TimeValue.seconds(1));
     }
     new Runner(o.build()).run();
     ctx.addProperty("finished", Instant.now().toString());
