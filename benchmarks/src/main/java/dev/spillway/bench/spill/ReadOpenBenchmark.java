@@ -27,13 +27,11 @@ import org.openjdk.jmh.annotations.TearDown;
  * Reads the next batch back from the Chronicle spill: {@code plaintext} reads the bytes (the
  * baseline); {@code sealed-*} reads, parses the envelope and opens it (authenticate, decrypt,
  * decompress), accepting key records as it meets them. The spill is written once in setup (about
- * {@value #FILL_BYTES} bytes, at least 16 batches) and read round and round, so reads come from
+ * 192 MiB, {@code -Dspillway.bench.readFillBytes}, at least 16 batches) and read round and round, so reads come from
  * the page cache, as they do when the drain follows the writer closely. Score: ns per batch.
  */
 @State(Scope.Thread)
 public class ReadOpenBenchmark {
-  static final long FILL_BYTES = 192L << 20;
-
   @Param({"128", "512", "8192"})
   public int batch;
 
@@ -57,7 +55,7 @@ public class ReadOpenBenchmark {
           mode.equals("sealed-lz4") ? Codec.LZ4 : Codec.NONE, Clock.systemUTC());
       opener = new Opener(keys.unwrapper(), "bench");
     }
-    long records = Math.max(16, FILL_BYTES / payload.length);
+    long records = Math.max(16, Long.getLong("spillway.bench.readFillBytes", 192L << 20) / payload.length);
     for (long i = 0; i < records && (first < 0 || spill.log().segments().size() == 1); i++) {
       long pos;
       if (sealer == null) {
