@@ -11,9 +11,11 @@ import java.nio.file.Path;
  * A {@link ChronicleSpillLog} driven the way the buffer drives it, so the plaintext baseline and
  * the sealed appends pay the same storage costs: an msync of what was appended at most every
  * second (the default {@code fsync: 1s}), and a new segment every {@value #SEGMENT_BYTES} bytes
- * with the older ones deleted (retention), so a long run neither fills the disk nor measures a
- * page cache that never has to be written back. After a roll the current key record is appended
- * again, as the real writer does, so every segment is self-contained.
+ * with the older ones deleted (retention), so a long run does not fill the disk. A finished segment
+ * is fdatasynced before it is deleted: deleting a file drops its dirty pages unwritten, and without
+ * this a run would measure a page cache that never has to reach the disk (a spill that waits for a
+ * downstream does have to). After a roll the current key record is appended again, as the real
+ * writer does, so every segment is self-contained.
  */
 public final class RollingSpill implements AutoCloseable {
   /** Chronicle's mapping chunk; a record may be at most a quarter of it (8192 spans ≈ 7 MB). */
@@ -60,7 +62,14 @@ public final class RollingSpill implements AutoCloseable {
 
   private void roll() throws SpillStorageException {
     log.force();
+    long finished = log.appendSegment();
     log.roll();
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(log.segmentFile(finished),
+        java.nio.file.StandardOpenOption.WRITE)) {
+      ch.force(false);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     long current = log.appendSegment();
     for (long segment : log.segments()) {
       if (segment < current) {
