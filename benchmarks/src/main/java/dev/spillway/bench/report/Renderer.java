@@ -191,7 +191,8 @@ public final class Renderer {
     if (Files.exists(kc)) {
       s.append("Counted per trial (warm-up included) by a counting `DataKeyIssuer`; an epoch is 1 GiB of plaintext here (`KeyCallLog.POLICY`). Inside a `SpillBuffer` the epochs are counted by following that policy (`KeyCallLog.EpochTracker`): `BufferMetrics.keyEpochs` counts key records written, one per segment and epoch, not data keys.\n\n");
       s.append("| benchmark | batch | batches | epochs | provider calls | calls per epoch | calls per batch |\n|---|---:|---:|---:|---:|---:|---:|\n");
-      boolean allOne = true;
+      int trials = 0;
+      int off = 0;
       for (String line : Files.readAllLines(kc)) {
         String[] f = line.split("\t");
         if (f.length < 5) {
@@ -200,14 +201,18 @@ public final class Renderer {
         long batchesSealed = Long.parseLong(f[2]);
         long epochs = Long.parseLong(f[3]);
         long calls = Long.parseLong(f[4]);
-        if (!f[0].startsWith("AeadBaseline") && calls != epochs) {
-          allOne = false;
+        if (!f[0].startsWith("AeadBaseline")) {
+          trials++;
+          if (calls != epochs) {
+            off++;
+          }
         }
         s.append(String.format(Locale.ROOT, "| `%s` | %s | %d | %d | %d | %.2f | %.6f |%n", f[0], f[1], batchesSealed, epochs, calls,
             epochs == 0 ? Double.NaN : calls / (double) epochs, batchesSealed == 0 ? Double.NaN : calls / (double) batchesSealed));
       }
-      s.append("\nTarget one call per epoch: **").append(allOne ? "met" : "missed").append("** for every Spillway benchmark");
-      s.append(" (the KmsEnvelopeAead baseline makes one per batch by design).\n");
+      s.append("\nTarget one call per epoch: **").append(off == 0 ? "met" : "missed in " + off + " of " + trials + " trials")
+          .append("** (calls ≠ epochs; a sealer that fetches the next key ahead of rotation shows one call more than the")
+          .append(" epochs it used). The KmsEnvelopeAead baseline makes one call per batch by design.\n");
     } else {
       s.append("No `keycalls.tsv` in this run.\n");
     }
