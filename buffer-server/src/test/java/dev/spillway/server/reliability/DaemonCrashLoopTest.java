@@ -55,7 +55,9 @@ class DaemonCrashLoopTest {
     rig.maxDiskMib = 1024;
     Path config = rig.writeConfig();
     List<String> jvm = List.of("-Xmx256m", "-XX:+UseSerialGC");
-    Random rnd = new Random(Long.getLong("spillway.crash.seed", System.nanoTime()));
+    long seed = Long.getLong("spillway.crash.seed", System.nanoTime());
+    Random rnd = new Random(seed);
+    StringBuilder phases = new StringBuilder();
     long started = System.nanoTime();
     try (RecordingDownstream downstream = new RecordingDownstream(rig.pki, rig.downstreamPort);
         SpanClient a = new SpanClient(rig.grpcPort, rig.pki, 1, SPANS_PER_REQUEST, ATTRIBUTE_BYTES);
@@ -69,6 +71,7 @@ class DaemonCrashLoopTest {
       for (int c = 0; c < cycles; c++) {
         // Phase of this cycle: the downstream up (drain), failing (spill) or slow (both at once).
         int phase = rnd.nextInt(3);
+        phases.append("up failing slow".split(" ")[phase]).append(' ');
         downstream.failing = phase == 1;
         downstream.delayMillis = phase == 2 ? 50 : 0;
         DaemonProcess d = DaemonProcess.start(config, jvm, Duration.ofSeconds(60));
@@ -104,7 +107,11 @@ class DaemonCrashLoopTest {
       Result r = new Result(mode, cycles, acked.size(), downstream.deliveries.size(), lost,
           downstream.duplicates(), a.requestBytes(), a.failedRequests.get() + b.failedRequests.get(),
           TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
-      System.out.println("RELIABILITY daemon-crash " + r);
+      System.out.println("RELIABILITY daemon-crash " + r + " seed=" + seed + " phases=" + phases
+          + " clientFailures=" + a.failures + b.failures + " downstreamRequests=" + downstream.requests.get());
+      if (r.lost > 0) {
+        System.out.println("last daemon output:\n" + last.output());
+      }
       return r;
     }
   }

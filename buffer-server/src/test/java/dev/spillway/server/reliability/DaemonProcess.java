@@ -130,7 +130,7 @@ final class DaemonProcess implements AutoCloseable {
     throw new IOException("no VmRSS for " + pid());
   }
 
-  private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
+  private static final Pattern HEAP_USED = Pattern.compile("(?:generation|heap)\\s+total \\d+K, used (\\d+)K");
 
   /** Used Java heap in KiB after a full GC, from {@code jcmd PID GC.heap_info}. */
   long heapUsedKib(boolean gcFirst) throws Exception {
@@ -140,10 +140,16 @@ final class DaemonProcess implements AutoCloseable {
     }
     String out = run(jcmd.toString(), Long.toString(pid()), "GC.heap_info");
     Matcher m = HEAP_USED.matcher(out);
-    if (!m.find()) {
+    long used = 0;
+    boolean found = false;
+    while (m.find()) { // G1: one heap line; Serial/Parallel: one line per generation
+      used += Long.parseLong(m.group(1));
+      found = true;
+    }
+    if (!found) {
       throw new AssertionError("cannot read the heap from jcmd: " + out);
     }
-    return Long.parseLong(m.group(1));
+    return used;
   }
 
   private static String run(String... cmd) throws Exception {
