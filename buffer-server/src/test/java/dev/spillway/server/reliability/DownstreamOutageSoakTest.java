@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DownstreamOutageSoakTest {
   static final int XMX_MIB = 256;
-  static final int LIMIT_MIB = 16;
+  static final int LIMIT_MIB = 1;
   /** Beyond heap and memory tier: metaspace, code cache, thread stacks, Netty's direct buffers, Chronicle's mapped pages. */
   static final int OVERHEAD_MIB = 256;
   static final int PERIOD_SECONDS = 4;
