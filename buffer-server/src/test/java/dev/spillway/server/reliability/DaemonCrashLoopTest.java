@@ -32,6 +32,7 @@ class DaemonCrashLoopTest {
   @Test
   void durable_sigkillDuringIngestSpillAndDrain_everyAcknowledgedSpanDelivered() throws Exception {
     Result r = crashLoop("durable", 8);
+    assertThat(r.acknowledged).as("the clients got through at all: %s", r).isPositive();
     assertThat(r.lost).as(r.toString()).isZero();
   }
 
@@ -108,8 +109,8 @@ class DaemonCrashLoopTest {
           downstream.duplicates(), a.requestBytes(), a.failedRequests.get() + b.failedRequests.get(),
           TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
       System.out.println("RELIABILITY daemon-crash " + r + " seed=" + seed + " phases=" + phases
-          + " clientFailures=" + a.failures + b.failures + " downstreamRequests=" + downstream.requests.get());
-      if (r.lost > 0) {
+          + " clientFailures=" + a.failures + b.failures + " samples=" + a.failureSamples + " downstreamRequests=" + downstream.requests.get());
+      if (r.lost > 0 || r.acknowledged == 0) {
         System.out.println("last daemon output:\n" + last.output());
       }
       return r;

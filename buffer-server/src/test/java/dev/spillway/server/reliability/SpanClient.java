@@ -29,6 +29,8 @@ final class SpanClient implements AutoCloseable {
   final AtomicLong okRequests = new AtomicLong();
   final AtomicLong failedRequests = new AtomicLong();
   final ConcurrentHashMap<String, AtomicLong> failures = new ConcurrentHashMap<>();
+  /** The first distinct failure descriptions (at most 8), for failure messages. */
+  final Set<String> failureSamples = ConcurrentHashMap.newKeySet();
   private final AtomicLong nextId;
   private final ManagedChannel channel;
   private final int spansPerRequest;
@@ -77,6 +79,10 @@ final class SpanClient implements AutoCloseable {
     } catch (StatusRuntimeException e) {
       failedRequests.incrementAndGet();
       failures.computeIfAbsent(e.getStatus().getCode().name(), k -> new AtomicLong()).incrementAndGet();
+      if (failureSamples.size() < 8) {
+        failureSamples.add(e.getStatus().getCode() + ": " + e.getStatus().getDescription()
+            + (e.getCause() == null ? "" : " / " + e.getCause()));
+      }
       channel.resetConnectBackoff(); // the daemon restarts on the same port: reconnect at once
       return false;
     }
