@@ -130,7 +130,7 @@ final class DaemonProcess implements AutoCloseable {
     throw new IOException("no VmRSS for " + pid());
   }
 
-  private static final Pattern HEAP_USED = Pattern.compile("(?:generation|heap)\\s+total \\d+K, used (\\d+)K");
+  private static final Pattern HEAP_USED = Pattern.compile("total[^\\n]*?, used (\\d+)K");
 
   /** Used Java heap in KiB after a full GC, from {@code jcmd PID GC.heap_info}. */
   long heapUsedKib(boolean gcFirst) throws Exception {
@@ -142,7 +142,7 @@ final class DaemonProcess implements AutoCloseable {
     Matcher m = HEAP_USED.matcher(out);
     long used = 0;
     boolean found = false;
-    while (m.find()) { // G1: one heap line; Serial/Parallel: one line per generation
+    while (m.find()) { // G1: one heap line; Serial: one per generation (Java 17 and 25 word them differently)
       used += Long.parseLong(m.group(1));
       found = true;
     }
