@@ -463,13 +463,16 @@ final class BufferEngine {
     try {
       if (keyRecordSegment != log.appendSegment() || keyRecordWritten != sealed.keyRecord()) {
         log.append(sealed.keyRecord().encoded());
+        boolean newEpoch = keyRecordWritten != sealed.keyRecord();
         keyRecordSegment = log.appendSegment();
         keyRecordWritten = sealed.keyRecord();
-        state.lock();
-        try {
-          keyEpochsSeen++;
-        } finally {
-          state.unlock();
+        if (newEpoch) {
+          state.lock();
+          try {
+            keyEpochsSeen++; // data keys used, not key records written (one per segment per epoch)
+          } finally {
+            state.unlock();
+          }
         }
       }
       position = log.append(sealed.bytes());
@@ -771,8 +774,8 @@ final class BufferEngine {
   private DeliveryImpl readDisk() {
     readLock.lock();
     try {
-      if (System.currentTimeMillis() < readBackoffUntil) {
-        return null;
+      if (isClosed() || System.currentTimeMillis() < readBackoffUntil) {
+        return null; // close() may have closed the log while this poll waited for the lock
       }
       if (!positioned) {
         position();
@@ -839,7 +842,7 @@ final class BufferEngine {
   private void housekeeping() {
     readLock.lock();
     try {
-      if (positioned) {
+      if (positioned && !isClosed()) {
         housekeepingLocked();
       }
     } finally {
@@ -1036,6 +1039,15 @@ final class BufferEngine {
     long pos = outstanding.isEmpty() ? nextReadPosition : outstanding.firstKey();
     if (pos >= 0 && pos != log.committed()) {
       log.commit(pos);
+    }
+  }
+
+  private boolean isClosed() {
+    state.lock();
+    try {
+      return closed;
+    } finally {
+      state.unlock();
     }
   }
 

@@ -84,6 +84,31 @@ public final class ChronicleSpillLog implements SpillLog {
       }
       clock.setSegment(start);
       clock.force();
+      releaseStaleWriteLock();
+    }
+  }
+
+  /**
+   * A writer killed mid-append (SIGKILL) leaves Chronicle's queue write lock held. Chronicle frees
+   * it only once it sees the holder's PID dead, which a reused PID defeats; every append would
+   * then wait and fail. The caller holds Spillway's own writer lock (an OS file lock, released
+   * when its holder dies), so no other writer is alive: whatever holds Chronicle's lock is stale.
+   */
+  private void releaseStaleWriteLock() {
+    try {
+      java.lang.reflect.Method m = SingleChronicleQueue.class.getDeclaredMethod("writeLock");
+      m.setAccessible(true);
+      WriteLock lock = (WriteLock) m.invoke(queue);
+      if (lock.locked()) {
+        if (lock instanceof TableStoreWriteLock t) {
+          t.forceUnlock();
+        } else {
+          lock.unlock();
+        }
+        LOG.warn("released the spill's write lock left by an earlier writer that did not stop cleanly");
+      }
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.warn("could not check the spill's write lock at start: {}", e.toString());
     }
   }
 

@@ -74,7 +74,7 @@ public final class DrainLoop implements AutoCloseable {
         break;
       } catch (RuntimeException | InternalError e) {
         // InternalError: Chronicle surfaces a SIGBUS on a mapped page (a full disk) this way.
-        LOG.error("polling the buffer failed: {}", e.toString());
+        LOG.error("polling the buffer failed", e); // the stack, to find the cause; no payload is in it
         pause(Duration.ofSeconds(1));
         continue;
       }
@@ -85,7 +85,7 @@ public final class DrainLoop implements AutoCloseable {
         deliver(d);
       } catch (RuntimeException | LinkageError | AssertionError e) {
         // The loop must outlive any one batch: log, hand the batch back, go on.
-        LOG.error("export failed unexpectedly; the batch stays in the buffer: {}", e.toString());
+        LOG.error("export failed unexpectedly; the batch stays in the buffer", e);
         try {
           d.release();
         } catch (IllegalStateException alreadySettled) {
