@@ -1042,31 +1042,26 @@ final class BufferEngine {
     }
   }
 
-  private boolean isClosed() {
+  /** Reads one value under the state lock. */
+  private <T> T underState(java.util.function.Supplier<T> read) {
     state.lock();
     try {
-      return closed;
+      return read.get();
     } finally {
       state.unlock();
     }
+  }
+
+  private boolean isClosed() {
+    return underState(() -> closed);
   }
 
   private long readPositionSnapshot() {
-    state.lock();
-    try {
-      return nextReadPosition;
-    } finally {
-      state.unlock();
-    }
+    return underState(() -> nextReadPosition);
   }
 
   private long committedPosition() {
-    state.lock();
-    try {
-      return log.committed();
-    } finally {
-      state.unlock();
-    }
+    return underState(log::committed);
   }
 
   /** Deletes segments that are fully acknowledged and no longer written; forgets their keys. */

@@ -115,7 +115,7 @@ final class Spans {
     List<Path> hits = new ArrayList<>();
     try (Stream<Path> files = Files.walk(dir)) {
       for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-        if (indexOf(Files.readAllBytes(f), needle) >= 0) {
+        if (dev.spillway.core.SpillFixtures.indexOf(Files.readAllBytes(f), needle) >= 0) {
           hits.add(f);
         }
       }
@@ -132,18 +132,5 @@ final class Spans {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  private static int indexOf(byte[] hay, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= hay.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (hay[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
   }
 }
