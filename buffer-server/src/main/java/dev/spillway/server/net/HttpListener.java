@@ -14,7 +14,19 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.ReadTimeoutHandler;
@@ -32,6 +44,16 @@ import java.util.function.Supplier;
  * because offering to the buffer may wait briefly on the disk.
  */
 public final class HttpListener implements AutoCloseable {
+  /**
+   * A request must arrive whole within this long from its first line, however slowly its bytes
+   * trickle in; otherwise 408 and the connection is closed (slowloris). The system property
+   * {@code spillway.http.requestDeadlineMillis}, read when a listener binds, overrides it.
+   */
+  static final long REQUEST_DEADLINE_MILLIS = 30_000;
+
+  /** Connections one listener holds at once; more are closed on arrival. */
+  static final int MAX_CONNECTIONS = 1024;
+
   private final Channel channel;
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
@@ -53,6 +75,9 @@ public final class HttpListener implements AutoCloseable {
     EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     EventExecutorGroup handlerThreads = new DefaultEventExecutorGroup(handlerThreadCount);
+    AtomicInteger open = new AtomicInteger();
+    long deadlineMillis = Long.getLong("spillway.http.requestDeadlineMillis", REQUEST_DEADLINE_MILLIS);
+    int maxConnections = Integer.getInteger("spillway.http.maxConnections", MAX_CONNECTIONS);
     ServerBootstrap b = new ServerBootstrap()
         .group(boss, workers)
         .channel(NioServerSocketChannel.class)
@@ -60,7 +85,15 @@ public final class HttpListener implements AutoCloseable {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            // A connection that sends nothing for a minute is closed (slowloris).
+            if (open.incrementAndGet() > maxConnections) {
+              open.decrementAndGet();
+              metrics.request(name, "connection_refused_over_limit");
+              ch.close();
+              return;
+            }
+            ch.closeFuture().addListener(f -> open.decrementAndGet());
+            // A connection that sends nothing for a minute is closed; one that trickles a request
+            // is cut off at the request deadline (slowloris).
             ch.pipeline().addLast(new ReadTimeoutHandler(60, TimeUnit.SECONDS));
             if (tls.isPresent()) {
               SslHandler ssl = tls.get().newHandler(ch.alloc());
@@ -69,6 +102,7 @@ public final class HttpListener implements AutoCloseable {
               ch.pipeline().addLast(new HandshakeOutcome(name, metrics));
             }
             ch.pipeline().addLast(new HttpServerCodec(4096, 16 << 10, 64 << 10));
+            ch.pipeline().addLast(new RequestDeadline(deadlineMillis));
             for (ChannelHandler h : handlers.get()) {
               ch.pipeline().addLast(handlerThreads, h.getClass().getSimpleName(), h);
             }
@@ -103,6 +137,51 @@ public final class HttpListener implements AutoCloseable {
     boss.shutdownGracefully(0, 2000, TimeUnit.MILLISECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
     workers.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
     handlerThreads.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Answers 408 and closes the connection when a request has not arrived whole within the
+   * deadline after its first line. Runs on the I/O thread, before the handlers.
+   */
+  static final class RequestDeadline extends ChannelInboundHandlerAdapter {
+    private final long millis;
+    private ScheduledFuture<?> timer;
+
+    RequestDeadline(long millis) {
+      this.millis = millis;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+      if (msg instanceof HttpRequest && timer == null) {
+        timer = ctx.executor().schedule(() -> cutOff(ctx), millis, TimeUnit.MILLISECONDS);
+      }
+      if (msg instanceof LastHttpContent) {
+        cancel();
+      }
+      super.channelRead(ctx, msg);
+    }
+
+    private void cutOff(ChannelHandlerContext ctx) {
+      timer = null;
+      FullHttpResponse r = new DefaultFullHttpResponse(
+          HttpVersion.HTTP_1_1, HttpResponseStatus.REQUEST_TIMEOUT, Unpooled.EMPTY_BUFFER);
+      r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE).setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+      ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void cancel() {
+      if (timer != null) {
+        timer.cancel(false);
+        timer = null;
+      }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+      cancel();
+      super.channelInactive(ctx);
+    }
   }
 
   /** Counts failed handshakes by reason; the SslHandler has already sent the alert and closes. */

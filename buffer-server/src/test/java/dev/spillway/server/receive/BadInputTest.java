@@ -83,6 +83,45 @@ class BadInputTest {
   }
 
   @Test
+  void http_slowClientTricklingABody_cutOffAtTheRequestDeadline_othersServed() throws Exception {
+    daemon.close();
+    System.setProperty("spillway.http.requestDeadlineMillis", "1500");
+    try {
+      daemon = Daemon.start(
+          TestConfigs.load(dir, TestConfigs.daemon(pki, dir.resolve("spill"), dir.resolve("keys"), "", LIMIT)),
+          Role.INGEST, buffer.opener());
+    } finally {
+      System.clearProperty("spillway.http.requestDeadlineMillis");
+    }
+    javax.net.ssl.SSLSocket slow = (javax.net.ssl.SSLSocket) TestClients.sslContext(pki.ca, pki.clientCert, pki.clientKey)
+        .getSocketFactory().createSocket("127.0.0.1", daemon.httpPort());
+    try (slow) {
+      slow.setSoTimeout(10_000);
+      var out = slow.getOutputStream();
+      out.write(("POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+          + "Content-Length: 100000\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+      long start = System.nanoTime();
+      var in = slow.getInputStream();
+      try {
+        for (int i = 0; i < 40 && in.available() == 0; i++) { // a byte every 100 ms: never idle, never done
+          out.write(0);
+          out.flush();
+          Thread.sleep(100); // the client's own pace: the point of the test
+        }
+      } catch (java.net.SocketException cutOff) {
+        // the server answered and closed while we were still trickling
+      }
+      String answer = new String(in.readNBytes(12), java.nio.charset.StandardCharsets.US_ASCII);
+      assertThat(answer).startsWith("HTTP/1.1 408");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
+    }
+    // A well-behaved client is served meanwhile and after.
+    assertThat(send("POST", "application/x-protobuf", null, TestClients.request(1, "v").toByteArray()).statusCode())
+        .isEqualTo(200);
+  }
+
+  @Test
   void http_truncatedProtobuf_400WithStatus() throws Exception {
     byte[] good = TestClients.request(5, "v").toByteArray();
     HttpResponse<byte[]> r = send("POST", "application/x-protobuf", null, Arrays.copyOf(good, good.length - 7));

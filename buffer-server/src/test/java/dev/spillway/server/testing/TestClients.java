@@ -24,11 +24,16 @@ import javax.net.ssl.TrustManager;
 public final class TestClients {
   private TestClients() {}
 
-  public static HttpClient http(Path ca, Path cert, Path key) throws Exception {
+  /** A client TLS context trusting {@code ca}, presenting {@code cert} (none if null). */
+  public static SSLContext sslContext(Path ca, Path cert, Path key) throws Exception {
     SSLContext ssl = SSLContext.getInstance("TLS");
     ssl.init(cert == null ? null : PemFiles.keyManagerFactory(cert, key).getKeyManagers(),
         new TrustManager[] {PemFiles.trustManager(ca)}, null);
-    return HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1)
+    return ssl;
+  }
+
+  public static HttpClient http(Path ca, Path cert, Path key) throws Exception {
+    return HttpClient.newBuilder().sslContext(sslContext(ca, cert, key)).version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(5)).build();
   }
 
