@@ -14,6 +14,7 @@ import dev.spillway.server.tls.TlsReloader;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -143,6 +144,7 @@ public final class Daemon implements AutoCloseable {
     }
     ready.set(false);
     LOG.info("stopping: no new requests; sealing what memory holds to disk");
+    Thread watchdog = stopWatchdog();
     // 1. stop accepting; in-flight requests finish (their offers complete before the buffer closes)
     if (grpc != null) {
       grpc.shutdown();
@@ -168,7 +170,36 @@ public final class Daemon implements AutoCloseable {
     for (AutoCloseable c : closeLast) {
       quietly(c);
     }
+    watchdog.interrupt();
     LOG.info("stopped");
+  }
+
+  /** Seconds an orderly stop may take before the watchdog logs every thread's stack. */
+  static final int STOP_WATCHDOG_SECONDS = 20;
+
+  /**
+   * Logs all thread stacks if stopping takes longer than {@value #STOP_WATCHDOG_SECONDS} s, so a
+   * slow or stuck stop explains itself. Stacks hold no payload bytes.
+   */
+  private static Thread stopWatchdog() {
+    Thread t = new Thread(() -> {
+      try {
+        Thread.sleep(TimeUnit.SECONDS.toMillis(STOP_WATCHDOG_SECONDS));
+      } catch (InterruptedException stoppedInTime) {
+        return;
+      }
+      StringBuilder dump = new StringBuilder("stopping takes longer than " + STOP_WATCHDOG_SECONDS + " s; threads:");
+      Thread.getAllStackTraces().forEach((thread, stack) -> {
+        dump.append("\n\"").append(thread.getName()).append("\" ").append(thread.getState());
+        for (StackTraceElement e : stack) {
+          dump.append("\n    at ").append(e);
+        }
+      });
+      LOG.warn(dump.toString());
+    }, "spillway-stop-watchdog");
+    t.setDaemon(true);
+    t.start();
+    return t;
   }
 
   private static void quietly(AutoCloseable c) {

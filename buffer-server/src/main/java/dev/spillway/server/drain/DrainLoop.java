@@ -172,12 +172,14 @@ public final class DrainLoop implements AutoCloseable {
     }
     stop.countDown();
     try {
-      thread.join(TimeUnit.SECONDS.toMillis(15));
+      thread.join(TimeUnit.SECONDS.toMillis(5));
+      if (thread.isAlive()) {
+        // An export still retrying: interrupt it (the batch is released, not lost), bounded.
+        thread.interrupt();
+        thread.join(TimeUnit.SECONDS.toMillis(2));
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-    if (thread.isAlive()) {
-      thread.interrupt();
     }
   }
 }
