@@ -180,6 +180,47 @@ class ReceiverTlsTest {
         .isInstanceOf(java.io.IOException.class);
   }
 
+  @Test
+  void certificateRotation_connectedClientsKeepSending_nothingDropped() throws Exception {
+    ManagedChannel ch = TestClients.grpc(daemon.grpcPort(), pki.ca, pki.clientCert, pki.clientKey);
+    try {
+      var stub = TraceServiceGrpc.newBlockingStub(ch);
+      stub.withDeadlineAfter(10, TimeUnit.SECONDS).export(TestClients.request(1, "v")); // connected
+      long reloadsBefore = daemon.metrics().tlsReloads.sum();
+      int sent = 0;
+      int failed = 0;
+      boolean rotated = false;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      // Keep sending over the open connection while the server's files are replaced and reloaded,
+      // and for a while after the reload has happened.
+      for (int i = 0; i < 2_000 && System.nanoTime() < deadline; i++) {
+        if (i == 5) {
+          TestPki next = new TestPki(dir.resolve("pki-rotated"));
+          for (String f : new String[] {DevCertificates.SERVER_CERT, DevCertificates.SERVER_KEY, DevCertificates.CA_CERT}) {
+            Path tmp = pki.dir.resolve(f + ".new");
+            Files.copy(next.dir.resolve(f), tmp);
+            Files.move(tmp, pki.dir.resolve(f), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+          }
+          rotated = true;
+        }
+        try {
+          stub.withDeadlineAfter(10, TimeUnit.SECONDS).export(TestClients.request(1, "v"));
+        } catch (StatusRuntimeException e) {
+          failed++;
+        }
+        sent++;
+        if (rotated && daemon.metrics().tlsReloads.sum() > reloadsBefore + 1 && sent >= 50) {
+          break; // reloaded (both listeners) and kept sending after it
+        }
+        Thread.sleep(20); // the client's pace
+      }
+      assertThat(daemon.metrics().tlsReloads.sum()).as("the files were reloaded").isGreaterThan(reloadsBefore);
+      assertThat(failed).as("requests of %d failed on the connection opened before the rotation", sent).isZero();
+    } finally {
+      ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
   private static String sClient(int port, String extra) throws Exception {
     ProcessBuilder pb = new ProcessBuilder("bash", "-c",
         "(sleep 2) | timeout 10 openssl s_client -connect 127.0.0.1:" + port + " -tls1_3" + extra + " 2>&1");
