@@ -97,6 +97,12 @@ final class BufferEngine {
   private final ReentrantLock state = new ReentrantLock();
   private final Condition available = state.newCondition();
 
+  /**
+   * Raised first thing in {@link #close()}, before any lock: a poll reading through the spill
+   * checks it between records and leaves, so close() never waits on a long read.
+   */
+  private volatile boolean closing;
+
   // --- guarded by writeLock ---
   private boolean closedForWrites;
   private Sealer sealer;
@@ -697,7 +703,7 @@ final class BufferEngine {
       throw new IllegalStateException("this buffer was built without reader keys");
     }
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
+    while (!closing) {
       state.lock();
       try {
         if (closed) {
@@ -764,6 +770,7 @@ final class BufferEngine {
         TimeUnit.NANOSECONDS.sleep(Math.min(wait, CROSS_PROCESS_POLL_NANOS));
       }
     }
+    return null; // closing
   }
 
   private boolean tooOld(long sealedAt) {
@@ -780,7 +787,7 @@ final class BufferEngine {
       if (!positioned) {
         position();
       }
-      for (int i = 0; i < 100_000; i++) {
+      for (int i = 0; i < 100_000 && !closing; i++) {
         SpillLog.Entry e = log.next();
         if (e == null && housekeepingDue()) {
           e = pastTornTail();
@@ -1278,6 +1285,7 @@ final class BufferEngine {
   }
 
   void close() {
+    closing = true;
     if (canWrite) {
       writeLock.lock();
     }

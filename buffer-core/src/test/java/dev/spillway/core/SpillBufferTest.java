@@ -349,6 +349,42 @@ class SpillBufferTest {
     }
   }
 
+  @Test
+  void headerlessSegmentLeftByAKilledWriter_isSetAside_andTheSpillDrains() throws Exception {
+    Path next;
+    try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).build()) {
+      offerAll(b, 0, 5, 500);
+    }
+    // What a writer killed right after creating its next segment file leaves: a file of zeros.
+    List<Path> files;
+    try (Stream<Path> s = Files.list(dir.resolve("queue"))) {
+      files = s.filter(p -> p.toString().endsWith(".cq4")).sorted().toList();
+    }
+    Path last = files.get(files.size() - 1);
+    next = last.resolveSibling(nextSegmentName(last));
+    Files.write(next, new byte[1 << 20]);
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).build()) {
+        offerAll(b, 5, 5, 500);
+        assertThat(drain(b, 10, WAIT)).isEqualTo(range(0, 10));
+      }
+    });
+    // The zero file was moved aside (the next writer may since have made a real file of that name).
+    try (Stream<Path> s = Files.list(dir.resolve("quarantine").resolve("headerless"))) {
+      assertThat(s.count()).isEqualTo(1);
+    }
+  }
+
+  /** The file name of the hourly segment after {@code file}'s (yyyyMMdd-HH'F'.cq4). */
+  static String nextSegmentName(Path file) {
+    java.time.format.DateTimeFormatter f = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HH'F'")
+        .withZone(java.time.ZoneOffset.UTC);
+    String name = file.getFileName().toString().replace(".cq4", "");
+    java.time.Instant t = java.time.LocalDateTime.parse(name.substring(0, 11), java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HH"))
+        .toInstant(java.time.ZoneOffset.UTC);
+    return f.format(t.plus(Duration.ofHours(1))) + ".cq4";
+  }
+
   long segmentFiles() throws Exception {
     try (Stream<Path> s = Files.list(dir.resolve("queue"))) {
       return s.filter(p -> p.toString().endsWith(".cq4")).count();

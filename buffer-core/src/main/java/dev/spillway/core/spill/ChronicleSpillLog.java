@@ -64,6 +64,9 @@ public final class ChronicleSpillLog implements SpillLog {
     if (clock.segment() == 0) {
       clock.setSegment(System.currentTimeMillis() / ROLL.lengthInMillis());
     }
+    if (writer) {
+      setAsideHeaderlessSegments(dir);
+    }
     SingleChronicleQueueBuilder b =
         SingleChronicleQueueBuilder.binary(dir)
             .rollCycle(ROLL)
@@ -109,6 +112,41 @@ public final class ChronicleSpillLog implements SpillLog {
       }
     } catch (ReflectiveOperationException | RuntimeException e) {
       LOG.warn("could not check the spill's write lock at start: {}", e.toString());
+    }
+  }
+
+  /** Where segment files without a header are moved (beside the queue, in the quarantine). */
+  static final String HEADERLESS_DIR = "../quarantine/headerless";
+
+  /**
+   * A writer killed right after creating a segment file, before writing its first header, leaves
+   * a file of zeros. Chronicle's reader spins for ever waiting for that header when it reaches the
+   * file (seen as a drain that never returns and a stop that never finishes), and an appender may
+   * too. The file holds no record (the header precedes any), and the caller holds the writer
+   * lock, so no live writer is creating it: move it aside, before Chronicle opens the queue.
+   */
+  private static void setAsideHeaderlessSegments(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files.filter(p -> p.getFileName().toString().endsWith(".cq4"))::iterator) {
+        if (hasHeader(f)) {
+          continue;
+        }
+        Path aside = dir.resolve(HEADERLESS_DIR).normalize();
+        Files.createDirectories(aside);
+        Files.move(f, aside.resolve(f.getFileName() + "." + System.currentTimeMillis()));
+        LOG.warn("segment file {} has no header (its writer was killed while creating it); moved to {}",
+            f.getFileName(), aside);
+      }
+    }
+  }
+
+  private static boolean hasHeader(Path f) throws IOException {
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f)) {
+      java.nio.ByteBuffer first = java.nio.ByteBuffer.allocate(4);
+      while (first.hasRemaining() && ch.read(first) >= 0) {
+        // read the first header word
+      }
+      return first.position() == 4 && first.getInt(0) != 0;
     }
   }
 
