@@ -349,8 +349,9 @@ class SpillBufferTest {
     }
   }
 
-  @Test
-  void headerlessSegmentLeftByAKilledWriter_isSetAside_andTheSpillDrains() throws Exception {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {0, 0x8000_0040})
+  void headerlessSegmentLeftByAKilledWriter_isSetAside_andTheSpillDrains(int firstWord) throws Exception {
     Path next;
     try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).build()) {
       offerAll(b, 0, 5, 500);
@@ -362,7 +363,9 @@ class SpillBufferTest {
     }
     Path last = files.get(files.size() - 1);
     next = last.resolveSibling(nextSegmentName(last));
-    Files.write(next, new byte[1 << 20]);
+    byte[] zeros = new byte[1 << 20];
+    java.nio.ByteBuffer.wrap(zeros).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0, firstWord); // 0, or a header still being written
+    Files.write(next, zeros);
     org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
       try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).build()) {
         offerAll(b, 5, 5, 500);

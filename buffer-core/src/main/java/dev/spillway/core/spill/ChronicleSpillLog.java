@@ -119,8 +119,8 @@ public final class ChronicleSpillLog implements SpillLog {
   static final String HEADERLESS_DIR = "../quarantine/headerless";
 
   /**
-   * A writer killed right after creating a segment file, before writing its first header, leaves
-   * a file of zeros. Chronicle's reader spins for ever waiting for that header when it reaches the
+   * A writer killed right after creating a segment file, before finishing its first header, leaves
+   * a file of zeros or a first header still marked not complete. Chronicle's reader spins for ever waiting for that header when it reaches the
    * file (seen as a drain that never returns and a stop that never finishes), and an appender may
    * too. The file holds no record (the header precedes any), and the caller holds the writer
    * lock, so no live writer is creating it: move it aside, before Chronicle opens the queue.
@@ -146,7 +146,9 @@ public final class ChronicleSpillLog implements SpillLog {
       while (first.hasRemaining() && ch.read(first) >= 0) {
         // read the first header word
       }
-      return first.position() == 4 && first.getInt(0) != 0;
+      // Chronicle writes headers little-endian; bit 31 (NOT_COMPLETE) is set while one is written.
+      int header = first.order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(0);
+      return first.position() == 4 && header != 0 && (header & 0x8000_0000) == 0;
     }
   }
 
