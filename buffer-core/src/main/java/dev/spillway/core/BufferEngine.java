@@ -1113,17 +1113,11 @@ final class BufferEngine {
       if (d.settled) {
         throw new IllegalStateException("delivery was already acknowledged or released");
       }
-      d.settled = true;
+      settleLocked(d);
       acked++;
-      inFlightBytes -= d.payload.length;
-      if (d.fromDisk) {
-        commitLocked();
-      } else {
-        inFlightMemory.remove(d.position);
-        if (d.sealedTo >= 0) {
-          twins.remove(d.sealedTo);
-          preAcked.add(d.sealedTo);
-        }
+      if (!d.fromDisk && d.sealedTo >= 0) {
+        twins.remove(d.sealedTo);
+        preAcked.add(d.sealedTo); // its sealed twin is not delivered again
       }
       available.signalAll();
     } finally {
@@ -1139,10 +1133,8 @@ final class BufferEngine {
       }
       if (!d.fromDisk && d.sealedTo >= 0) {
         // Already sealed when the buffer moved to disk: the disk copy delivers it, in order.
-        d.settled = true;
+        settleLocked(d);
         twins.remove(d.sealedTo);
-        inFlightMemory.remove(d.position);
-        inFlightBytes -= d.payload.length;
         available.signalAll();
         return;
       }
@@ -1162,8 +1154,16 @@ final class BufferEngine {
   }
 
   private void dropDelivery(DeliveryImpl d) {
-    d.settled = true;
+    settleLocked(d);
     dropped++;
+  }
+
+  /**
+   * Marks a delivery done and frees what it held: its bytes, and either its place ahead of the
+   * durable position (disk) or its in-flight slot (memory). Caller holds state.
+   */
+  private void settleLocked(DeliveryImpl d) {
+    d.settled = true;
     inFlightBytes -= d.payload.length;
     if (d.fromDisk) {
       commitLocked();
