@@ -32,6 +32,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Objects;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -106,6 +107,8 @@ final class BufferEngine {
   // --- guarded by writeLock ---
   private boolean closedForWrites;
   private Sealer sealer;
+  // A hint, read without a lock: whether the last offer went to disk (see offer)
+  private volatile boolean likelyToSpill = true;
   private long keyRecordSegment = -1;
   private KeyRecord keyRecordWritten;
   private long segmentBytes;
@@ -273,6 +276,17 @@ final class BufferEngine {
     if (!canWrite) {
       throw new IllegalStateException("this buffer was built without writer keys");
     }
+    Objects.requireNonNull(type, "type");
+    if (payload.length > EnvelopeFormat.MAX_PLAINTEXT_BYTES) {
+      // refused up front, whichever tier it would have gone to: it could never be sealed
+      throw new IllegalArgumentException(
+          "payload of " + payload.length + " bytes exceeds the limit of " + EnvelopeFormat.MAX_PLAINTEXT_BYTES);
+    }
+    // Compression is the costly part of sealing and needs no lock: when this batch is likely to
+    // spill, compress it here, so offers from several threads compress in parallel and only the
+    // encryption and the append are serialised. A wrong guess costs a wasted compression or a
+    // compression under the lock, never a different result.
+    Sealer.Compressed compressed = likelyToSpill ? Sealer.compress(cfg.codec, payload) : null;
     writeLock.lock();
     try {
       List<MemoryBatch> older;
@@ -289,8 +303,10 @@ final class BufferEngine {
           memoryTierBytes += payload.length;
           acceptedInMemory++;
           available.signalAll();
+          likelyToSpill = false;
           return OfferResult.IN_MEMORY;
         }
+        likelyToSpill = true;
         // To disk. Every memory-origin batch is older: it goes first, so order holds across tiers.
         older = takeMemoryOriginLocked();
         pendingAppends++;
@@ -303,7 +319,11 @@ final class BufferEngine {
           appendOlder(m);
           appended++;
         }
-        appendSealed(type, payload);
+        if (compressed != null) {
+          appendSealed(type, payload, compressed);
+        } else {
+          appendSealed(type, payload);
+        }
         appended++;
         return OfferResult.SPILLED;
       } catch (RefusalException e) {
@@ -452,15 +472,24 @@ final class BufferEngine {
     }
   }
 
-  /** Seals and appends one batch; returns its position. Caller holds writeLock, not state. */
+  /** Compresses, seals and appends one batch; returns its position. Caller holds writeLock, not state. */
   private long appendSealed(PayloadType type, byte[] payload) throws RefusalException {
+    return appendSealed(type, payload, Sealer.compress(cfg.codec, payload));
+  }
+
+  /**
+   * Seals and appends one batch that is already compressed; returns its position. Caller holds
+   * writeLock, not state.
+   */
+  private long appendSealed(PayloadType type, byte[] payload, Sealer.Compressed compressed)
+      throws RefusalException {
     long now = cfg.clock.millis();
     maybeRoll(now);
-    int estimate = payload.length + 512;
+    int estimate = compressed.length() + 512; // header and GCM overhead are well under 512 bytes
     ensureRoom(estimate, now);
     SealedBatch sealed;
     try {
-      sealed = sealer.seal(type, payload);
+      sealed = sealer.seal(type, compressed);
     } catch (SealingUnavailableException e) {
       throw new RefusalException("no data key available: " + e.getMessage());
     }

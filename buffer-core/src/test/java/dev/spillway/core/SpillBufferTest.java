@@ -33,6 +33,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class SpillBufferTest {
   static final Duration WAIT = Duration.ofSeconds(20);
@@ -395,6 +397,19 @@ class SpillBufferTest {
   }
 
   @Test
+  void offer_payloadAboveTheRecordLimit_isRefusedUpFrontNamingTheLimit() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).build()) {
+      byte[] huge = new byte[dev.spillway.core.seal.EnvelopeFormat.MAX_PLAINTEXT_BYTES + 1];
+      assertThatThrownBy(() -> b.offer(PayloadType.OTLP_TRACES, huge))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(String.valueOf(huge.length))
+          .hasMessageContaining(String.valueOf(dev.spillway.core.seal.EnvelopeFormat.MAX_PLAINTEXT_BYTES));
+      offerAll(b, 0, 2, 100);
+      assertThat(drain(b, 2, WAIT)).as("the buffer carries on").containsExactly(0L, 1L);
+    }
+  }
+
+  @Test
   void maxRecordAge_dropsOldSpillAndCountsIt() throws Exception {
     MutableClock clock = new MutableClock(Instant.now());
     try (SpillBuffer b =
@@ -407,11 +422,14 @@ class SpillBufferTest {
     }
   }
 
-  @Test
-  void manyProducers_oneConsumer_everyBatchOnceInPerProducerOrder() throws Exception {
+  @ParameterizedTest
+  @EnumSource(Durability.class)
+  void manyProducers_oneConsumer_everyBatchOnceInPerProducerOrder(Durability durability) throws Exception {
+    // producers compress outside the writer lock (see BufferEngine.offer); order and
+    // exactly-once must not depend on which thread's compression finishes first
     int producers = 4;
     int each = 500;
-    try (SpillBuffer b = builder(dir, keys).memoryLimitBytes(200_000).build()) {
+    try (SpillBuffer b = builder(dir, keys).memoryLimitBytes(200_000).durability(durability).build()) {
       CountDownLatch start = new CountDownLatch(1);
       List<Thread> threads = new ArrayList<>();
       AtomicBoolean failed = new AtomicBoolean();

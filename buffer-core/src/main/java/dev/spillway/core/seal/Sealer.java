@@ -126,15 +126,39 @@ public final class Sealer implements AutoCloseable {
    *     with back-pressure; nothing is written
    */
   public SealedBatch seal(PayloadType type, byte[] payload) throws SealingUnavailableException {
-    Objects.requireNonNull(type, "type");
+    return seal(type, compress(codec, payload));
+  }
+
+  /**
+   * The compression step of {@link #seal(PayloadType, byte[])} alone. Unlike sealing it touches no
+   * sealer's state, so callers may run it on many threads, outside whatever lock orders their
+   * seals, and hand the result to {@link #seal(PayloadType, Compressed)} of a sealer that uses the
+   * same codec.
+   */
+  public static Compressed compress(Codec codec, byte[] payload) {
+    Objects.requireNonNull(codec, "codec");
     Objects.requireNonNull(payload, "payload");
     if (payload.length > EnvelopeFormat.MAX_PLAINTEXT_BYTES) {
       throw new IllegalArgumentException(
           "payload of " + payload.length + " bytes exceeds " + EnvelopeFormat.MAX_PLAINTEXT_BYTES);
     }
+    return new Compressed(codec, codec.compress(payload), payload.length);
+  }
+
+  /**
+   * Seals a payload that {@link #compress} already compressed with this sealer's codec.
+   *
+   * @throws SealingUnavailableException as {@link #seal(PayloadType, byte[])}
+   */
+  public SealedBatch seal(PayloadType type, Compressed payload) throws SealingUnavailableException {
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(payload, "payload");
+    if (payload.codec != codec) {
+      throw new IllegalArgumentException("payload compressed with " + payload.codec + ", this sealer uses " + codec);
+    }
     long now = clock.millis();
-    Epoch epoch = epochFor(payload.length, now);
-    byte[] compressed = codec.compress(payload);
+    Epoch epoch = epochFor(payload.plaintextLength, now);
+    byte[] compressed = payload.bytes;
     long sequence = nextSequence;
     int ciphertextLength = compressed.length + EnvelopeFormat.GCM_OVERHEAD;
     byte[] record = new byte[EnvelopeFormat.BATCH_HEADER + ciphertextLength];
@@ -146,7 +170,7 @@ public final class Sealer implements AutoCloseable {
         now,
         codec,
         type,
-        payload.length,
+        payload.plaintextLength,
         ciphertextLength);
     byte[] ciphertext;
     try {
@@ -160,8 +184,34 @@ public final class Sealer implements AutoCloseable {
     System.arraycopy(ciphertext, 0, record, EnvelopeFormat.BATCH_HEADER, ciphertextLength);
     nextSequence++;
     epoch.usage[0]++;
-    epoch.usage[1] += payload.length;
-    return new SealedBatch(epoch.keyRecord, sequence, now, record, payload.length);
+    epoch.usage[1] += payload.plaintextLength;
+    return new SealedBatch(epoch.keyRecord, sequence, now, record, payload.plaintextLength);
+  }
+
+  /**
+   * A payload compressed by {@link #compress}, not yet sealed: it lives only in memory, like the
+   * plaintext it came from.
+   */
+  public static final class Compressed {
+    private final Codec codec;
+    private final byte[] bytes;
+    private final int plaintextLength;
+
+    private Compressed(Codec codec, byte[] bytes, int plaintextLength) {
+      this.codec = codec;
+      this.bytes = bytes;
+      this.plaintextLength = plaintextLength;
+    }
+
+    /** Length of the compressed bytes. */
+    public int length() {
+      return bytes.length;
+    }
+
+    /** Length of the payload before compression. */
+    public int plaintextLength() {
+      return plaintextLength;
+    }
   }
 
   /**

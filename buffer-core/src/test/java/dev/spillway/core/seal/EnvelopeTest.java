@@ -71,6 +71,32 @@ class EnvelopeTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(Codec.class)
+  void seal_compressedElsewhere_opensToThePayloadAndCountsItsPlaintextLength(Codec codec) throws Exception {
+    Sealer sealer = sealer(codec, RotationPolicy.defaults());
+    Opener opener = opener();
+    byte[] p = payload(50);
+    Sealer.Compressed c = Sealer.compress(codec, p);
+    SealedBatch b = sealer.seal(PayloadType.OTLP_LOGS, c);
+    OpenedBatch o = open(opener, b);
+    assertThat(o.payload()).isEqualTo(p);
+    assertThat(o.payloadType()).isEqualTo(PayloadType.OTLP_LOGS);
+    assertThat(b.plaintextLength()).isEqualTo(p.length);
+    // and it takes its place in the stream like any other batch
+    assertThat(open(opener, sealer.seal(PayloadType.OTLP_TRACES, p)).sequence()).isEqualTo(b.sequence() + 1);
+  }
+
+  @Test
+  void seal_compressedWithAnotherCodec_isRefusedNamingBoth() {
+    Sealer sealer = sealer(Codec.LZ4, RotationPolicy.defaults());
+    Sealer.Compressed c = Sealer.compress(Codec.NONE, payload(3));
+    assertThatThrownBy(() -> sealer.seal(PayloadType.OTLP_TRACES, c))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("NONE")
+        .hasMessageContaining("LZ4");
+  }
+
   @Test
   void seal_emptyPayload_roundTrips() throws Exception {
     SealedBatch b = sealer(Codec.LZ4, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, new byte[0]);
