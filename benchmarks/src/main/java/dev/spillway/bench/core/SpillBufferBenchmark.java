@@ -1,5 +1,6 @@
 package dev.spillway.bench.core;
 
+import dev.spillway.bench.AesGcmWarmup;
 import dev.spillway.bench.BenchDirs;
 import dev.spillway.bench.BenchKeys;
 import dev.spillway.bench.KeyCallLog;
@@ -41,6 +42,7 @@ public class SpillBufferBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
+    AesGcmWarmup.forBatch(batch);
     payload = SpanFixtures.otlpBytes(batch);
     dir = BenchDirs.create("buffer");
     keys = BenchKeys.create(dir.resolve("keys"));

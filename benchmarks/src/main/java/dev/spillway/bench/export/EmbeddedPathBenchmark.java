@@ -1,5 +1,6 @@
 package dev.spillway.bench.export;
 
+import dev.spillway.bench.AesGcmWarmup;
 import dev.spillway.bench.BenchDirs;
 import dev.spillway.bench.BenchKeys;
 import dev.spillway.bench.KeyCallLog;
@@ -52,6 +53,7 @@ public class EmbeddedPathBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
+    AesGcmWarmup.forBatch(batch);
     spans = SpanFixtures.spans(batch);
     dir = BenchDirs.create("embedded");
     keys = BenchKeys.create(dir.resolve("keys"));

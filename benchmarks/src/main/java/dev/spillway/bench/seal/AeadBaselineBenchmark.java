@@ -6,6 +6,7 @@ import com.google.crypto.tink.aead.KmsEnvelopeAead;
 import com.google.crypto.tink.aead.PredefinedAeadParameters;
 import com.google.crypto.tink.subtle.AesGcmJce;
 import com.google.crypto.tink.subtle.Random;
+import dev.spillway.bench.AesGcmWarmup;
 import dev.spillway.bench.KeyCallLog;
 import dev.spillway.bench.SpanFixtures;
 import java.security.GeneralSecurityException;
@@ -49,6 +50,7 @@ public class AeadBaselineBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws GeneralSecurityException {
+    AesGcmWarmup.forBatch(batch);
     AeadConfig.register();
     payload = SpanFixtures.otlpBytes(batch);
     aesGcm = new AesGcmJce(Random.randBytes(32));

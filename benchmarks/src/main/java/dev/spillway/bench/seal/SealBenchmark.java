@@ -1,5 +1,6 @@
 package dev.spillway.bench.seal;
 
+import dev.spillway.bench.AesGcmWarmup;
 import dev.spillway.bench.BenchDirs;
 import dev.spillway.bench.BenchKeys;
 import dev.spillway.bench.KeyCallLog;
@@ -40,6 +41,7 @@ public class SealBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
+    AesGcmWarmup.forBatch(batch);
     payload = SpanFixtures.otlpBytes(batch);
     dir = BenchDirs.create("seal");
     keys = BenchKeys.create(dir);

@@ -1,5 +1,6 @@
 package dev.spillway.bench.spill;
 
+import dev.spillway.bench.AesGcmWarmup;
 import dev.spillway.bench.BenchDirs;
 import dev.spillway.bench.BenchKeys;
 import dev.spillway.bench.KeyCallLog;
@@ -45,6 +46,7 @@ public class ReadOpenBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
+    AesGcmWarmup.forBatch(batch);
     byte[] payload = SpanFixtures.otlpBytes(batch);
     dir = BenchDirs.create("read");
     spill = new RollingSpill(dir.resolve("queue"));

@@ -1,5 +1,6 @@
 package dev.spillway.bench.spill;
 
+import dev.spillway.bench.AesGcmWarmup;
 import dev.spillway.bench.BenchDirs;
 import dev.spillway.bench.BenchKeys;
 import dev.spillway.bench.KeyCallLog;
@@ -43,6 +44,7 @@ public class SpillAppendBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
+    AesGcmWarmup.forBatch(batch);
     payload = SpanFixtures.otlpBytes(batch);
     dir = BenchDirs.create("append");
     spill = new RollingSpill(dir.resolve("queue"));
