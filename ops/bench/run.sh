@@ -11,6 +11,8 @@
 # 512), RATE (spans/s, 0 = flat out), MEM_MIB (daemon buffer memory limit, 16: small, so the
 # down scenario spills within seconds), DISK_MIB (4096),
 # RECOVER_MAX (s to wait for the drain, 180), OUT (output dir), JAVA (java),
+# DAEMON_JAVA_OPTS (the daemon's JVM options, "-Xmx256m -XX:MaxDirectMemorySize=128m": capped,
+# so its RSS is compared with a bound, as in docs/RELIABILITY.md's soak),
 # BASE_PORT (24317; uses BASE_PORT..BASE_PORT+3), OTELCOL=0 to skip a collector found on PATH.
 set -euo pipefail
 
@@ -21,6 +23,7 @@ CONNECTIONS=${CONNECTIONS:-4}
 BATCH=${BATCH:-512}
 RATE=${RATE:-0}
 MEM_MIB=${MEM_MIB:-16}
+DAEMON_JAVA_OPTS=${DAEMON_JAVA_OPTS:--Xmx256m -XX:MaxDirectMemorySize=128m}
 DISK_MIB=${DISK_MIB:-4096}
 RECOVER_MAX=${RECOVER_MAX:-180}
 BASE_PORT=${BASE_PORT:-24317}
@@ -145,7 +148,8 @@ wait_drained() { # -> seconds to drain; bounded by RECOVER_MAX; done when the st
 say "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
 start_stub
 say "starting the daemon"
-"$JAVA" -jar "$SPILLWAY_JAR" serve --config "$W/spillway.yaml" >>"$OUT/daemon.log" 2>&1 &
+# shellcheck disable=SC2086 # DAEMON_JAVA_OPTS is a list of options
+"$JAVA" $DAEMON_JAVA_OPTS -jar "$SPILLWAY_JAR" serve --config "$W/spillway.yaml" >>"$OUT/daemon.log" 2>&1 &
 DAEMON=$!; PIDS+=("$DAEMON")
 for i in $(seq 1 120); do
   curl -s --max-time 1 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/readyz" 2>/dev/null | grep -q 200 && break
@@ -271,7 +275,7 @@ REPORT=$OUT/report.md
   [[ -n $C_ROWS ]] && echo "$C_ROWS"
   echo
   echo "Downstream down: $D_SPILLED spans spilled, spill directory $D_DISK bytes on the device, $D_PENDING batches pending, $D_MEM bytes in memory at the end."
-  echo "RSS is the whole JVM (heap, Netty buffers, mapped spill pages that are resident) against the buffer's configured payload limit of $MEM_MIB MiB; the JVM heap is not capped by the script."
+  echo "RSS is the whole JVM (heap, Netty buffers, mapped spill pages that are resident) against the buffer's configured payload limit of $MEM_MIB MiB; daemon JVM options \`$DAEMON_JAVA_OPTS\` (heap and direct memory capped; metaspace, code cache, thread stacks and resident mapped pages are not)."
   [[ -z $C_ROWS ]] && echo && echo "No \`otelcol\`/\`otelcol-contrib\` on PATH: collector comparison skipped."
   echo
   echo "Raw: \`run.log\`, \`daemon.log\`, \`work/*.result\`, \`work/rss.*\` (KiB, every 0.5 s)."

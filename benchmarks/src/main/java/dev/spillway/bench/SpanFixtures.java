@@ -1,6 +1,6 @@
 package dev.spillway.bench;
 
-import dev.spillway.bench.export.SpanDataToOtlp;
+import dev.spillway.core.export.internal.OtlpSpans;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.trace.SpanContext;
@@ -28,7 +28,8 @@ import java.util.Random;
  *
  * <p>Deterministic (fixed seed): every benchmark, the renderer and the compression-ratio step see
  * the same bytes for the same batch size. The SDK {@link SpanData} is the source; the OTLP bytes
- * are its mapping through {@link SpanDataToOtlp}, so the embedded-path and disk-buffering
+ * are its mapping through buffer-core's {@code OtlpSpans} (what {@code SpillingSpanExporter}
+ * writes), so the embedded-path and disk-buffering
  * benchmarks and the byte-level benchmarks measure the same spans.
  */
 public final class SpanFixtures {
@@ -134,7 +135,7 @@ public final class SpanFixtures {
 
   /** The OTLP {@code ExportTraceServiceRequest} bytes of {@link #spans(int) spans(n)}. */
   public static byte[] otlpBytes(int n) {
-    return SpanDataToOtlp.request(spans(n)).toByteArray();
+    return OtlpSpans.toRequest(spans(n)).toByteArray();
   }
 
   private static String hex(Random r, int bytes) {

@@ -2,6 +2,7 @@ package dev.spillway.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.spillway.bench.core.ConcurrentOfferBenchmark;
 import dev.spillway.bench.core.SpillBufferBenchmark;
 import dev.spillway.bench.export.EmbeddedPathBenchmark;
 import dev.spillway.bench.seal.AeadBaselineBenchmark;
@@ -24,6 +25,7 @@ class BenchmarksSmokeTest {
   static void scratchDir() {
     System.setProperty("spillway.bench.dir", scratch.toString());
     System.setProperty("spillway.bench.readFillBytes", String.valueOf(1 << 20));
+    System.setProperty("spillway.bench.skipAesWarmup", "true");
   }
 
   @Test
@@ -80,6 +82,12 @@ class BenchmarksSmokeTest {
     f.setUp();
     assertThat(f.offerPollAck()).isEqualTo(SpanFixtures.otlpBytes(128).length);
     f.tearDown();
+    ConcurrentOfferBenchmark c = new ConcurrentOfferBenchmark();
+    c.batch = 128;
+    c.setUp();
+    assertThat(c.offerOneThread().accepted()).isTrue();
+    assertThat(c.offerTwoThreads().accepted()).isTrue();
+    c.tearDown();
     EmbeddedPathBenchmark e = new EmbeddedPathBenchmark();
     e.batch = 128;
     e.setUp();

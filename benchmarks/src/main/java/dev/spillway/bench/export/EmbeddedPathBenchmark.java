@@ -9,6 +9,7 @@ import dev.spillway.core.BufferMetrics;
 import dev.spillway.core.OfferResult;
 import dev.spillway.core.OverflowPolicy;
 import dev.spillway.core.SpillBuffer;
+import dev.spillway.core.export.internal.OtlpSpans;
 import dev.spillway.core.seal.Codec;
 import dev.spillway.core.seal.PayloadType;
 import io.opentelemetry.contrib.disk.buffering.storage.impl.FileSpanStorage;
@@ -29,8 +30,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * What a Java gateway pays per batch of SDK spans to get them on disk.
  *
  * <ul>
- *   <li>{@link #embeddedSpill}: SDK {@code SpanData} → OTLP protobuf ({@link SpanDataToOtlp}, this
- *       module's minimal mapping) → {@code SpillBuffer.offer} with memory limit 0 (LZ4, seal,
+ *   <li>{@link #embeddedSpill}: SDK {@code SpanData} → OTLP protobuf (buffer-core's {@code
+ *       OtlpSpans}, the mapping {@code SpillingSpanExporter} uses) → {@code SpillBuffer.offer} with memory limit 0 (LZ4, seal,
  *       append; {@code drop-oldest} on a 2 GiB budget as retention; default {@code fsync: 1s}).
  *   <li>{@link #diskBufferingWrite}: the OpenTelemetry Java disk-buffering library's {@code
  *       FileSpanStorage.write} of the same spans: its own protobuf mapping, plaintext, appended
@@ -78,7 +79,7 @@ public class EmbeddedPathBenchmark {
 
   @Benchmark
   public OfferResult embeddedSpill() {
-    byte[] bytes = SpanDataToOtlp.request(spans).toByteArray();
+    byte[] bytes = OtlpSpans.toRequest(spans).toByteArray();
     OfferResult r = buffer.offer(PayloadType.OTLP_TRACES, bytes);
     if (r.outcome() != OfferResult.Outcome.SPILLED) {
       throw new IllegalStateException("expected a spill, got " + r);
@@ -98,7 +99,7 @@ public class EmbeddedPathBenchmark {
 
   @Benchmark
   public byte[] marshalOnly() {
-    return SpanDataToOtlp.request(spans).toByteArray();
+    return OtlpSpans.toRequest(spans).toByteArray();
   }
 
   @TearDown(Level.Trial)

@@ -1,7 +1,7 @@
 package dev.spillway.bench.loadgen;
 
 import dev.spillway.bench.SpanFixtures;
-import dev.spillway.bench.export.SpanDataToOtlp;
+import dev.spillway.core.export.internal.OtlpSpans;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -107,7 +107,7 @@ public final class LoadGen {
         .trustManager(new File(need(o, "ca")))
         .keyManager(new File(need(o, "cert")), new File(need(o, "key")))
         .build();
-    ExportTraceServiceRequest request = SpanDataToOtlp.request(SpanFixtures.spans(batch));
+    ExportTraceServiceRequest request = OtlpSpans.toRequest(SpanFixtures.spans(batch));
     String host = target.substring(0, target.lastIndexOf(':'));
     int port = Integer.parseInt(target.substring(target.lastIndexOf(':') + 1));
 
