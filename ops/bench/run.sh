@@ -45,15 +45,15 @@ say() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$LOG"; }
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]:-}"; do
-    [[ -n $p ]] && kill "$p" 2>/dev/null || true
+    if [[ -n $p ]]; then kill "$p" 2>/dev/null || true; fi
   done
 }
 trap cleanup EXIT
 
 stop_pid() { # pid, bounded wait for exit
-  local p=$1 i
+  local p=$1
   kill "$p" 2>/dev/null || return 0
-  for i in $(seq 1 60); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.5; done
+  for _ in $(seq 1 60); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.5; done
   kill -9 "$p" 2>/dev/null || true
 }
 
@@ -101,7 +101,7 @@ start_stub() {
   "$JAVA" -jar "$BENCH_JAR" loadgen receive --port "$DPORT" --cert "$W/certs/server.crt" \
     --key "$W/certs/server.key" --stats "$W/stub.stats" --max-seconds 1800 >>"$LOG" 2>&1 &
   STUB_PID=$!; PIDS+=("$STUB_PID")
-  local i; for i in $(seq 1 60); do [[ -s $W/stub.stats ]] && return 0; sleep 0.5; done
+  for _ in $(seq 1 60); do [[ -s $W/stub.stats ]] && return 0; sleep 0.5; done
   say "downstream stub did not start"; exit 1
 }
 stub_spans() { [[ -s $W/stub.stats ]] && awk '{print $2}' "$W/stub.stats" || echo 0; }
@@ -131,9 +131,9 @@ load() { # label -> RESULT line
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
 
 wait_drained() { # -> seconds to drain; bounded by RECOVER_MAX; done when the stub stops growing
-  local start last same=0 t0 i now
+  local last same=0 t0 now
   t0=$(date +%s.%N); last=$(stub_spans)
-  for i in $(seq 1 $((RECOVER_MAX * 2))); do
+  for _ in $(seq 1 $((RECOVER_MAX * 2))); do
     sleep 0.5
     now=$(stub_spans)
     if [[ $now == "$last" ]]; then same=$((same + 1)); else same=0; last=$now; fi
@@ -151,7 +151,7 @@ say "starting the daemon"
 # shellcheck disable=SC2086 # DAEMON_JAVA_OPTS is a list of options
 "$JAVA" $DAEMON_JAVA_OPTS -jar "$SPILLWAY_JAR" serve --config "$W/spillway.yaml" >>"$OUT/daemon.log" 2>&1 &
 DAEMON=$!; PIDS+=("$DAEMON")
-for i in $(seq 1 120); do
+for _ in $(seq 1 120); do
   curl -s --max-time 1 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/readyz" 2>/dev/null | grep -q 200 && break
   kill -0 "$DAEMON" 2>/dev/null || { say "daemon exited; see $OUT/daemon.log"; exit 1; }
   sleep 0.5
