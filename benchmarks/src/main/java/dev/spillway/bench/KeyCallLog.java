@@ -28,29 +28,6 @@ public final class KeyCallLog {
   private KeyCallLog() {}
 
   /**
-   * Follows {@link #POLICY}'s byte limit the way {@code Sealer} does (a new epoch when the current
-   * one has sealed at least {@code maxBytes}), for benchmarks that seal inside a {@code
-   * SpillBuffer} and cannot see its sealer. ({@code BufferMetrics.keyEpochs} counts key records
-   * written, one per segment and epoch, not data keys.)
-   */
-  public static final class EpochTracker {
-    private long epochs;
-    private long bytesInEpoch;
-
-    public void sealed(int plaintextBytes) {
-      if (epochs == 0 || bytesInEpoch >= POLICY.maxBytes()) {
-        epochs++;
-        bytesInEpoch = 0;
-      }
-      bytesInEpoch += plaintextBytes;
-    }
-
-    public long epochs() {
-      return epochs;
-    }
-  }
-
-  /**
    * @param batches batches sealed in the trial (warm-up included)
    * @param epochs data-key epochs those batches used
    * @param providerCalls calls to the key provider (issue for Spillway, remote encrypt for the

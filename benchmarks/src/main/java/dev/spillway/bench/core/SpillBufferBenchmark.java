@@ -38,7 +38,6 @@ public class SpillBufferBenchmark {
   private Path dir;
   private BenchKeys keys;
   private SpillBuffer buffer;
-  private final KeyCallLog.EpochTracker epochs = new KeyCallLog.EpochTracker();
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
@@ -63,7 +62,6 @@ public class SpillBufferBenchmark {
     if (r.outcome() != OfferResult.Outcome.SPILLED) {
       throw new IllegalStateException("expected a spill, got " + r);
     }
-    epochs.sealed(payload.length);
     Delivery d = buffer.poll(Duration.ofSeconds(5));
     if (d == null) {
       throw new IllegalStateException("nothing to poll after a spill");
@@ -76,7 +74,7 @@ public class SpillBufferBenchmark {
   @TearDown(Level.Trial)
   public void tearDown() {
     BufferMetrics m = buffer.metrics();
-    KeyCallLog.record("SpillBufferBenchmark.offerPollAck[" + codec + "]", batch, m.spilled(), epochs.epochs(), keys.issuer().calls());
+    KeyCallLog.record("SpillBufferBenchmark.offerPollAck[" + codec + "]", batch, m.spilled(), m.keyEpochs(), keys.issuer().calls());
     buffer.close();
     BenchDirs.delete(dir);
   }

@@ -49,7 +49,6 @@ public class EmbeddedPathBenchmark {
   private Path dir;
   private BenchKeys keys;
   private SpillBuffer buffer;
-  private final KeyCallLog.EpochTracker epochs = new KeyCallLog.EpochTracker();
   private FileSpanStorage storage;
 
   @Setup(Level.Trial)
@@ -84,7 +83,6 @@ public class EmbeddedPathBenchmark {
     if (r.outcome() != OfferResult.Outcome.SPILLED) {
       throw new IllegalStateException("expected a spill, got " + r);
     }
-    epochs.sealed(bytes.length);
     return r;
   }
 
@@ -106,7 +104,7 @@ public class EmbeddedPathBenchmark {
   public void tearDown() throws Exception {
     BufferMetrics m = buffer.metrics();
     if (m.spilled() > 0) {
-      KeyCallLog.record("EmbeddedPathBenchmark.embeddedSpill", batch, m.spilled(), epochs.epochs(), keys.issuer().calls());
+      KeyCallLog.record("EmbeddedPathBenchmark.embeddedSpill", batch, m.spilled(), m.keyEpochs(), keys.issuer().calls());
     }
     buffer.close();
     storage.close();

@@ -195,7 +195,7 @@ public final class Renderer {
     s.append("\n### Key-provider calls per data-key epoch\n\n");
     Path kc = in.resolve("keycalls.tsv");
     if (Files.exists(kc)) {
-      s.append("Counted per trial (warm-up included) by a counting `DataKeyIssuer`; an epoch is 1 GiB of plaintext here (`KeyCallLog.POLICY`). Inside a `SpillBuffer` the epochs are counted by following that policy (`KeyCallLog.EpochTracker`): `BufferMetrics.keyEpochs` counts key records written, one per segment and epoch, not data keys.\n\n");
+      s.append("Counted per trial (warm-up included) by a counting `DataKeyIssuer`; an epoch is 1 GiB of plaintext here (`KeyCallLog.POLICY`). Inside a `SpillBuffer` the epochs are the buffer's own `BufferMetrics.keyEpochs` (data keys its writer used).\n\n");
       s.append("| benchmark | batch | batches | epochs | provider calls | calls per epoch | calls per batch |\n|---|---:|---:|---:|---:|---:|---:|\n");
       int trials = 0;
       int off = 0;
