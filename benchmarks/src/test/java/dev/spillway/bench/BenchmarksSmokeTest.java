@@ -84,6 +84,7 @@ class BenchmarksSmokeTest {
     f.tearDown();
     ConcurrentOfferBenchmark c = new ConcurrentOfferBenchmark();
     c.batch = 128;
+    c.fsync = "1s";
     c.setUp();
     assertThat(c.offerOneThread().accepted()).isTrue();
     assertThat(c.offerTwoThreads().accepted()).isTrue();

@@ -6,6 +6,7 @@ import dev.spillway.core.SpillBuffer;
 import dev.spillway.core.SpillBufferBuilder;
 import dev.spillway.core.SpillReader;
 import dev.spillway.core.SpillWriter;
+import dev.spillway.core.seal.Codec;
 import dev.spillway.server.config.ServerConfig;
 import java.io.IOException;
 import java.util.Optional;
@@ -49,6 +50,9 @@ public interface BufferOpener {
       }
       // Each role loads only its own key: an ingest process never holds the reader's private key.
       Logger log = LoggerFactory.getLogger(BufferOpener.class);
+      if (config.compression() == Codec.LZ4 && role != Role.DRAIN) {
+        log.info("compression lz4 ({})", Codec.lz4Implementation());
+      }
       SpillKeys keys = SpillKeys.open(config.keys(), role, env, w -> log.warn("{}", w));
       keys.issuer.ifPresent(b::writerKeys);
       keys.unwrapper.ifPresent(b::readerKeys);

@@ -5,6 +5,7 @@ import dev.spillway.bench.BenchDirs;
 import dev.spillway.bench.BenchKeys;
 import dev.spillway.bench.KeyCallLog;
 import dev.spillway.bench.SpanFixtures;
+import dev.spillway.core.FsyncPolicy;
 import dev.spillway.core.OfferResult;
 import dev.spillway.core.OverflowPolicy;
 import dev.spillway.core.SpillBuffer;
@@ -34,6 +35,10 @@ public class ConcurrentOfferBenchmark {
   @Param({"128", "512", "8192"})
   public int batch;
 
+  /** {@code fsync:} setting, as in the daemon's configuration. */
+  @Param({"1s", "none"})
+  public String fsync;
+
   private byte[] payload;
   private Path dir;
   private BenchKeys keys;
@@ -51,6 +56,7 @@ public class ConcurrentOfferBenchmark {
         .maxDiskBytes(2L << 30)
         .overflowPolicy(OverflowPolicy.DROP_OLDEST)
         .compression(Codec.LZ4)
+        .fsync(FsyncPolicy.fromConfigValue(fsync))
         .rotationPolicy(KeyCallLog.POLICY)
         .writerKeys(keys.issuer())
         .readerKeys(keys.unwrapper())

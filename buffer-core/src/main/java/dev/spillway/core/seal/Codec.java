@@ -33,7 +33,7 @@ public enum Codec {
   LZ4(1) {
     @Override
     byte[] compress(byte[] plain) {
-      LZ4Compressor c = Lz4.FACTORY.fastCompressor();
+      LZ4Compressor c = Lz4.COMPRESSOR;
       byte[] out = new byte[c.maxCompressedLength(plain.length)];
       int n = c.compress(plain, 0, plain.length, out, 0, out.length);
       return java.util.Arrays.copyOf(out, n);
@@ -41,7 +41,7 @@ public enum Codec {
 
     @Override
     byte[] decompress(byte[] data, int plaintextLength) throws EnvelopeFormatException {
-      LZ4SafeDecompressor d = Lz4.FACTORY.safeDecompressor();
+      LZ4SafeDecompressor d = Lz4.DECOMPRESSOR;
       byte[] out = new byte[plaintextLength];
       try {
         int n = d.decompress(data, 0, data.length, out, 0, plaintextLength);
@@ -89,8 +89,31 @@ public enum Codec {
     };
   }
 
+  /**
+   * Which LZ4 compressor this process uses, for the startup log: lz4-java's JNI build or its
+   * pure-Java one (see {@link Lz4}).
+   */
+  public static String lz4Implementation() {
+    return Lz4.COMPRESSOR.toString();
+  }
+
   private static final class Lz4 {
-    // Pure-Java implementation: no native library is extracted to a temporary directory.
-    static final LZ4Factory FACTORY = LZ4Factory.fastestJavaInstance();
+    /** Set to {@code false} to keep lz4-java from loading its native library. */
+    static final String NATIVE_PROPERTY = "spillway.lz4.native";
+
+    // Compression runs lz4-java's bundled JNI build, about 3x its pure-Java speed on the
+    // benchmark spans (docs/BENCHMARKS.md), as Kafka and Cassandra do. lz4-java extracts that
+    // library into java.io.tmpdir and falls back to pure Java when it cannot load it (another
+    // platform, a noexec temporary directory); -Dspillway.lz4.native=false skips it. Its input is
+    // the payload we were given, never bytes read from disk.
+    static final LZ4Compressor COMPRESSOR =
+        (Boolean.parseBoolean(System.getProperty(NATIVE_PROPERTY, "true"))
+                ? LZ4Factory.fastestInstance()
+                : LZ4Factory.fastestJavaInstance())
+            .fastCompressor();
+
+    // Decompression stays pure Java and bounds-checked: it reads what came off the disk (after
+    // AES-GCM has authenticated it), and reading is not where the time goes.
+    static final LZ4SafeDecompressor DECOMPRESSOR = LZ4Factory.fastestJavaInstance().safeDecompressor();
   }
 }

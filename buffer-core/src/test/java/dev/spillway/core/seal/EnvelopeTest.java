@@ -88,6 +88,20 @@ class EnvelopeTest {
   }
 
   @Test
+  void lz4_whicheverCompressorLoaded_roundTripsThroughThePureJavaDecompressor() throws Exception {
+    java.util.Random random = new java.util.Random(42);
+    for (int size : new int[] {0, 1, 15, 4_096, 65_536, 1_000_003}) {
+      byte[] noise = new byte[size];
+      random.nextBytes(noise);
+      byte[] text = Arrays.copyOf(payload(size / 80 + 1), size);
+      for (byte[] p : new byte[][] {noise, text}) {
+        byte[] c = Codec.LZ4.compress(p);
+        assertThat(Codec.LZ4.decompress(c, p.length)).as("%d bytes via %s", size, Codec.lz4Implementation()).isEqualTo(p);
+      }
+    }
+  }
+
+  @Test
   void seal_compressedWithAnotherCodec_isRefusedNamingBoth() {
     Sealer sealer = sealer(Codec.LZ4, RotationPolicy.defaults());
     Sealer.Compressed c = Sealer.compress(Codec.NONE, payload(3));
