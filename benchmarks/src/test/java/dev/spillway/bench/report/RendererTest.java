@@ -27,8 +27,8 @@ class RendererTest {
                           "sealedNONE": 128086, "sealedLZ4": 32000, "lz4Ratio": 4.0}]}""");
     String b = "\"batch\": \"128\"";
     Files.writeString(dir.resolve("jmh.json"), "[" + String.join(",",
-        result("core.ConcurrentOfferBenchmark.offerOneThread", 1, b, 128_000),
-        result("core.ConcurrentOfferBenchmark.offerTwoThreads", 2, b, 192_000),
+        result("core.ConcurrentOfferBenchmark.offerOneThread", 1, b + ", \"fsync\": \"1s\"", 128_000),
+        result("core.ConcurrentOfferBenchmark.offerTwoThreads", 2, b + ", \"fsync\": \"1s\"", 192_000),
         result("spill.SpillAppendBenchmark.append", 1, b + ", \"mode\": \"plaintext\"", 320_000),
         result("spill.SpillAppendBenchmark.append", 1, b + ", \"mode\": \"sealed-none\"", 336_000),
         result("spill.SpillAppendBenchmark.append", 1, b + ", \"mode\": \"sealed-lz4\"", 80_000)) + "]");
@@ -38,8 +38,8 @@ class RendererTest {
 
     String page = Files.readString(md);
     // 1 thread: 128,000 ns per batch of 128 = 1,000 ns/span; 2 threads: 192,000 / 2 / 128 = 750
-    assertThat(page).contains("| Spillway offer → spill, LZ4, 1 producer thread <br>`ConcurrentOfferBenchmark.offerOneThread` | 1,000 ns");
-    assertThat(page).contains("2 producer threads (aggregate) <br>`ConcurrentOfferBenchmark.offerTwoThreads` | 750 ns");
+    assertThat(page).contains("| Spillway offer → spill, LZ4, fsync 1s, 1 producer thread <br>`ConcurrentOfferBenchmark.offerOneThread[1s]` | 1,000 ns");
+    assertThat(page).contains("2 producer threads (aggregate) <br>`ConcurrentOfferBenchmark.offerTwoThreads[1s]` | 750 ns");
     // sealed-none ÷ plaintext = 1.05: met
     assertThat(page).contains("(sealed-none ÷ plaintext) | 1.05× ✓");
     // disk takes 400,000 spans/s of 1,000 B; LZ4 append does 128 / 80 µs = 1.6 M spans/s: 4×
