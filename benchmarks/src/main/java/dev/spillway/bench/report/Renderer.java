@@ -161,7 +161,8 @@ public final class Renderer {
       s.append("\n");
     }
     s.append("\nScores are JMH average time per batch divided by the batch size; ± errors are in `jmh.json`.\n");
-    s.append("\n![ns per span](results-chart.svg)\n");
+    String chart = chartName(md);
+    s.append("\n![ns per span](").append(chart).append(")\n");
 
     s.append("\n## Targets, as ratios within this run\n\n");
     s.append("| target | batch 128 | batch 512 | batch 8192 | met? |\n|---|---:|---:|---:|---|\n");
@@ -226,9 +227,9 @@ public final class Renderer {
     }
     Files.createDirectories(md.toAbsolutePath().getParent());
     Files.writeString(md, s.toString(), StandardCharsets.UTF_8);
-    Files.writeString(md.toAbsolutePath().getParent().resolve("results-chart.svg"), Svg.chart(keys, LABELS, scores, batches),
+    Files.writeString(md.toAbsolutePath().getParent().resolve(chart), Svg.chart(keys, LABELS, scores, batches),
         StandardCharsets.UTF_8);
-    System.out.println("wrote " + md + " and results-chart.svg");
+    System.out.println("wrote " + md + " and " + chart);
     return 0;
   }
 
@@ -275,6 +276,15 @@ public final class Renderer {
       return Double.NaN;
     }
     return t.get(batch).nsPerBatch;
+  }
+
+  /** The chart beside a page: results-chart.svg for RESULTS.md, NAME-chart.svg for NAME.md. */
+  static String chartName(Path md) {
+    String name = md.getFileName().toString();
+    if (name.equals("RESULTS.md")) {
+      return "results-chart.svg";
+    }
+    return (name.endsWith(".md") ? name.substring(0, name.length() - 3) : name) + "-chart.svg";
   }
 
   /** Spans per second through a benchmark ÷ the spans per second the disk takes as raw OTLP bytes. */

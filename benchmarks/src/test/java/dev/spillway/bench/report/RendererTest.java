@@ -46,5 +46,13 @@ class RendererTest {
     assertThat(page).contains("(sealed-lz4 spans/s ÷ (disk B/s ÷ OTLP B/span)) | 4.00× ✓");
     // two threads: 1 / 750 ns = 1.33 M spans/s ÷ 400,000 = 3.33×
     assertThat(page).contains("2 producer threads compressing in parallel (informational) | 3.33×");
+    assertThat(page).contains("![ns per span](results-chart.svg)");
+    assertThat(dir.resolve("results-chart.svg")).exists();
+  }
+
+  @Test
+  void chartName_followsThePageSoTwoPagesKeepTheirOwnCharts() {
+    assertThat(Renderer.chartName(Path.of("benchmarks/RESULTS.md"))).isEqualTo("results-chart.svg");
+    assertThat(Renderer.chartName(Path.of("RESULTS-full-append.md"))).isEqualTo("RESULTS-full-append-chart.svg");
   }
 }
