@@ -95,6 +95,7 @@ class BenchmarksSmokeTest {
     assertThat(e.embeddedSpill().accepted()).isTrue();
     assertThat(e.diskBufferingWrite().isSuccessful()).isTrue();
     assertThat(e.marshalOnly()).isEqualTo(SpanFixtures.otlpBytes(128));
+    assertThat(e.marshalViaProtobufObjects()).isEqualTo(SpanFixtures.otlpBytes(128));
     e.tearDown();
   }
 }

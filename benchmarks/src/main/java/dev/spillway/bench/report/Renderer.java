@@ -43,7 +43,8 @@ public final class Renderer {
     LABELS.put("ConcurrentOfferBenchmark.offerTwoThreads[1s]", "Spillway offer → spill, LZ4, fsync 1s, 2 producer threads (aggregate)");
     LABELS.put("ConcurrentOfferBenchmark.offerOneThread[none]", "Spillway offer → spill, LZ4, fsync none, 1 producer thread");
     LABELS.put("ConcurrentOfferBenchmark.offerTwoThreads[none]", "Spillway offer → spill, LZ4, fsync none, 2 producer threads (aggregate)");
-    LABELS.put("EmbeddedPathBenchmark.marshalOnly", "SDK SpanData → OTLP bytes (mapping only)");
+    LABELS.put("EmbeddedPathBenchmark.marshalViaProtobufObjects", "baseline: SDK SpanData → OTLP bytes through protobuf objects");
+    LABELS.put("EmbeddedPathBenchmark.marshalOnly", "SDK SpanData → OTLP bytes, written directly (mapping only)");
     LABELS.put("EmbeddedPathBenchmark.embeddedSpill", "embedded: SpanData → OTLP → LZ4 → seal → spill");
     LABELS.put("EmbeddedPathBenchmark.diskBufferingWrite", "baseline: OTel disk-buffering write (plaintext)");
   }

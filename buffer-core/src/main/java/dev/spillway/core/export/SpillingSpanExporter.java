@@ -229,7 +229,7 @@ public final class SpillingSpanExporter implements SpanExporter {
   }
 
   private CompletableResultCode spill(Collection<SpanData> spans, boolean afterFailure) {
-    byte[] payload = OtlpSpans.toRequest(spans).toByteArray();
+    byte[] payload = OtlpSpans.toBytes(spans);
     lock.lock();
     try {
       if (holdBackOffers || !heldBack.isEmpty()) {
