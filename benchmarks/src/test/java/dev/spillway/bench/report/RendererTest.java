@@ -51,6 +51,17 @@ class RendererTest {
   }
 
   @Test
+  void keyCalls_oneFetchAheadIsMetTwoIsMissed() throws Exception {
+    render_dividesMultiThreadedScoresByThreadsAndComputesTargetsFromTheSameRun(); // writes the inputs
+    Files.writeString(dir.resolve("keycalls.tsv"), "SealBenchmark.seal[NONE]\t128\t1000\t2\t3\n");
+    Renderer.render(dir, dir.resolve("RESULTS.md"));
+    assertThat(Files.readString(dir.resolve("RESULTS.md"))).contains("Target one call per epoch: **met**");
+    Files.writeString(dir.resolve("keycalls.tsv"), "SealBenchmark.seal[NONE]\t128\t1000\t2\t4\n");
+    Renderer.render(dir, dir.resolve("RESULTS.md"));
+    assertThat(Files.readString(dir.resolve("RESULTS.md"))).contains("Target one call per epoch: **missed in 1 of 1 trials**");
+  }
+
+  @Test
   void chartName_followsThePageSoTwoPagesKeepTheirOwnCharts() {
     assertThat(Renderer.chartName(Path.of("benchmarks/RESULTS.md"))).isEqualTo("results-chart.svg");
     assertThat(Renderer.chartName(Path.of("RESULTS-full-append.md"))).isEqualTo("RESULTS-full-append-chart.svg");
