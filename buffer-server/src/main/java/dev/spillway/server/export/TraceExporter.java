@@ -2,6 +2,10 @@ package dev.spillway.server.export;
 
 import dev.spillway.server.config.ServerConfig;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Sends one serialized {@code ExportTraceServiceRequest} downstream, one attempt per call; the
@@ -19,6 +23,15 @@ public interface TraceExporter extends AutoCloseable {
       return new DebugExporter();
     }
     ServerConfig.Otlp o = config.otlp().get();
-    return o.protocol() == ServerConfig.Protocol.GRPC ? GrpcExporter.create(o) : HttpExporter.create(o);
+    ReloadingExporter.Factory factory =
+        () -> o.protocol() == ServerConfig.Protocol.GRPC ? GrpcExporter.create(o) : HttpExporter.create(o);
+    List<Path> tlsFiles = new ArrayList<>();
+    o.tls().caFile().ifPresent(tlsFiles::add);
+    o.tls().certFile().ifPresent(tlsFiles::add);
+    o.tls().keyFile().ifPresent(tlsFiles::add);
+    if (tlsFiles.isEmpty()) {
+      return factory.create();
+    }
+    return new ReloadingExporter(factory, tlsFiles, ReloadingExporter.CHECK_INTERVAL, Clock.systemUTC());
   }
 }

@@ -1,0 +1,99 @@
+package dev.spillway.server.export;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An exporter whose TLS files (client certificate, key, CA) may be replaced while the daemon runs,
+ * as cert-manager or a Vault agent rotate them. Before an export, at most once per check interval,
+ * it compares the files' modification times and sizes with what it loaded; when they changed it
+ * builds a new exporter (new TLS context, new connections), closes the old one and carries on.
+ * Files that do not load keep the old exporter and are logged once per change. Like every
+ * exporter it is called from one thread, the drain loop's, so no export is in flight on the old
+ * exporter when it is closed.
+ */
+final class ReloadingExporter implements TraceExporter {
+  private static final Logger LOG = LoggerFactory.getLogger(ReloadingExporter.class);
+
+  /** How often the files are compared, at most: the same default as the receivers' reload_interval. */
+  static final Duration CHECK_INTERVAL = Duration.ofSeconds(10);
+
+  /** Builds an exporter from the files as they are now. */
+  interface Factory {
+    TraceExporter create() throws IOException;
+  }
+
+  private final Factory factory;
+  private final List<Path> files;
+  private final Duration interval;
+  private final Clock clock;
+  private TraceExporter current;
+  private List<String> fingerprint;
+  private long checkedAt;
+
+  ReloadingExporter(Factory factory, List<Path> files, Duration interval, Clock clock) throws IOException {
+    this.factory = factory;
+    this.files = List.copyOf(files);
+    this.interval = interval;
+    this.clock = clock;
+    this.fingerprint = fingerprint();
+    this.current = factory.create();
+    this.checkedAt = clock.millis();
+  }
+
+  @Override
+  public ExportResult export(byte[] request) {
+    long now = clock.millis();
+    if (now - checkedAt >= interval.toMillis()) {
+      checkedAt = now;
+      reloadIfChanged();
+    }
+    return current.export(request);
+  }
+
+  private void reloadIfChanged() {
+    List<String> now;
+    try {
+      now = fingerprint();
+    } catch (IOException e) {
+      LOG.warn("exporters.otlp.tls: files unreadable, keeping the current certificate: {}", e.getMessage());
+      return;
+    }
+    if (now.equals(fingerprint)) {
+      return;
+    }
+    fingerprint = now; // a broken write is reported once; the next write changes it again
+    TraceExporter next;
+    try {
+      next = factory.create();
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("exporters.otlp.tls: files changed but do not load, keeping the current certificate: {}",
+          e.getMessage());
+      return;
+    }
+    TraceExporter old = current;
+    current = next;
+    old.close();
+    LOG.info("exporters.otlp.tls: certificate/key/CA files changed; new connections use the new material");
+  }
+
+  private List<String> fingerprint() throws IOException {
+    List<String> f = new ArrayList<>();
+    for (Path p : files) {
+      f.add(p + "|" + Files.getLastModifiedTime(p).toMillis() + "|" + Files.size(p));
+    }
+    return f;
+  }
+
+  @Override
+  public void close() {
+    current.close();
+  }
+}
