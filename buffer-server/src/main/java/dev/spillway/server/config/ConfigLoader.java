@@ -129,6 +129,15 @@ public final class ConfigLoader {
     } else {
       maxBytes = s.integer(sizeKey, DEFAULT_MAX_REQUEST_BYTES, 1024, 1L << 30);
     }
+    Duration readTimeout = ServerConfig.Receiver.DEFAULT_READ_TIMEOUT;
+    int maxConnections = ServerConfig.Receiver.DEFAULT_MAX_CONNECTIONS;
+    if (name.equals("http")) {
+      readTimeout = s.duration("read_timeout", readTimeout);
+      if (readTimeout.toMillis() < 100) {
+        throw s.errorAt("read_timeout", "must be at least 100ms, got " + readTimeout.toMillis() + "ms");
+      }
+      maxConnections = (int) s.integer("max_connections", maxConnections, 1, 1_000_000);
+    }
     Optional<TlsSettings> tls = Optional.empty();
     Optional<YamlSection> t = s.section("tls");
     if (t.isPresent()) {
@@ -145,7 +154,7 @@ public final class ConfigLoader {
           + " accepts PLAINTEXT (insecure development mode); never use this outside a laptop");
     }
     s.finish();
-    return new ServerConfig.Receiver(name, endpoint, tls, maxBytes);
+    return new ServerConfig.Receiver(name, endpoint, tls, maxBytes, readTimeout, maxConnections);
   }
 
   private TlsSettings serverTls(YamlSection t) throws ConfigException {

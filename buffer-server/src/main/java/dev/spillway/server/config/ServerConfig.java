@@ -33,7 +33,21 @@ public record ServerConfig(
    * @param tls empty only in the development insecure mode (loopback only)
    * @param maxRequestBytes the largest request accepted, measured after decompression
    */
-  public record Receiver(String name, Endpoint endpoint, Optional<TlsSettings> tls, long maxRequestBytes) {}
+  /**
+   * One OTLP receiver. {@code readTimeout} and {@code maxConnections} apply to the HTTP receiver
+   * (gRPC bounds its streams itself): the whole request must arrive within {@code readTimeout}
+   * (slow clients get 408), and connections beyond {@code maxConnections} are closed on arrival.
+   */
+  public record Receiver(
+      String name,
+      Endpoint endpoint,
+      Optional<TlsSettings> tls,
+      long maxRequestBytes,
+      Duration readTimeout,
+      int maxConnections) {
+    public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(30);
+    public static final int DEFAULT_MAX_CONNECTIONS = 1024;
+  }
 
   /** The spill buffer's settings; see buffer-core's SpillBufferBuilder for what each means. */
   public record Buffer(

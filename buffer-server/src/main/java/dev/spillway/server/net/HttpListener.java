@@ -1,5 +1,6 @@
 package dev.spillway.server.net;
 
+import dev.spillway.server.config.ServerConfig;
 import dev.spillway.server.telemetry.ServerMetrics;
 import dev.spillway.server.tls.ServerTlsContext;
 import io.netty.bootstrap.ServerBootstrap;
@@ -45,14 +46,15 @@ import java.util.function.Supplier;
  */
 public final class HttpListener implements AutoCloseable {
   /**
-   * A request must arrive whole within this long from its first line, however slowly its bytes
-   * trickle in; otherwise 408 and the connection is closed (slowloris). The system property
-   * {@code spillway.http.requestDeadlineMillis}, read when a listener binds, overrides it.
+   * @param requestDeadline a request must arrive whole within this long from its first line,
+   *     however slowly its bytes trickle in; otherwise 408 and the connection is closed (slowloris)
+   * @param maxConnections connections one listener holds at once; more are closed on arrival
    */
-  static final long REQUEST_DEADLINE_MILLIS = 30_000;
-
-  /** Connections one listener holds at once; more are closed on arrival. */
-  static final int MAX_CONNECTIONS = 1024;
+  public record Limits(java.time.Duration requestDeadline, int maxConnections) {
+    /** The receiver's defaults, and the metrics listener's. */
+    public static final Limits DEFAULT = new Limits(
+        ServerConfig.Receiver.DEFAULT_READ_TIMEOUT, ServerConfig.Receiver.DEFAULT_MAX_CONNECTIONS);
+  }
 
   private final Channel channel;
   private final EventLoopGroup boss;
@@ -68,16 +70,18 @@ public final class HttpListener implements AutoCloseable {
 
   /**
    * @param name the listener's name in metrics and errors
+   * @param limits request deadline and connection cap
    * @param handlers called once per connection; returns the handlers after the HTTP codec
    */
   public static HttpListener bind(String name, InetSocketAddress address, Optional<ServerTlsContext> tls,
-      ServerMetrics metrics, int handlerThreadCount, Supplier<ChannelHandler[]> handlers) throws IOException {
+      Limits limits, ServerMetrics metrics, int handlerThreadCount, Supplier<ChannelHandler[]> handlers)
+      throws IOException {
     EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     EventExecutorGroup handlerThreads = new DefaultEventExecutorGroup(handlerThreadCount);
     AtomicInteger open = new AtomicInteger();
-    long deadlineMillis = Long.getLong("spillway.http.requestDeadlineMillis", REQUEST_DEADLINE_MILLIS);
-    int maxConnections = Integer.getInteger("spillway.http.maxConnections", MAX_CONNECTIONS);
+    long deadlineMillis = limits.requestDeadline().toMillis();
+    int maxConnections = limits.maxConnections();
     ServerBootstrap b = new ServerBootstrap()
         .group(boss, workers)
         .channel(NioServerSocketChannel.class)

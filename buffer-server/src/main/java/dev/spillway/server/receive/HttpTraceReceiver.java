@@ -54,7 +54,7 @@ public final class HttpTraceReceiver implements AutoCloseable {
       TraceIngest ingest, ServerMetrics metrics) throws IOException {
     long limit = config.maxRequestBytes();
     HttpListener l = HttpListener.bind("receivers.otlp.protocols.http", config.endpoint().socketAddress(), tls,
-        metrics, 4, () -> new ChannelHandler[] {
+        new HttpListener.Limits(config.readTimeout(), config.maxConnections()), metrics, 4, () -> new ChannelHandler[] {
           new LimitedAggregator((int) Math.min(Integer.MAX_VALUE - 1, limit), metrics),
           new ExportHandler(ingest, metrics, limit)
         });

@@ -36,7 +36,8 @@ public final class MetricsServer implements AutoCloseable {
 
   public static MetricsServer start(ServerConfig.Metrics config, Optional<ServerTlsContext> tls,
       ServerMetrics metrics, BooleanSupplier healthy, BooleanSupplier ready) throws IOException {
-    HttpListener l = HttpListener.bind("telemetry.metrics", config.endpoint().socketAddress(), tls, metrics, 1,
+    HttpListener l = HttpListener.bind("telemetry.metrics", config.endpoint().socketAddress(), tls,
+        HttpListener.Limits.DEFAULT, metrics, 1,
         () -> new ChannelHandler[] {new HttpObjectAggregator(8192), new Handler(metrics, healthy, ready)});
     return new MetricsServer(l);
   }

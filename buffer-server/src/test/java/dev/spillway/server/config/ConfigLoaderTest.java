@@ -97,6 +97,27 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void load_httpReadTimeoutAndMaxConnections_defaultsAndOverrides() throws Exception {
+    ServerConfig defaults = load(valid(), Map.of(), false);
+    assertThat(defaults.http().get().readTimeout()).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(defaults.http().get().maxConnections()).isEqualTo(1024);
+    String tuned = valid().replace("        max_request_body_size: ",
+        "        read_timeout: 5s\n        max_connections: 200\n        max_request_body_size: ");
+    ServerConfig c = load(tuned, Map.of(), false);
+    assertThat(c.http().get().readTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
+    assertThat(c.http().get().maxConnections()).isEqualTo(200);
+    assertThatThrownBy(() -> load(tuned.replace("read_timeout: 5s", "read_timeout: 10ms"), Map.of(), false))
+        .hasMessageContaining("receivers.otlp.protocols.http.read_timeout")
+        .hasMessageContaining("at least 100ms");
+    assertThatThrownBy(() -> load(tuned.replace("max_connections: 200", "max_connections: 0"), Map.of(), false))
+        .hasMessageContaining("receivers.otlp.protocols.http.max_connections");
+    // gRPC has no such keys: they are refused there, not silently ignored
+    String onGrpc = valid().replace("        max_recv_msg_size_mib: ", "        read_timeout: 5s\n        max_recv_msg_size_mib: ");
+    assertThatThrownBy(() -> load(onGrpc, Map.of(), false))
+        .hasMessageContaining("receivers.otlp.protocols.grpc.read_timeout: unknown key");
+  }
+
+  @Test
   void load_badValues_nameKeyAndPosition() {
     assertThatThrownBy(() -> load(valid().replace("limit_mib: 8", "limit_mib: lots"), Map.of(), false))
         .hasMessageContaining("buffer.memory.limit_mib: 'lots' is not an integer");

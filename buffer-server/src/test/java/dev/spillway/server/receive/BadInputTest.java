@@ -85,14 +85,9 @@ class BadInputTest {
   @Test
   void http_slowClientTricklingABody_cutOffAtTheRequestDeadline_othersServed() throws Exception {
     daemon.close();
-    System.setProperty("spillway.http.requestDeadlineMillis", "1500");
-    try {
-      daemon = Daemon.start(
-          TestConfigs.load(dir, TestConfigs.daemon(pki, dir.resolve("spill"), dir.resolve("keys"), "", LIMIT)),
-          Role.INGEST, buffer.opener());
-    } finally {
-      System.clearProperty("spillway.http.requestDeadlineMillis");
-    }
+    String yaml = TestConfigs.daemon(pki, dir.resolve("spill"), dir.resolve("keys"), "", LIMIT)
+        .replace("        max_request_body_size: ", "        read_timeout: 1500ms\n        max_request_body_size: ");
+    daemon = Daemon.start(TestConfigs.load(dir, yaml), Role.INGEST, buffer.opener());
     javax.net.ssl.SSLSocket slow = (javax.net.ssl.SSLSocket) TestClients.sslContext(pki.ca, pki.clientCert, pki.clientKey)
         .getSocketFactory().createSocket("127.0.0.1", daemon.httpPort());
     try (slow) {
