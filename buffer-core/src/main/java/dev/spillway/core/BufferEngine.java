@@ -145,6 +145,12 @@ final class BufferEngine {
   private final Map<Long, DeliveryImpl> twins = new HashMap<>();
   /** Disk positions whose memory twin was acknowledged: skipped, not delivered again. */
   private final java.util.Set<Long> preAcked = new java.util.HashSet<>();
+  /**
+   * While a delivery's twin is being appended, records after this position may be that twin
+   * before {@link #appendOlder} has registered it: the reader waits at them. Long.MAX_VALUE when
+   * no twin is being appended.
+   */
+  private long twinAppendAfter = Long.MAX_VALUE;
   private long nextOrdinal;
   private long inFlightBytes;
   /** Disk deliveries not yet acknowledged (and auto-acknowledged skips), by position. */
@@ -404,12 +410,34 @@ final class BufferEngine {
 
   /** Appends one older memory-origin batch and settles where its delivery stands. */
   private void appendOlder(MemoryBatch m) throws RefusalException {
-    long position = appendSealed(m.type, m.payload);
     if (!m.delivery) {
+      appendSealed(m.type, m.payload);
       return;
+    }
+    // The twin is readable the moment it is appended, before it is registered below: hold the
+    // reader off everything after what is on disk now, or it could deliver the twin of a batch
+    // the consumer holds (or has just acknowledged) from memory.
+    state.lock();
+    try {
+      twinAppendAfter = lastAppended;
+    } finally {
+      state.unlock();
+    }
+    long position;
+    try {
+      position = appendSealed(m.type, m.payload);
+    } catch (RefusalException | RuntimeException | Error e) {
+      state.lock();
+      try {
+        twinAppendAfter = Long.MAX_VALUE;
+      } finally {
+        state.unlock();
+      }
+      throw e;
     }
     state.lock();
     try {
+      twinAppendAfter = Long.MAX_VALUE;
       DeliveryImpl current = inFlightMemory.get(m.ordinal);
       if (current == null) {
         preAcked.add(position); // acknowledged meanwhile: the disk copy is not delivered again
@@ -949,8 +977,9 @@ final class BufferEngine {
     boolean skip;
     state.lock();
     try {
-      if (twins.containsKey(e.position())) {
-        // Its memory twin is still being exported: wait here until that settles.
+      if (twins.containsKey(e.position()) || e.position() > twinAppendAfter) {
+        // Its memory twin is still being exported, or may be a twin not yet registered: wait
+        // here until that settles.
         log.seek(e.position());
         readBackoffUntil = System.currentTimeMillis() + TWIN_WAIT_MILLIS;
         return null;

@@ -397,6 +397,56 @@ class SpillBufferTest {
   }
 
   @Test
+  void twinOfADeliveryInHand_isNotDeliveredWhileItIsBeingRegistered() throws Exception {
+    // Regression: a twin is readable the moment it is appended, before the engine records whose
+    // twin it is. A consumer that acknowledged the memory copy in that window got the disk copy
+    // too (a duplicate, seen once in CI under load). The observer runs inside that window.
+    java.util.concurrent.atomic.AtomicReference<Delivery> inHand = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicReference<SpillBuffer> self = new java.util.concurrent.atomic.AtomicReference<>();
+    List<Long> seenInWindow = java.util.Collections.synchronizedList(new ArrayList<>());
+    AtomicBoolean once = new AtomicBoolean();
+    BufferObserver window = new BufferObserver() {
+      @Override
+      public void onStorageWrite(long nanos, int bytes) {
+        if (inHand.get() == null || !once.compareAndSet(false, true)) {
+          return;
+        }
+        inHand.get().ack();
+        Thread reader = new Thread(() -> {
+          try {
+            Delivery d = self.get().poll(Duration.ofMillis(300));
+            if (d != null) {
+              seenInWindow.add(idOf(d.payload()));
+              d.ack();
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+        reader.start();
+        try {
+          reader.join(5_000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    };
+    try (SpillBuffer b = builder(dir, keys).memoryLimitBytes(1 << 20).observer(window).build()) {
+      self.set(b);
+      offerAll(b, 0, 1, 100);
+      Delivery d = b.poll(WAIT);
+      assertThat(idOf(d.payload())).isEqualTo(0L);
+      inHand.set(d);
+      b.sealMemory(); // seals the delivery in hand: its twin is appended, the observer acks meanwhile
+      assertThat(once).as("the window was exercised").isTrue();
+      assertThat(seenInWindow).as("nothing delivered a second time inside the window").isEmpty();
+      assertThat(b.poll(Duration.ofMillis(300))).as("the twin is skipped afterwards too").isNull();
+      offerAll(b, 1, 1, 100);
+      assertThat(drain(b, 1, WAIT)).containsExactly(1L);
+    }
+  }
+
+  @Test
   void offer_payloadAboveTheRecordLimit_isRefusedUpFrontNamingTheLimit() throws Exception {
     try (SpillBuffer b = builder(dir, keys).build()) {
       byte[] huge = new byte[dev.spillway.core.seal.EnvelopeFormat.MAX_PLAINTEXT_BYTES + 1];
