@@ -1,11 +1,10 @@
 package dev.spillway.server.export;
 
+import dev.spillway.server.tls.FileWatch;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,19 +30,17 @@ final class ReloadingExporter implements TraceExporter {
   }
 
   private final Factory factory;
-  private final List<Path> files;
   private final Duration interval;
   private final Clock clock;
+  private final FileWatch watch;
   private TraceExporter current;
-  private List<String> fingerprint;
   private long checkedAt;
 
   ReloadingExporter(Factory factory, List<Path> files, Duration interval, Clock clock) throws IOException {
     this.factory = factory;
-    this.files = List.copyOf(files);
+    this.watch = new FileWatch(files);
     this.interval = interval;
     this.clock = clock;
-    this.fingerprint = fingerprint();
     this.current = factory.create();
     this.checkedAt = clock.millis();
   }
@@ -59,17 +56,14 @@ final class ReloadingExporter implements TraceExporter {
   }
 
   private void reloadIfChanged() {
-    List<String> now;
     try {
-      now = fingerprint();
+      if (!watch.changed()) {
+        return;
+      }
     } catch (IOException e) {
       LOG.warn("exporters.otlp.tls: files unreadable, keeping the current certificate: {}", e.getMessage());
       return;
     }
-    if (now.equals(fingerprint)) {
-      return;
-    }
-    fingerprint = now; // a broken write is reported once; the next write changes it again
     TraceExporter next;
     try {
       next = factory.create();
@@ -82,14 +76,6 @@ final class ReloadingExporter implements TraceExporter {
     current = next;
     old.close();
     LOG.info("exporters.otlp.tls: certificate/key/CA files changed; new connections use the new material");
-  }
-
-  private List<String> fingerprint() throws IOException {
-    List<String> f = new ArrayList<>();
-    for (Path p : files) {
-      f.add(p + "|" + Files.getLastModifiedTime(p).toMillis() + "|" + Files.size(p));
-    }
-    return f;
   }
 
   @Override

@@ -10,7 +10,6 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,8 +45,8 @@ public final class ServerTlsContext extends SslContext {
   private final TlsSettings settings;
   private final Alpn alpn;
   private final AtomicReference<SslContext> current = new AtomicReference<>();
-  private final Object reloadLock = new Object(); // guards fingerprint
-  private List<String> fingerprint;
+  private final Object reloadLock = new Object(); // guards watch
+  private FileWatch watch;
   private volatile Runnable onReloadFailure = () -> {};
   private volatile Runnable onReload = () -> {};
 
@@ -67,7 +66,7 @@ public final class ServerTlsContext extends SslContext {
     requireOpenSsl();
     ServerTlsContext c = new ServerTlsContext(name, settings, alpn);
     synchronized (c.reloadLock) {
-      c.fingerprint = c.fingerprint();
+      c.watch = new FileWatch(c.files());
       c.current.set(c.build());
     }
     return c;
@@ -93,42 +92,30 @@ public final class ServerTlsContext extends SslContext {
   /** @return true if the files changed and the new material is now in use */
   public boolean reloadIfChanged() {
     synchronized (reloadLock) {
-      List<String> now;
       try {
-        now = fingerprint();
+        if (!watch.changed()) {
+          return false;
+        }
       } catch (IOException e) {
         LOG.warn("{}: TLS files unreadable, keeping the current material: {}", name, e.getMessage());
         onReloadFailure.run();
         return false;
       }
-      if (now.equals(fingerprint)) {
-        return false;
-      }
       try {
         SslContext next = build();
         current.set(next);
-        fingerprint = now;
         LOG.info("{}: TLS certificate/key/CA files changed; new handshakes use the new material", name);
         onReload.run();
         return true;
       } catch (IOException e) {
-        // Remember the broken state so the warning is not repeated every poll; a later write
-        // changes the fingerprint again and is retried.
-        fingerprint = now;
+        // The watch has taken this state in, so the warning is not repeated every poll; a later
+        // write is a new change and is retried.
         LOG.warn("{}: TLS files changed but do not load, keeping the current material: {}",
             name, e.getMessage());
         onReloadFailure.run();
         return false;
       }
     }
-  }
-
-  private List<String> fingerprint() throws IOException {
-    List<String> f = new ArrayList<>();
-    for (Path p : files()) {
-      f.add(p + "|" + Files.getLastModifiedTime(p).toMillis() + "|" + Files.size(p));
-    }
-    return f;
   }
 
   private List<Path> files() {
