@@ -9,6 +9,8 @@ import dev.spillway.core.keys.KeyUnavailableException;
 import dev.spillway.core.keys.LocalKeys;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import dev.spillway.core.SpillBuffer;
+import dev.spillway.core.SpillBufferBuilder;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -41,6 +43,19 @@ public final class BenchKeys {
   public DataKeyUnwrapper unwrapper() {
     return unwrapper;
   }
+  /**
+   * A {@code SpillBuffer} builder with these keys that sends every batch to disk (memory limit 0),
+   * rotating data keys by {@link KeyCallLog#POLICY}; callers add the disk budget and codec.
+   */
+  public SpillBufferBuilder spillEverything(Path directory) {
+    return SpillBuffer.builder()
+        .directory(directory)
+        .memoryLimitBytes(0)
+        .rotationPolicy(KeyCallLog.POLICY)
+        .writerKeys(issuer())
+        .readerKeys(unwrapper());
+  }
+
 
   /** Counts calls to the key provider: the target is one per data-key epoch. */
   public static final class CountingIssuer implements DataKeyIssuer {

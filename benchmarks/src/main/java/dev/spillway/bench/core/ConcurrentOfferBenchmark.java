@@ -3,7 +3,6 @@ package dev.spillway.bench.core;
 import dev.spillway.bench.AesGcmWarmup;
 import dev.spillway.bench.BenchDirs;
 import dev.spillway.bench.BenchKeys;
-import dev.spillway.bench.KeyCallLog;
 import dev.spillway.bench.SpanFixtures;
 import dev.spillway.core.FsyncPolicy;
 import dev.spillway.core.OfferResult;
@@ -50,16 +49,11 @@ public class ConcurrentOfferBenchmark {
     payload = SpanFixtures.otlpBytes(batch);
     dir = BenchDirs.create("concurrent");
     keys = BenchKeys.create(dir.resolve("keys"));
-    buffer = SpillBuffer.builder()
-        .directory(dir.resolve("spill"))
-        .memoryLimitBytes(0)
+    buffer = keys.spillEverything(dir.resolve("spill"))
         .maxDiskBytes(2L << 30)
         .overflowPolicy(OverflowPolicy.DROP_OLDEST)
         .compression(Codec.LZ4)
         .fsync(FsyncPolicy.fromConfigValue(fsync))
-        .rotationPolicy(KeyCallLog.POLICY)
-        .writerKeys(keys.issuer())
-        .readerKeys(keys.unwrapper())
         .build();
   }
 

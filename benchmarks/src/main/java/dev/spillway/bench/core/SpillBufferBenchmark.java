@@ -45,14 +45,9 @@ public class SpillBufferBenchmark {
     payload = SpanFixtures.otlpBytes(batch);
     dir = BenchDirs.create("buffer");
     keys = BenchKeys.create(dir.resolve("keys"));
-    buffer = SpillBuffer.builder()
-        .directory(dir.resolve("spill"))
-        .memoryLimitBytes(0)
+    buffer = keys.spillEverything(dir.resolve("spill"))
         .maxDiskBytes(4L << 30)
         .compression(Codec.valueOf(codec))
-        .rotationPolicy(KeyCallLog.POLICY)
-        .writerKeys(keys.issuer())
-        .readerKeys(keys.unwrapper())
         .build();
   }
 

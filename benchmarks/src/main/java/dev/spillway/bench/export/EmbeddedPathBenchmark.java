@@ -59,15 +59,10 @@ public class EmbeddedPathBenchmark {
     spans = SpanFixtures.spans(batch);
     dir = BenchDirs.create("embedded");
     keys = BenchKeys.create(dir.resolve("keys"));
-    buffer = SpillBuffer.builder()
-        .directory(dir.resolve("spill"))
-        .memoryLimitBytes(0)
+    buffer = keys.spillEverything(dir.resolve("spill"))
         .maxDiskBytes(2L << 30)
         .overflowPolicy(OverflowPolicy.DROP_OLDEST)
         .compression(Codec.LZ4)
-        .rotationPolicy(KeyCallLog.POLICY)
-        .writerKeys(keys.issuer())
-        .readerKeys(keys.unwrapper())
         .build();
     // files up to 64 MiB (a batch of 8192 spans is ~7 MB), 1 GiB per folder: the library deletes
     // the oldest file when full, its retention
