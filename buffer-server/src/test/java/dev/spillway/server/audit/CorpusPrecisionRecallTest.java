@@ -112,7 +112,7 @@ class CorpusPrecisionRecallTest {
     for (String a : args) {
       full.add(a.startsWith("--") ? a : corpus.resolve(a).toString());
     }
-    AuditTesting.CommandRun r = AuditTesting.command(AuditTesting.fixtureEnvironment(), full.toArray(String[]::new));
+    AuditTesting.CommandRun r = AuditTesting.command(AuditTesting.ciEnvironment(), full.toArray(String[]::new));
     JsonObject json;
     try {
       json = JsonParser.parseString(r.out()).getAsJsonObject();
