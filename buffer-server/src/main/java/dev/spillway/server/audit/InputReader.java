@@ -367,8 +367,13 @@ final class InputReader {
     return "top-level keys " + (keys.size() > 6 ? keys.subList(0, 6) + "..." : keys);
   }
 
-  /** "a Helm/Go template" or "a Terraform template" when the text is one, else null. */
-  private static String templateKind(String text, String base) {
+  /**
+   * "a Helm/Go template" or "a Terraform template" when the text is one, else null. Comment lines
+   * do not count: chart values explain their templating in comments.
+   */
+  private static String templateKind(String original, String base) {
+    String text = original.lines().filter(l -> !l.stripLeading().startsWith("#"))
+        .collect(java.util.stream.Collectors.joining("\n"));
     if (GO_TEMPLATE.matcher(text).find() && (text.contains("{{-") || text.contains(".Values") || text.contains("{{ ")
         || base.endsWith(".tpl") || base.endsWith(".tmpl") || base.endsWith(".gotmpl"))) {
       return "a Helm/Go template";
