@@ -51,6 +51,19 @@ final class Endpoints {
     return null;
   }
 
+  /**
+   * A URL or host:port this configuration dials. Dialling 0.0.0.0 (or [::]) reaches this host, so
+   * it counts as loopback, unlike a listener on 0.0.0.0.
+   */
+  static Reach dial(String endpoint) {
+    String resolved = resolveDefaults(endpoint.trim());
+    String host = host(resolved);
+    if (host != null && (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]"))) {
+      return new Reach(true, endpoint + " dials " + host + ", which reaches this host only");
+    }
+    return connection(endpoint);
+  }
+
   /** A URL or host:port this configuration connects to or listens on. */
   static Reach connection(String endpoint) {
     String resolved = resolveDefaults(endpoint.trim());

@@ -134,6 +134,11 @@ final class InputReader {
         throw new InputException("--config " + p + ": the top level is not a mapping");
       }
       ConfigNode helmConfig = helmCollectorConfig(root);
+      if (helmConfig != null && helmConfig.path().equals("alternateConfig")) {
+        merged = helmConfig; // the chart uses it instead of config: nothing before it applies
+        kinds.add("Helm values alternateConfig (replaces config)");
+        continue;
+      }
       if (helmConfig != null) {
         layer = helmConfig;
         helm = true;
@@ -305,8 +310,16 @@ final class InputReader {
     return s;
   }
 
-  /** The collector configuration of Helm values: {@code config:} at the top or under a subchart key. */
+  /**
+   * The collector configuration of Helm values: {@code config:} at the top or under a subchart key;
+   * a non-empty {@code alternateConfig:} replaces it (the collector chart uses it instead of
+   * {@code config}, unmerged, without defaults).
+   */
   private static ConfigNode helmCollectorConfig(ConfigNode doc) {
+    ConfigNode alternate = doc.get("alternateConfig");
+    if (alternate.isMapping() && !alternate.entries().isEmpty()) {
+      return alternate.asRoot("alternateConfig");
+    }
     ConfigNode config = doc.get("config");
     if (config.isMapping() && isCollector(config) && !isCollector(doc)) {
       return config.asRoot("config");

@@ -136,7 +136,7 @@ final class OtlpConfigChecks {
       ConfigNode exporter = e.getValue();
       ConfigNode ep = exporter.get("traces_endpoint").isPresent() ? exporter.get("traces_endpoint") : exporter.get("endpoint");
       String endpoint = ep.textOrEmpty();
-      Endpoints.Reach reach = Endpoints.connection(endpoint);
+      Endpoints.Reach reach = Endpoints.dial(endpoint);
       Severity plaintext = reach.loopback() ? Severity.WARN : Severity.FAIL;
       if (Endpoints.isHttpUrl(endpoint)) {
         out.add(Rule.P1_HTTP_ENDPOINT, plaintext, in.name(), ep,
@@ -217,6 +217,11 @@ final class OtlpConfigChecks {
         for (String engine : List.of("elasticsearch", "opensearch")) {
           httpUrls(in, "Jaeger storage " + b.getKey() + " (" + engine + ")", b.getValue().at(engine + ".server_urls"), out);
         }
+        ConfigNode grpc = b.getValue().get("grpc");
+        if (grpc.isMapping()) {
+          insecureGrpc(in, "Jaeger remote storage " + b.getKey(), grpc, out);
+          insecureGrpc(in, "Jaeger remote storage " + b.getKey() + " writer", grpc.get("writer"), out);
+        }
       }
     }
   }
@@ -226,12 +231,25 @@ final class OtlpConfigChecks {
     for (ConfigNode url : nodes) {
       String u = url.textOrEmpty();
       if (Endpoints.isHttpUrl(u)) {
-        Endpoints.Reach reach = Endpoints.connection(u);
+        Endpoints.Reach reach = Endpoints.dial(u);
         out.add(Rule.P3_BACKEND_PLAINTEXT, reach.loopback() ? Severity.WARN : Severity.FAIL, in.name(), url,
             what + " writes spans to " + u + ": plaintext HTTP (" + reach.why() + ")",
             "Use https:// for " + url.path() + " and set its tls.ca_file; turn on TLS on the cluster's HTTP layer.");
       }
     }
+  }
+
+  /** A gRPC client (Jaeger's remote storage) with tls.insecure: true sends spans in plaintext. */
+  private static void insecureGrpc(AuditInput in, String what, ConfigNode client, Findings out) {
+    ConfigNode insecure = client.at("tls.insecure");
+    String endpoint = client.get("endpoint").textOrEmpty();
+    if (!insecure.isTrue() || endpoint.isEmpty()) {
+      return;
+    }
+    Endpoints.Reach reach = Endpoints.dial(endpoint);
+    out.add(Rule.P3_BACKEND_PLAINTEXT, reach.loopback() ? Severity.WARN : Severity.FAIL, in.name(), insecure,
+        what + " sends spans to " + endpoint + " over gRPC with tls.insecure: true: plaintext (" + reach.why() + ")",
+        "Remove " + insecure.path() + " and give tls.ca_file for the remote storage's certificate.");
   }
 
   private static void kafka(AuditInput in, String what, ConfigNode component, Findings out) {
@@ -241,7 +259,7 @@ final class OtlpConfigChecks {
     }
     ConfigNode brokers = component.get("brokers");
     List<String> hosts = brokers.texts();
-    boolean loopback = !hosts.isEmpty() && hosts.stream().allMatch(h -> Endpoints.connection(h).loopback());
+    boolean loopback = !hosts.isEmpty() && hosts.stream().allMatch(h -> Endpoints.dial(h).loopback());
     if (hosts.isEmpty()) {
       loopback = true; // the kafka components default to localhost:9092
     }
