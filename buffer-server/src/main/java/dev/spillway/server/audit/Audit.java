@@ -349,14 +349,45 @@ final class Audit {
     }
   }
 
-  /** Per-finding suppressions with reasons, and a baseline of accepted findings. */
+  /**
+   * Findings accepted with a reason: the baseline file's entries (by rule, file and key), and
+   * inline comments in the audited file itself, on the finding's line or the line above:
+   * {@code # spillway-audit: allow RX-NO-TLS -- loopback-only sidecar}. An inline comment without a
+   * reason suppresses nothing.
+   */
   record Suppressions(Map<String, String> reasonsByFingerprint) {
+    private static final java.util.regex.Pattern INLINE = java.util.regex.Pattern.compile(
+        "spillway-audit:\\s*allow\\s+([A-Z0-9-]+)\\s*(?:--|:)\\s*(\\S.*?)\\s*$");
+
     static Suppressions none() {
       return new Suppressions(Map.of());
     }
 
     String reasonFor(Finding f) {
-      return reasonsByFingerprint.get(f.fingerprint());
+      String baseline = reasonsByFingerprint.get(f.fingerprint());
+      return baseline != null ? baseline : inlineReason(f);
+    }
+
+    private static String inlineReason(Finding f) {
+      if (f.line() <= 0 || f.rule().id().startsWith("PROBE-")) {
+        return null;
+      }
+      List<String> lines;
+      try {
+        lines = Files.readAllLines(Paths.get(f.file()));
+      } catch (IOException | RuntimeException e) {
+        return null;
+      }
+      for (int i = f.line() - 1; i >= Math.max(0, f.line() - 2); i--) {
+        if (i >= lines.size()) {
+          continue;
+        }
+        java.util.regex.Matcher m = INLINE.matcher(lines.get(i));
+        if (m.find() && m.group(1).equalsIgnoreCase(f.rule().id())) {
+          return "inline at line " + (i + 1) + ": " + m.group(2);
+        }
+      }
+      return null;
     }
   }
 }

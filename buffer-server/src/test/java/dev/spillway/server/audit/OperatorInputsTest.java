@@ -211,6 +211,27 @@ class OperatorInputsTest {
   }
 
   @Test
+  void inlineSuppression_withReasonSuppresses_withoutReasonDoesNot(@TempDir Path dir) throws IOException {
+    Path withReason = write(dir, "a.yaml",
+        "receivers:",
+        "  otlp:",
+        "    protocols:",
+        "      # spillway-audit: allow RX-NO-TLS -- sidecar, pod network policy allows only the app container",
+        "      grpc: {endpoint: 0.0.0.0:4317}");
+    Audit.Result r = audit(withReason);
+    assertThat(r.findings()).isEmpty();
+    assertThat(r.suppressed()).singleElement()
+        .satisfies(s -> assertThat(s.reason()).isEqualTo("inline at line 4: sidecar, pod network policy allows only the app container"));
+    assertThat(r.exitCode()).isZero();
+    Path withoutReason = write(dir, "b.yaml",
+        "receivers:",
+        "  otlp:",
+        "    protocols:",
+        "      grpc: {endpoint: 0.0.0.0:4317}  # spillway-audit: allow RX-NO-TLS");
+    assertThat(outcomes(audit(withoutReason))).containsExactly("RX-NO-TLS:fail");
+  }
+
+  @Test
   void protocolOf_inferredFromEndpoint() {
     assertThat(PairingChecks.protocolOf(EnvFile.parse("OTEL_EXPORTER_OTLP_ENDPOINT=https://c:4318\n"))).isEqualTo("http");
     assertThat(PairingChecks.protocolOf(EnvFile.parse("OTEL_EXPORTER_OTLP_ENDPOINT=https://c/v1/traces\n"))).isEqualTo("http");
