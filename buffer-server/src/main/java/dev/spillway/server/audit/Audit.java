@@ -128,7 +128,8 @@ final class Audit {
         }
       }
     }
-    List<Path> explicit = new ArrayList<>(request.files());
+    // a file named both on its own and in --pair is read once
+    java.util.Set<Path> explicit = new java.util.LinkedHashSet<>(request.files());
     request.pairs().forEach(explicit::addAll);
     for (Path p : explicit) {
       if (Files.isDirectory(p)) {

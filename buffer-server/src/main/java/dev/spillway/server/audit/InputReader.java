@@ -167,7 +167,7 @@ final class InputReader {
       throw new InputException("--config " + String.join(" ", names) + ": no collector configuration in any file");
     }
     return new AuditInput(files.get(0), String.join(" + ", names), InputKind.COLLECTOR_CONFIG,
-        "collector config merged from " + files.size() + " files (" + String.join(", ", kinds) + ")", merged, null,
+        "collector config merged from " + files.size() + " files: " + String.join(", ", kinds), merged, null,
         operator);
   }
 
