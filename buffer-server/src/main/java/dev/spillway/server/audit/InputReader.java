@@ -244,7 +244,36 @@ final class InputReader {
             tree.asRoot("spec.config"), true));
       }
       default:
-        return out; // Deployments, Services and the like carry no configuration this audit reads
+        workloadEnvironments(path, doc, object.trim(), out);
+        return out; // Services and the like carry no configuration this audit reads
+    }
+  }
+
+  /**
+   * Pods of a Deployment, DaemonSet, StatefulSet, Job, CronJob or bare Pod: each container whose
+   * {@code env:} sets an {@code OTEL_EXPORTER_OTLP_*} variable (with a literal {@code value}) is an
+   * SDK environment. Values from {@code valueFrom} are not known here and count as unset.
+   */
+  private static void workloadEnvironments(Path path, ConfigNode doc, String object, List<AuditInput> out) {
+    ConfigNode podSpec = doc.get("kind").textOrEmpty().equals("Pod") ? doc.get("spec")
+        : doc.at("spec.template.spec").isPresent() ? doc.at("spec.template.spec")
+        : doc.at("spec.jobTemplate.spec.template.spec");
+    for (String list : List.of("initContainers", "containers")) {
+      for (ConfigNode container : podSpec.get(list).items()) {
+        Map<String, EnvFile.Entry> entries = new LinkedHashMap<>();
+        for (ConfigNode variable : container.get("env").items()) {
+          String name = variable.get("name").textOrEmpty();
+          ConfigNode value = variable.get("value");
+          if (!name.isEmpty() && value.text() != null) {
+            entries.put(name, new EnvFile.Entry(value.text().trim(), value.line()));
+          }
+        }
+        EnvFile env = EnvFile.of(entries);
+        if (env.configuresOtlpExporter()) {
+          out.add(new AuditInput(path, path.toString(), InputKind.SDK_ENV,
+              "SDK environment of " + object + " container " + container.get("name").textOrEmpty(), null, env, false));
+        }
+      }
     }
   }
 

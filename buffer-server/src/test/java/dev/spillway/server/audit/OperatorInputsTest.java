@@ -125,6 +125,38 @@ class OperatorInputsTest {
   }
 
   @Test
+  void read_deploymentContainerEnv_isAnSdkEnvironment(@TempDir Path dir) throws IOException {
+    Path manifest = write(dir, "app.yaml",
+        "apiVersion: apps/v1",
+        "kind: Deployment",
+        "metadata: {name: checkout}",
+        "spec:",
+        "  template:",
+        "    spec:",
+        "      containers:",
+        "        - name: app",
+        "          env:",
+        "            - name: OTEL_EXPORTER_OTLP_ENDPOINT",
+        "              value: http://otel-collector.observability.svc:4318",
+        "            - name: OTEL_EXPORTER_OTLP_HEADERS",
+        "              valueFrom: {secretKeyRef: {name: otlp, key: headers}}",
+        "        - name: sidecar",
+        "          env: [{name: LOG_LEVEL, value: info}]",
+        "---",
+        "apiVersion: v1",
+        "kind: Service",
+        "metadata: {name: checkout}");
+    Audit.Result r = audit(manifest);
+    assertThat(r.inputs()).extracting(Audit.AuditInputSummary::kind)
+        .containsExactly("SDK environment of Deployment checkout container app");
+    assertThat(r.findings()).singleElement().satisfies(f -> {
+      assertThat(f.rule()).isEqualTo(Rule.P1_HTTP_ENDPOINT);
+      assertThat(f.severity()).isEqualTo(Severity.FAIL);
+      assertThat(f.line()).isEqualTo(11);
+    });
+  }
+
+  @Test
   void read_envFileWithoutExporterVariables_notJudged() {
     Audit.Result r = audit(fixture("corpus/adot/.env"));
     assertThat(r.errors()).isEmpty();
