@@ -32,6 +32,9 @@ final class Endpoints {
       if (in.legacyCollector() != null) {
         return new Reach(false, "no endpoint: " + in.legacyCollector() + " predates v0.104 and listens on 0.0.0.0");
       }
+      if (in.kind() == InputKind.SPILLWAY_CONFIG) {
+        return new Reach(true, "no endpoint: Spillway listens on 127.0.0.1 by default (docs/CONFIG.md)");
+      }
       return new Reach(true, "no endpoint: the collector listens on localhost by default since v0.104 (0.0.0.0 before)");
     }
     return connection(endpoint);
