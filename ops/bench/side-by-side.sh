@@ -17,7 +17,8 @@
 #   DURATION=5 IDLE=5 REPS=1 ops/bench/side-by-side.sh                     # a short look (~5 min)
 #
 # Knobs (environment):
-#   DURATION (s of load per phase, 30)   IDLE (s, 30)   REPS (5)   CONNECTIONS (4)
+#   DURATION (s of load per phase, 30)   IDLE (s, 30, measured IDLE_SETTLE s after the daemon is
+#   ready, 10)   REPS (5)   CONNECTIONS (4)
 #   BATCH (spans per request, 512)   RATE (spans/s, 0 = flat out)
 #   TARGETS ("collector spillway:memory-first:lz4 spillway:durable:lz4"; a Spillway target is
 #     spillway:DURABILITY:COMPRESSION, e.g. spillway:durable:none, or spillway:durable:zstd once
@@ -41,6 +42,7 @@ HERE=$ROOT/ops/bench
 JAVA=${JAVA:-java}
 DURATION=${DURATION:-30}
 IDLE=${IDLE:-30}
+IDLE_SETTLE=${IDLE_SETTLE:-10}
 REPS=${REPS:-5}
 CONNECTIONS=${CONNECTIONS:-4}
 BATCH=${BATCH:-512}
@@ -68,7 +70,7 @@ CLK_TCK=$(getconf CLK_TCK)
 for j in "$SPILLWAY_JAR" "$BENCH_JAR"; do
   [[ -f $j ]] || { echo "missing $j: mvn -B -ntp -q -pl buffer-server,benchmarks -am package -DskipTests" >&2; exit 2; }
 done
-for n in DURATION IDLE REPS CONNECTIONS BATCH RATE MEM_MIB DISK_MIB QUEUE_REQUESTS DRAIN_MAX STALL NICE BASE_PORT; do
+for n in DURATION IDLE IDLE_SETTLE REPS CONNECTIONS BATCH RATE MEM_MIB DISK_MIB QUEUE_REQUESTS DRAIN_MAX STALL NICE BASE_PORT; do
   [[ ${!n} =~ ^[0-9]+$ ]] || { echo "$n must be a whole number, got '${!n}'" >&2; exit 2; }
 done
 (( DURATION >= 1 && REPS >= 1 )) || { echo "DURATION and REPS must be at least 1" >&2; exit 2; }
@@ -346,7 +348,7 @@ scenario_healthy() { # target
 
 scenario_down_recovery() { # target
   local t=$1 run=$W/r$REP-${1//:/-}-down c0 c1 c2 acc uniq dup last t0 disk0 disk
-  start_daemon "$t" "$run" down
+  start_daemon "$t" "$run" down-recovery
   disk0=$(storage_bytes "$run"); disk0=${disk0:-0}
   c0=$(cpu_ticks "$DAEMON_PID")
   load "$run.result"
@@ -375,14 +377,14 @@ scenario_down_recovery() { # target
   record "$REP" "$t" recovery cpu_s_per_100k_spans "$(calc "($uniq > 0) ? ($c2 - $c1) / $CLK_TCK / $uniq * 100000 : 0" 3)"
   record "$REP" "$t" recovery lost_spans "$(calc "($acc > $uniq) ? $acc - $uniq : 0" 0)"
   record "$REP" "$t" recovery duplicate_spans "$dup"
-  say "  $t recovery: $uniq unique spans (dup $dup) in $(calc "($last - $t0) / 1000" 1) s"
+  say "  $t recovery: $uniq unique spans (dup $dup) in $(calc "($last > $t0) ? ($last - $t0) / 1000 : 0" 1) s"
 }
 
 scenario_idle() { # target
   local t=$1 run=$W/r$REP-${1//:/-}-idle c0 c1
   start_sink "$run-sink.stats"
   start_daemon "$t" "$run" idle
-  sleep 5 # past start-up work (JIT, first timers)
+  sleep "$IDLE_SETTLE" # past start-up work (JIT, first timers)
   c0=$(cpu_ticks "$DAEMON_PID")
   sleep "$IDLE"
   c1=$(cpu_ticks "$DAEMON_PID")
@@ -408,6 +410,24 @@ done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report
+profile_shares() { # collapsed-stacks file -> "category share %" lines, largest first
+  awk '
+    { n = $NF; st = $0; sub(/ [0-9]+$/, "", st); total += n
+      if (st ~ /GCTaskThread|G1[A-Z]|SerialHeap|CollectedHeap|CollectForAllocation|ParallelScavenge|VM_GC|Young|Tenured/) c = "GC"
+      else if (st ~ /CompileBroker|C2Compiler|Compiler::|Compilation::|Compile::/) c = "JIT"
+      else if (st ~ /com\/google\/crypto\/tink/) c = "AES-GCM seal/open (Tink)"
+      else if (st ~ /[Ll][Zz]4/) c = "LZ4"
+      else if (st ~ /[Zz][Ss][Tt][Dd]/) c = "zstd"
+      else if (st ~ /com\/google\/protobuf|io\/opentelemetry\/proto/) c = "protobuf parse/serialise"
+      else if (st ~ /SSL|ssl|Ssl|tcnative/) c = "TLS"
+      else if (st ~ /net\/openhft/) c = "Chronicle"
+      else if (st ~ /io\/grpc|io\/netty/) c = "gRPC/Netty"
+      else if (st ~ /dev\/spillway/) c = "Spillway (own code)"
+      else c = "other (JVM, kernel, unresolved)"
+      share[c] += n }
+    END { for (c in share) printf "%s\t%.1f\n", c, 100 * share[c] / (total ? total : 1) }' "$1" | sort -t$'\t' -k2,2 -gr
+}
+
 median() { # target scenario metric -> median over repetitions ("–" if none)
   awk -F'\t' -v t="$1" -v s="$2" -v m="$3" '$2 == t && $3 == s && $4 == m {print $5}' "$RESULTS" | sort -g |
     awk '{v[NR] = $1} END {if (NR == 0) print "–"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
@@ -443,7 +463,7 @@ REPORT=$OUT/report.md
   echo
   echo "Machine: $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) memory, disk $(df -h "$W" | awk 'NR==2 {print $1 " (" $2 ", " $4 " free)"}'); load average $LOAD_START at the start, $LOAD_END at the end; $("$JAVA" -version 2>&1 | head -1)."
   echo
-  echo "Daemon under test pinned to CPUs \`$DAEMON_CPUS\`, load generator and sink to \`$LOAD_CPUS\` (taskset). Load: \`loadgen send\`, OTLP/gRPC over mTLS, $CONNECTIONS connections, $BATCH spans per request (~980 B each), one span id per span, rate $([[ $RATE == 0 ]] && echo "flat out" || echo "$RATE spans/s"), $DURATION s per phase; idle over $IDLE s. $REPS repetition(s) in alternating order (${ORDER[*]}, then reversed); each figure is the median. Each scenario starts a fresh daemon with empty storage."
+  echo "Daemon under test pinned to CPUs \`$DAEMON_CPUS\`, load generator and sink to \`$LOAD_CPUS\` (taskset). Load: \`loadgen send\`, OTLP/gRPC over mTLS, $CONNECTIONS connections, $BATCH spans per request (~980 B each), one span id per span, rate $([[ $RATE == 0 ]] && echo "flat out" || echo "$RATE spans/s"), $DURATION s per phase; idle over $IDLE s, from $IDLE_SETTLE s after the daemon was ready. Daemons start cold: JIT warm-up is inside the first seconds of every Spillway figure. $REPS repetition(s) in alternating order (${ORDER[*]}, then reversed); each figure is the median. Each scenario starts a fresh daemon with empty storage."
   echo
   [[ " $TARGETS " == *" collector "* ]] && echo "Collector: \`$OTELCOL_BIN\` ($OTELCOL_VERSION): otlp receiver (mTLS) → \`otlp_grpc\` exporter, compression none, \`sending_queue\` on \`file_storage\` (queue_size $QUEUE_REQUESTS requests, default 10 consumers, no fsync), retry without a time limit." && echo
   echo "Spillway: \`$(basename "$SPILLWAY_JAR")\` from $(git -C "$ROOT" log -1 --format='%h %s' 2>/dev/null || echo "this tree"), JVM options \`$DAEMON_JAVA_OPTS\`, memory tier $MEM_MIB MiB, disk budget $DISK_MIB MiB, fsync 1s, local keys (AES-256-GCM), exporter compression none."
@@ -470,8 +490,17 @@ REPORT=$OUT/report.md
   done
   echo
   if [[ $PROFILE != none ]]; then
-    echo "Profiles ($PROFILE) of each Spillway scenario: \`profile-*\` beside this report (collapsed stacks for async-profiler: \`flamegraph.pl\` or async-profiler's \`converter\` turn them into a flame graph; the Go collector is not profiled)."
+    echo "Profiles ($PROFILE) of each Spillway daemon: \`profile-*\` beside this report (the down and recovery phases share one daemon, so one profile; collapsed stacks for async-profiler: \`flamegraph.pl\` or async-profiler's \`jfrconv\` turn them into a flame graph; JFR files open in JDK Mission Control or \`jfr print\`). The Go collector is not profiled (its build has no pprof extension)."
     echo
+    if [[ $PROFILE == async ]]; then
+      echo "Where the daemon's CPU went (share of samples, by the innermost matching frame family; repetition 1):"
+      echo
+      for f in "$OUT"/profile-*-r1.collapsed; do
+        [[ -s $f ]] || continue
+        echo "- \`$(basename "$f")\`: $(profile_shares "$f" | awk -F'\t' '$2 >= 0.5 {printf "%s%s %s %%", sep, $1, $2; sep = ", "}')"
+      done
+      echo
+    fi
   fi
   echo "Raw: \`results.tsv\` (every figure of every repetition), \`run.log\`, \`work/r*/daemon.log\`, \`work/*.result\`, \`work/*-sink.stats\`."
 } >"$REPORT"
