@@ -32,6 +32,7 @@
 #   PROFILE (none | async | jfr: a CPU profile of each Spillway scenario beside the report;
 #     async fetches tools.profiler:async-profiler:4.1 with mvn dependency:get if absent)
 #   NICE (niceness of everything started, 0; raise it on a shared machine)
+#   NOTE (a sentence quoted at the top of the report, e.g. what else ran on the machine)
 #   BASE_PORT (25317; uses BASE_PORT..BASE_PORT+2)   JAVA (java)   OUT (output directory)
 #   OTELCOL_BIN (a collector binary to use; else one is built with Go into OTELCOL_CACHE,
 #     ~/.cache/spillway-bench, from ops/bench/otelcol-builder.yaml: ~10 min on 2 cores)
@@ -58,6 +59,7 @@ DRAIN_MAX=${DRAIN_MAX:-300}
 STALL=${STALL:-20}
 PROFILE=${PROFILE:-none}
 NICE=${NICE:-0}
+NOTE=${NOTE:-}
 BASE_PORT=${BASE_PORT:-25317}
 OTELCOL_CACHE=${OTELCOL_CACHE:-$HOME/.cache/spillway-bench}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
@@ -96,10 +98,21 @@ say() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$LOG" >&2; }
 
 # ---------------------------------------------------------------- processes
 PIDS=()
-cleanup() {
-  local p
+cleanup() { # SIGTERM to whatever is still running, up to 10 s, then SIGKILL
+  local p alive
   for p in "${PIDS[@]:-}"; do
     if [[ -n $p ]]; then kill "$p" 2>/dev/null || true; fi
+  done
+  for _ in $(seq 1 20); do
+    alive=0
+    for p in "${PIDS[@]:-}"; do
+      if [[ -n $p ]] && kill -0 "$p" 2>/dev/null; then alive=1; fi
+    done
+    (( alive )) || return 0
+    sleep 0.5
+  done
+  for p in "${PIDS[@]:-}"; do
+    if [[ -n $p ]]; then kill -9 "$p" 2>/dev/null || true; fi
   done
 }
 trap cleanup EXIT
@@ -461,6 +474,7 @@ REPORT=$OUT/report.md
 {
   echo "# Side by side: Spillway and the OpenTelemetry Collector, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
+  [[ -n $NOTE ]] && echo "> $NOTE" && echo
   echo "Machine: $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) memory, disk $(df -h "$W" | awk 'NR==2 {print $1 " (" $2 ", " $4 " free)"}'); load average $LOAD_START at the start, $LOAD_END at the end; $("$JAVA" -version 2>&1 | head -1)."
   echo
   echo "Daemon under test pinned to CPUs \`$DAEMON_CPUS\`, load generator and sink to \`$LOAD_CPUS\` (taskset). Load: \`loadgen send\`, OTLP/gRPC over mTLS, $CONNECTIONS connections, $BATCH spans per request (~980 B each), one span id per span, rate $([[ $RATE == 0 ]] && echo "flat out" || echo "$RATE spans/s"), $DURATION s per phase; idle over $IDLE s, from $IDLE_SETTLE s after the daemon was ready. Daemons start cold: JIT warm-up is inside the first seconds of every Spillway figure. $REPS repetition(s) in alternating order (${ORDER[*]}, then reversed); each figure is the median. Each scenario starts a fresh daemon with empty storage."
