@@ -286,7 +286,10 @@ load() { # result-file; loadgen on LOAD_CPUS with a span id per span
   nice -n "$NICE" taskset -c "$LOAD_CPUS" "$JAVA" -jar "$BENCH_JAR" loadgen send --target "127.0.0.1:$RPORT" \
     --ca "$W/certs/ca.crt" --cert "$W/certs/client.crt" --key "$W/certs/client.key" \
     --connections "$CONNECTIONS" --batch "$BATCH" --rate "$RATE" --duration "$DURATION" \
-    --unique-ids true --out "$1" >>"$LOG" 2>&1 || true
+    --unique-ids true --out "$1" >>"$LOG" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  wait "$pid" || true # in the background so that Ctrl-C stops the run at once
   [[ -s $1 ]] || echo "RESULT failed=1" >"$1"
 }
 field() { tr ' ' '\n' <"$1" | awk -F= -v k="$2" '$1 == k {print $2; f = 1} END {if (!f) print 0}'; }
