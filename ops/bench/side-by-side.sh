@@ -164,7 +164,9 @@ build_collector() { # -> path of a collector binary, built once per builder conf
 if [[ " $TARGETS " == *" collector "* ]]; then
   OTELCOL_BIN=${OTELCOL_BIN:-$(build_collector)}
   [[ -x $OTELCOL_BIN ]] || { say "collector binary $OTELCOL_BIN is not executable"; exit 2; }
-  OTELCOL_VERSION=$("$OTELCOL_BIN" --version 2>/dev/null | head -1 || true)
+  # builder-made binaries carry no version: name the receiver's and file_storage's modules instead
+  OTELCOL_VERSION=$("$OTELCOL_BIN" components 2>/dev/null |
+    awk '/module: .*(otlpreceiver|filestorage) / {printf "%s%s", sep, $2 " " $3; sep = ", "}' || true)
 fi
 
 # ---------------------------------------------------------------- profiler
@@ -380,9 +382,9 @@ scenario_down_recovery() { # target
   record "$REP" "$t" down refused_requests "$(field "$run.result" refused_requests)"
   say "  $t down: $(cat "$run.result"); storage $((disk - disk0)) bytes"
 
-  c1=$(cpu_ticks "$DAEMON_PID")
-  t0=$(now_ms)
   start_sink "$run-sink.stats"
+  c1=$(cpu_ticks "$DAEMON_PID") # from the moment the sink listens: its JVM's start-up is not the drain's
+  t0=$(now_ms)
   wait_delivered "$acc"
   c2=$(cpu_ticks "$DAEMON_PID")
   record "$REP" "$t" recovery peak_rss_mib "$(calc "$(peak_rss_kib "$DAEMON_PID") / 1024" 0)"
