@@ -29,7 +29,8 @@
 #   DAEMON_JAVA_OPTS (Spillway's JVM options, "-Xmx256m -XX:MaxDirectMemorySize=128m")
 #   DRAIN_MAX (s to wait for the sink to have everything, 300)   STALL (s without a new span id
 #     after which a drain is given up as incomplete, 20)
-#   PROFILE (none | async | jfr: a CPU profile of each Spillway scenario beside the report;
+#   PROFILE (none | async | jfr: a CPU profile of each Spillway phase beside the report, started
+#     and stopped with jcmd around the measured window;
 #     async fetches tools.profiler:async-profiler:4.1 with mvn dependency:get if absent)
 #   NICE (niceness of everything started, 0; raise it on a shared machine)
 #   NOTE (a sentence quoted at the top of the report, e.g. what else ran on the machine)
@@ -310,8 +311,8 @@ wait_delivered() { # accepted -> waits until the sink has that many unique span 
 
 # ---------------------------------------------------------------- one daemon
 DAEMON_PID=""
-start_daemon() { # target run-dir scenario
-  local target=$1 run=$2 scenario=$3 opts
+start_daemon() { # target run-dir
+  local target=$1 run=$2 opts
   mkdir -p "$run"
   if [[ $target == collector ]]; then
     collector_config "$run"
@@ -320,10 +321,6 @@ start_daemon() { # target run-dir scenario
     IFS=: read -r _ durability compression <<<"$target"
     spillway_config "$run" "$durability" "$compression"
     opts=$DAEMON_JAVA_OPTS
-    case $PROFILE in
-      async) opts="$opts -agentpath:$ASYNC_LIB=start,event=cpu,interval=10ms,file=$OUT/profile-${target//:/-}-$scenario-r$REP.collapsed,collapsed" ;;
-      jfr) opts="$opts -XX:StartFlightRecording=settings=profile,filename=$OUT/profile-${target//:/-}-$scenario-r$REP.jfr" ;;
-    esac
     # shellcheck disable=SC2086 # opts is a list of JVM options
     nice -n "$NICE" taskset -c "$DAEMON_CPUS" "$JAVA" $opts -jar "$SPILLWAY_JAR" serve --config "$run/daemon.yaml" >"$run/daemon.log" 2>&1 &
   fi
@@ -338,6 +335,29 @@ start_daemon() { # target run-dir scenario
   done
   say "$target not ready after 60 s; see $run/daemon.log"; exit 1
 }
+# A profile covers exactly a measured phase (not the JVM's start-up): the profiler is started and
+# stopped in the running daemon through jcmd (async-profiler's agent loaded by JVMTI.agent_load,
+# which runs the command it is given, quoted: unquoted, jcmd would read "event=cpu" as its own
+# name=value argument; or JFR.start / JFR.stop).
+JCMD=$(dirname "$(readlink -f "$(command -v "$JAVA")")")/jcmd
+profile_start() { # target
+  [[ $PROFILE == none || $1 == collector ]] && return 0
+  case $PROFILE in
+    async) nice -n "$NICE" taskset -c "$LOAD_CPUS" "$JCMD" "$DAEMON_PID" JVMTI.agent_load "$ASYNC_LIB" "\"start,event=cpu,interval=10ms\"" >>"$LOG" 2>&1 || say "  profiler did not start" ;;
+    jfr) nice -n "$NICE" taskset -c "$LOAD_CPUS" "$JCMD" "$DAEMON_PID" JFR.start name=side-by-side settings=profile >>"$LOG" 2>&1 || say "  JFR did not start" ;;
+  esac
+}
+profile_stop() { # target phase
+  [[ $PROFILE == none || $1 == collector ]] && return 0
+  local f=$OUT/profile-${1//:/-}-$2-r$REP
+  case $PROFILE in
+    async) nice -n "$NICE" taskset -c "$LOAD_CPUS" "$JCMD" "$DAEMON_PID" JVMTI.agent_load "$ASYNC_LIB" "\"stop,file=$f.collapsed,collapsed\"" >>"$LOG" 2>&1 || say "  profiler did not stop" ;;
+    jfr) nice -n "$NICE" taskset -c "$LOAD_CPUS" "$JCMD" "$DAEMON_PID" JFR.stop name=side-by-side "filename=$f.jfr" >>"$LOG" 2>&1 || say "  JFR did not stop" ;;
+  esac
+  # jcmd succeeds whatever the agent answered: the file says whether there is a profile
+  compgen -G "$f.*" >/dev/null || say "  no profile written for $1 $2 (the agent's messages are in the daemon's log)"
+}
+
 stop_daemon() { [[ -n $DAEMON_PID ]] && stop_pid "$DAEMON_PID"; DAEMON_PID=""; }
 storage_bytes() { du -s --block-size=1 "$1/storage" 2>/dev/null | awk '{print $1}'; }
 
@@ -345,12 +365,14 @@ storage_bytes() { du -s --block-size=1 "$1/storage" 2>/dev/null | awk '{print $1
 scenario_healthy() { # target
   local t=$1 run=$W/r$REP-${1//:/-}-healthy c0 c1 acc start last uniq dup
   start_sink "$run-sink.stats"
-  start_daemon "$t" "$run" healthy
+  start_daemon "$t" "$run"
+  profile_start "$t"
   c0=$(cpu_ticks "$DAEMON_PID")
   load "$run.result"
   acc=$(field "$run.result" accepted_spans); start=$(field "$run.result" start_ms)
   wait_delivered "$acc"
   c1=$(cpu_ticks "$DAEMON_PID")
+  profile_stop "$t" healthy
   record "$REP" "$t" healthy peak_rss_mib "$(calc "$(peak_rss_kib "$DAEMON_PID") / 1024" 0)"
   stop_daemon; stop_sink
   uniq=$(sink_field 4); dup=$(sink_field 5); last=$(sink_field 7)
@@ -366,11 +388,13 @@ scenario_healthy() { # target
 
 scenario_down_recovery() { # target
   local t=$1 run=$W/r$REP-${1//:/-}-down c0 c1 c2 acc uniq dup last t0 disk0 disk
-  start_daemon "$t" "$run" down-recovery
+  start_daemon "$t" "$run"
   disk0=$(storage_bytes "$run"); disk0=${disk0:-0}
+  profile_start "$t"
   c0=$(cpu_ticks "$DAEMON_PID")
   load "$run.result"
   c1=$(cpu_ticks "$DAEMON_PID")
+  profile_stop "$t" down
   acc=$(field "$run.result" accepted_spans)
   sleep 2 # the collector's and Spillway's 1 s fsync / flush timers
   disk=$(storage_bytes "$run"); disk=${disk:-0}
@@ -385,8 +409,10 @@ scenario_down_recovery() { # target
   start_sink "$run-sink.stats"
   c1=$(cpu_ticks "$DAEMON_PID") # from the moment the sink listens: its JVM's start-up is not the drain's
   t0=$(now_ms)
+  profile_start "$t"
   wait_delivered "$acc"
   c2=$(cpu_ticks "$DAEMON_PID")
+  profile_stop "$t" recovery
   record "$REP" "$t" recovery peak_rss_mib "$(calc "$(peak_rss_kib "$DAEMON_PID") / 1024" 0)"
   stop_daemon; stop_sink
   uniq=$(sink_field 4); dup=$(sink_field 5); last=$(sink_field 7)
@@ -401,11 +427,13 @@ scenario_down_recovery() { # target
 scenario_idle() { # target
   local t=$1 run=$W/r$REP-${1//:/-}-idle c0 c1
   start_sink "$run-sink.stats"
-  start_daemon "$t" "$run" idle
+  start_daemon "$t" "$run"
   sleep "$IDLE_SETTLE" # past start-up work (JIT, first timers)
+  profile_start "$t"
   c0=$(cpu_ticks "$DAEMON_PID")
   sleep "$IDLE"
   c1=$(cpu_ticks "$DAEMON_PID")
+  profile_stop "$t" idle
   record "$REP" "$t" idle cpu_percent_of_a_core "$(calc "($c1 - $c0) / $CLK_TCK / $IDLE * 100" 2)"
   record "$REP" "$t" idle rss_mib "$(awk '/^VmRSS:/ {printf "%.0f", $2 / 1024}' "/proc/$DAEMON_PID/status")"
   stop_daemon; stop_sink
@@ -509,7 +537,7 @@ REPORT=$OUT/report.md
   done
   echo
   if [[ $PROFILE != none ]]; then
-    echo "Profiles ($PROFILE) of each Spillway daemon: \`profile-*\` beside this report (the down and recovery phases share one daemon, so one profile; collapsed stacks for async-profiler: \`flamegraph.pl\` or async-profiler's \`jfrconv\` turn them into a flame graph; JFR files open in JDK Mission Control or \`jfr print\`). The Go collector is not profiled (its build has no pprof extension)."
+    echo "Profiles ($PROFILE) of each Spillway scenario's measured phase (started and stopped through \`jcmd\`, so the JVM's start-up is not in them; the CPU figures include the profiler's small cost): \`profile-*\` beside this report (collapsed stacks for async-profiler: \`flamegraph.pl\` or async-profiler's \`jfrconv\` turn them into a flame graph; JFR files open in JDK Mission Control or \`jfr print\`). The Go collector is not profiled (its build has no pprof extension)."
     echo
     if [[ $PROFILE == async ]]; then
       echo "Where the daemon's CPU went (share of samples, by the innermost matching frame family; repetition 1):"
