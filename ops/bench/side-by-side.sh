@@ -400,7 +400,9 @@ scenario_down_recovery() { # target
   disk=$(storage_bytes "$run"); disk=${disk:-0}
   record "$REP" "$t" down accepted_spans_per_s "$(field "$run.result" accepted_spans_per_s)"
   record "$REP" "$t" down cpu_s_per_100k_spans "$(calc "($acc > 0) ? ($c1 - $c0) / $CLK_TCK / $acc * 100000 : 0" 3)"
-  record "$REP" "$t" down disk_bytes_per_span "$(calc "($acc > 0) ? ($disk - $disk0) / $acc : 0" 0)"
+  if (( disk > disk0 && acc > 0 )); then # else all of it is still in Spillway's memory tier: no figure
+    record "$REP" "$t" down disk_bytes_per_span "$(calc "($disk - $disk0) / $acc" 0)"
+  fi
   record "$REP" "$t" down peak_rss_mib "$(calc "$(peak_rss_kib "$DAEMON_PID") / 1024" 0)"
   record "$REP" "$t" down p99_ms "$(field "$run.result" p99_ms)"
   record "$REP" "$t" down refused_requests "$(field "$run.result" refused_requests)"
@@ -515,7 +517,7 @@ REPORT=$OUT/report.md
   [[ " $TARGETS " == *" collector "* ]] && echo "Collector: \`$OTELCOL_BIN\` ($OTELCOL_VERSION): otlp receiver (mTLS) → \`otlp_grpc\` exporter, compression none, \`sending_queue\` on \`file_storage\` (queue_size $QUEUE_REQUESTS requests, default 10 consumers, no fsync), retry without a time limit." && echo
   echo "Spillway: \`$(basename "$SPILLWAY_JAR")\` from $(git -C "$ROOT" log -1 --format='%h %s' 2>/dev/null || echo "this tree"), JVM options \`$DAEMON_JAVA_OPTS\`, memory tier $MEM_MIB MiB, disk budget $DISK_MIB MiB, fsync 1s, local keys (AES-256-GCM), exporter compression none."
   echo
-  echo "Sink: \`loadgen receive\` over TLS, counting unique span ids. *Delivered end to end* = spans accepted ÷ (time of the sink's last new span id − the load's start). *Lost* = accepted by the daemon but never at the sink (spans refused by a daemon are not counted: the client saw the refusal). CPU is the daemon's utime + stime from \`/proc/PID/stat\`; healthy CPU includes delivering the backlog after the load; peak RSS is \`VmHWM\`; disk is \`du\` of the storage directory after the down phase ÷ spans accepted (Spillway's memory tier holds up to $MEM_MIB MiB of them off disk)."
+  echo "Sink: \`loadgen receive\` over TLS, counting unique span ids. *Delivered end to end* = spans accepted ÷ (time of the sink's last new span id − the load's start). *Lost* = accepted by the daemon but never at the sink (spans refused by a daemon are not counted: the client saw the refusal). CPU is the daemon's utime + stime from \`/proc/PID/stat\`; healthy CPU includes delivering the backlog after the load; peak RSS is \`VmHWM\`; disk is \`du\` of the storage directory after the down phase ÷ spans accepted (Spillway's memory tier holds up to $MEM_MIB MiB of them off disk; – when nothing reached the disk). – in a ratio: no figure on one side, or a zero collector figure."
   echo
   header="| figure (median) |"; rule="|---|"
   for t in "${ORDER[@]}"; do header="$header $t |"; rule="$rule---:|"; done
@@ -540,7 +542,7 @@ REPORT=$OUT/report.md
     echo "Profiles ($PROFILE) of each Spillway scenario's measured phase (started and stopped through \`jcmd\`, so the JVM's start-up is not in them; the CPU figures include the profiler's small cost): \`profile-*\` beside this report (collapsed stacks for async-profiler: \`flamegraph.pl\` or async-profiler's \`jfrconv\` turn them into a flame graph; JFR files open in JDK Mission Control or \`jfr print\`). The Go collector is not profiled (its build has no pprof extension)."
     echo
     if [[ $PROFILE == async ]]; then
-      echo "Where the daemon's CPU went (share of samples, by the innermost matching frame family; repetition 1):"
+      echo "Where the daemon's CPU went (share of samples; a sample goes to the first of GC, JIT, Tink, LZ4, zstd, protobuf, TLS, Chronicle, gRPC/Netty, Spillway's own code found in its stack; repetition 1):"
       echo
       for f in "$OUT"/profile-*-r1.collapsed; do
         [[ -s $f ]] || continue
