@@ -23,6 +23,7 @@
 #   TARGETS ("collector spillway:memory-first:lz4 spillway:durable:lz4"; a Spillway target is
 #     spillway:DURABILITY:COMPRESSION, e.g. spillway:durable:none, or spillway:durable:zstd once
 #     the daemon has it)
+#   SCENARIOS ("healthy down idle"; down is followed by recovery on the same daemon)
 #   DAEMON_CPUS (0) and LOAD_CPUS (1): taskset core lists, e.g. 0-3 and 4-15 on a 16-core machine
 #   MEM_MIB (Spillway memory tier, 16)   DISK_MIB (Spillway disk budget, 8192)
 #   QUEUE_REQUESTS (collector sending_queue.queue_size, in requests, 100000)
@@ -50,6 +51,7 @@ CONNECTIONS=${CONNECTIONS:-4}
 BATCH=${BATCH:-512}
 RATE=${RATE:-0}
 TARGETS=${TARGETS:-collector spillway:memory-first:lz4 spillway:durable:lz4}
+SCENARIOS=${SCENARIOS:-healthy down idle}
 DAEMON_CPUS=${DAEMON_CPUS:-0}
 LOAD_CPUS=${LOAD_CPUS:-1}
 MEM_MIB=${MEM_MIB:-16}
@@ -78,6 +80,9 @@ for n in DURATION IDLE IDLE_SETTLE REPS CONNECTIONS BATCH RATE MEM_MIB DISK_MIB 
 done
 (( DURATION >= 1 && REPS >= 1 )) || { echo "DURATION and REPS must be at least 1" >&2; exit 2; }
 case $PROFILE in none | async | jfr) ;; *) echo "PROFILE must be none, async or jfr, got '$PROFILE'" >&2; exit 2 ;; esac
+for sc in $SCENARIOS; do
+  [[ $sc =~ ^(healthy|down|idle)$ ]] || { echo "unknown scenario '$sc' (healthy, down, idle; down includes recovery)" >&2; exit 2; }
+done
 for t in $TARGETS; do
   [[ $t == collector || $t =~ ^spillway:(memory-first|durable):[a-z0-9]+$ ]] ||
     { echo "unknown target '$t' (collector or spillway:DURABILITY:COMPRESSION)" >&2; exit 2; }
@@ -450,9 +455,9 @@ for REP in $(seq 1 "$REPS"); do
   if (( REP % 2 == 1 )); then list=("${ORDER[@]}"); else list=(); for ((i = ${#ORDER[@]} - 1; i >= 0; i--)); do list+=("${ORDER[i]}"); done; fi
   say "repetition $REP of $REPS: ${list[*]}"
   for t in "${list[@]}"; do
-    scenario_healthy "$t"
-    scenario_down_recovery "$t"
-    scenario_idle "$t"
+    [[ " $SCENARIOS " == *" healthy "* ]] && scenario_healthy "$t"
+    [[ " $SCENARIOS " == *" down "* ]] && scenario_down_recovery "$t"
+    [[ " $SCENARIOS " == *" idle "* ]] && scenario_idle "$t"
   done
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
