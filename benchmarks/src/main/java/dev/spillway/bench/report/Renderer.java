@@ -21,6 +21,11 @@ import java.util.TreeMap;
  * of ns/span per batch size and implementation (written beside the page).
  */
 public final class Renderer {
+  /** The daemon against the collector end to end lives in ops/bench; the page points there. */
+  static final String SIDE_BY_SIDE_LINK = "End to end, the daemon side by side with the OpenTelemetry Collector (same load, "
+      + "certificates, sink and core pinning): [docs/BENCHMARKS.md, side by side](../docs/BENCHMARKS.md#side-by-side-with-the-opentelemetry-collector-opsbenchside-by-sidesh), "
+      + "dated reports in [ops/bench/](../ops/bench/).";
+
   private Renderer() {}
 
   /** What each benchmark row measures, in the order the page lists them. */
@@ -112,6 +117,7 @@ public final class Renderer {
     s.append("Rendered by `java -jar benchmarks/target/benchmarks.jar render` from one `suite --")
         .append(ctx.get("suite").getAsString()).append("` run (").append(ctx.get("started").getAsString())
         .append(" → ").append(str(ctx, "finished")).append("). How to run and read them: [docs/BENCHMARKS.md](../docs/BENCHMARKS.md).\n\n");
+    s.append(SIDE_BY_SIDE_LINK).append("\n\n");
     if (!str(ctx, "note").isEmpty()) {
       s.append("> ").append(str(ctx, "note")).append("\n\n");
     }
