@@ -13,6 +13,17 @@ final class AnyOfUnwrapper implements DataKeyUnwrapper {
     this.unwrappers = unwrappers;
   }
 
+  /** The first verifier among the unwrappers (one verifier keyset holds every signing key). */
+  @Override
+  public KeyRecordVerifier verifier() {
+    for (DataKeyUnwrapper u : unwrappers) {
+      if (u.verifier() != null) {
+        return u.verifier();
+      }
+    }
+    return null;
+  }
+
   @Override
   public boolean accepts(WrappedDataKey wrapped) {
     return unwrappers.stream().anyMatch(u -> u.accepts(wrapped));
