@@ -95,8 +95,8 @@ class SpillInspectTest {
         "--reader-key", other.resolve("reader.json").toString())).isEqualTo(1);
     assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("verification FAILED: 0 of " + BATCHES)
-        .contains("key_refused " + BATCHES)
-        .contains("another deployment's reader.json");
+        .contains("forged_key " + BATCHES)
+        .contains("another deployment's keys");
   }
 
   @Test
@@ -104,7 +104,8 @@ class SpillInspectTest {
     assertThat(run("spill", "inspect", "--dir", spill.toString(), "--queue", "orders",
         "--reader-key", keys.resolve("reader.json").toString())).isEqualTo(1);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("verification FAILED: 0 of " + BATCHES)
-        .contains("do not unwrap for queue 'orders'");
+        .contains("forged_key " + BATCHES)
+        .contains("another --queue");
   }
 
   @Test
@@ -134,7 +135,15 @@ class SpillInspectTest {
     assertThat(run("spill", "inspect", "--dir", pspill.toString(), "--reader-key", reader,
         "--passphrase-file", wrong.toString())).isEqualTo(1);
     assertThat(err.toString(StandardCharsets.UTF_8))
-        .contains("readable by group or others")
+        .contains("has mode rw-r--r--, readable by group or others; refused")
+        .contains(wrong.toString())
+        .doesNotContain("wrong passphrase")
+        .doesNotContain("incorrect horse");
+    err.reset();
+    Files.setPosixFilePermissions(wrong, PosixFilePermissions.fromString("r--------"));
+    assertThat(run("spill", "inspect", "--dir", pspill.toString(), "--reader-key", reader,
+        "--passphrase-file", wrong.toString())).isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("wrong passphrase")
         .doesNotContain("incorrect horse");
   }

@@ -13,15 +13,19 @@ final class AnyOfUnwrapper implements DataKeyUnwrapper {
     this.unwrappers = unwrappers;
   }
 
-  /** The first verifier among the unwrappers (one verifier keyset holds every signing key). */
+  /**
+   * Every unwrapper's verifier: a key record signed by any of them verifies (a reader holding the
+   * previous deployment's reader keyset holds its verifying keys too). Null if none has one.
+   */
   @Override
   public KeyRecordVerifier verifier() {
+    java.util.List<KeyRecordVerifier> all = new java.util.ArrayList<>();
     for (DataKeyUnwrapper u : unwrappers) {
       if (u.verifier() != null) {
-        return u.verifier();
+        all.add(u.verifier());
       }
     }
-    return null;
+    return all.isEmpty() ? null : KeyRecordVerifier.anyOf(all);
   }
 
   @Override

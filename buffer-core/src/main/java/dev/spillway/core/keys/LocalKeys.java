@@ -247,7 +247,7 @@ public final class LocalKeys {
     if (!Files.isRegularFile(signerKeyset)) {
       throw new IOException(
           "the key-record signing key " + signerKeyset + " does not exist: without it anyone holding "
-              + WRITER_FILE + " could forge records. Run 'spillway keys rotate --keys <dir>' on the key"
+              + WRITER_FILE + " could forge records. Run 'spillway keys rotate --dir <dir>' on the key"
               + " directory to create " + SIGNER_FILE + " (give it to ingest) and " + VERIFIER_FILE
               + " (give it to drain)");
     }
@@ -266,7 +266,7 @@ public final class LocalKeys {
     if (!Files.isRegularFile(verifierKeyset)) {
       throw new IOException(
           "the key-record verifying key " + verifierKeyset + " does not exist: the reader cannot tell"
-              + " genuine key records from forged ones. Run 'spillway keys rotate --keys <dir>' on the"
+              + " genuine key records from forged ones. Run 'spillway keys rotate --dir <dir>' on the"
               + " key directory to create " + SIGNER_FILE + " (ingest) and " + VERIFIER_FILE + " (drain)");
     }
     try {
