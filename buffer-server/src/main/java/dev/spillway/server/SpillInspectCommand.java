@@ -77,6 +77,10 @@ final class SpillInspectCommand {
     if (r.unavailable() > 0) {
       m.append("; key provider unavailable for ").append(r.unavailable());
     }
+    if (r.missing() > 0) {
+      m.append("; ").append(r.missing())
+          .append(" record(s) missing from their writer streams (sequence gaps: deleted from the spill?)");
+    }
     if (r.failures().getOrDefault(EnvelopeException.Reason.FORGED_KEY, 0L) > 0) {
       m.append(". Key records without a valid signature by the keys in ")
           .append(LocalKeys.VERIFIER_FILE).append(" beside ").append(readerKey.get())
