@@ -22,7 +22,8 @@ public interface DataKeyUnwrapper {
   /**
    * The check of key-record signatures, or null when this reader has none. A reader without one
    * accepts only unsigned {@code aws-kms} key records (a KMS ciphertext cannot be made without KMS
-   * permission); it refuses every {@code local} and {@code aws-kms-rsa} key record.
+   * permission); it refuses every {@code local} and {@code aws-kms-rsa} key record. An unwrapper
+   * that decorates another must forward this (or its records are refused: fail closed).
    */
   default KeyRecordVerifier verifier() {
     return null;
