@@ -29,6 +29,16 @@ public interface DataKeyUnwrapper {
     return null;
   }
 
+  /**
+   * Whether a key record holding {@code wrapped} must carry a valid signature to be accepted:
+   * always for keys wrapped with a public key ({@code local}, {@code aws-kms-rsa}), and for {@code
+   * aws-kms} when this unwrapper was given a verifier. An unwrapper that decorates another must
+   * forward this.
+   */
+  default boolean requiresSignature(WrappedDataKey wrapped) {
+    return wrapped.provider() != KeyProviderId.AWS_KMS || verifier() != null;
+  }
+
   /** This unwrapper, with key records checked by {@code verifier}. */
   default DataKeyUnwrapper verifiedBy(KeyRecordVerifier verifier) {
     return new VerifiedUnwrapper(this, verifier);
