@@ -218,7 +218,7 @@ public final class ConfigLoader {
     } catch (IllegalArgumentException e) {
       throw spill.errorAt("fsync", "expected none, every-batch or a duration such as 1s");
     }
-    Codec codec = Codec.fromConfigName(spill.oneOf("compression", "lz4", "lz4", "none"));
+    Codec codec = Codec.fromConfigName(spill.oneOf("compression", "lz4", "lz4", "none", "zstd"));
     OverflowPolicy overflow =
         OverflowPolicy.fromConfigName(spill.oneOf("overflow", "refuse", "refuse", "drop-oldest"));
     YamlSection keys = spill.section("keys").orElseThrow(() -> spill.errorAt("keys", "is required"));
