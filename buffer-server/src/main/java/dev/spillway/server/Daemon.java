@@ -81,7 +81,7 @@ public final class Daemon implements AutoCloseable {
     metrics.bufferMetrics(buffer.metrics());
 
     if (role != Role.INGEST) {
-      exporter = TraceExporter.create(config.exporter());
+      exporter = TraceExporter.create(config.exporter(), metrics);
       ServerConfig.Retry retry = config.exporter().otlp().map(ServerConfig.Otlp::retry).orElse(ServerConfig.Retry.DEFAULT);
       drain = new DrainLoop(buffer.reader().orElseThrow(), exporter, retry, metrics);
       drain.start();

@@ -404,10 +404,12 @@ public final class ConfigLoader {
       retry = new ServerConfig.Retry(enabled, initial, max, elapsed);
     }
     o.section("sending_queue"); // the spill buffer is the queue; accepted for pasted blocks
+    long maxSpans = o.integer("send_batch_max_size", 0, 0, 1_000_000_000);
+    long maxBytes = o.integer("send_batch_max_bytes", ServerConfig.Otlp.DEFAULT_MAX_REQUEST_BYTES, 0, 1L << 30);
     o.finish();
     ex.finish();
-    return new ServerConfig.Exporter(
-        Optional.of(new ServerConfig.Otlp(endpoint, protocol, headers, gzip, timeout, tls, retry)));
+    return new ServerConfig.Exporter(Optional.of(
+        new ServerConfig.Otlp(endpoint, protocol, headers, gzip, timeout, tls, retry, maxSpans, maxBytes)));
   }
 
   private URI exporterEndpoint(YamlSection o, String raw, ServerConfig.Protocol protocol, boolean insecure)

@@ -101,6 +101,9 @@ public final class GrpcExporter implements TraceExporter {
       if (s.getCode() == Status.Code.INVALID_ARGUMENT) {
         return ExportResult.permanent(reason);
       }
+      if (isMessageTooLarge(s) && retryAfter.isEmpty()) {
+        return ExportResult.tooLarge(reason);
+      }
       if (RETRYABLE.contains(s.getCode()) || retryAfter.isPresent()) {
         return ExportResult.retryable(reason, retryAfter);
       }
@@ -109,6 +112,21 @@ public final class GrpcExporter implements TraceExporter {
       return ExportResult.retryable(reason, Optional.empty());
     }
   }
+
+  /**
+   * RESOURCE_EXHAUSTED without RetryInfo is not retryable (OTLP specification); when its message
+   * is about a message size (grpc-java: "gRPC message exceeds maximum size", grpc-go: "received
+   * message larger than max") smaller requests will pass. Any other RESOURCE_EXHAUSTED (a memory
+   * limiter, a quota) stays retryable: dropping on it would lose data that waiting delivers.
+   */
+  static boolean isMessageTooLarge(Status s) {
+    return s.getCode() == Status.Code.RESOURCE_EXHAUSTED
+        && s.getDescription() != null
+        && TOO_LARGE_MESSAGE.matcher(s.getDescription()).find();
+  }
+
+  private static final java.util.regex.Pattern TOO_LARGE_MESSAGE = java.util.regex.Pattern.compile(
+      "(?i)(message|request|body).*(exceeds|larger than|too large|size)|too large");
 
   static Optional<Duration> retryInfo(Throwable e) {
     com.google.rpc.Status st = StatusProto.fromThrowable(e);

@@ -90,6 +90,9 @@ public final class HttpExporter implements TraceExporter {
     if (code == 400) {
       return ExportResult.permanent("http 400");
     }
+    if (code == 413) {
+      return ExportResult.tooLarge("http 413 (request entity too large)");
+    }
     return ExportResult.retryable("http " + code, retryAfter);
   }
 

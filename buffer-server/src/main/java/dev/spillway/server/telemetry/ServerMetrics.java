@@ -20,6 +20,12 @@ public final class ServerMetrics implements BufferObserver {
   public final LongAdder spansExported = new LongAdder();
   public final LongAdder spansRejectedDownstream = new LongAdder();
   public final LongAdder spansDroppedPermanent = new LongAdder();
+  /**
+   * Single spans the downstream refused as too large even alone, dropped by the exporter. The
+   * exporter also reports them to the drain loop as rejected, so {@link #spansRejectedDownstream}
+   * includes them; {@link #render()} shows each span under one reason only.
+   */
+  public final LongAdder spansDroppedTooLarge = new LongAdder();
   public final LongAdder exportRetries = new LongAdder();
   public final LongAdder exportFailures = new LongAdder();
   public final LongAdder tlsReloads = new LongAdder();
@@ -85,7 +91,10 @@ public final class ServerMetrics implements BufferObserver {
     counter(o, "spillway_spans_spilled_total", "Spans whose batch was sealed to disk on arrival.", spansSpilled.sum());
     counter(o, "spillway_spans_exported_total", "Spans the downstream accepted.", spansExported.sum());
     header(o, "spillway_spans_dropped_total", "Spans dropped, by reason.", "counter");
-    line(o, "spillway_spans_dropped_total", "reason=\"rejected_by_downstream\"", spansRejectedDownstream.sum());
+    long tooLarge = spansDroppedTooLarge.sum();
+    line(o, "spillway_spans_dropped_total", "reason=\"rejected_by_downstream\"",
+        Math.max(0, spansRejectedDownstream.sum() - tooLarge));
+    line(o, "spillway_spans_dropped_total", "reason=\"too_large_for_downstream\"", tooLarge);
     line(o, "spillway_spans_dropped_total", "reason=\"permanent_export_error\"", spansDroppedPermanent.sum());
     counter(o, "spillway_export_retries_total", "Export attempts retried after a retryable failure.", exportRetries.sum());
     counter(o, "spillway_export_failures_total", "Batches released back to the buffer after the retry budget.", exportFailures.sum());
