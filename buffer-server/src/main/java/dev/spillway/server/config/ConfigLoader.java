@@ -223,9 +223,10 @@ public final class ConfigLoader {
         OverflowPolicy.fromConfigName(spill.oneOf("overflow", "refuse", "refuse", "drop-oldest"));
     YamlSection keys = spill.section("keys").orElseThrow(() -> spill.errorAt("keys", "is required"));
     ServerConfig.Keys k = keys(keys);
+    boolean sharedGroup = spill.bool("shared_group", false);
     spill.finish();
     b.finish();
-    return new ServerConfig.Buffer(durability, limit, spike, dir, maxDisk, fsync, codec, overflow, k);
+    return new ServerConfig.Buffer(durability, limit, spike, dir, maxDisk, fsync, codec, overflow, k, sharedGroup);
   }
 
   private ServerConfig.Keys keys(YamlSection keys) throws ConfigException {

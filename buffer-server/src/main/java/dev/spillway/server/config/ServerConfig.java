@@ -49,7 +49,11 @@ public record ServerConfig(
     public static final int DEFAULT_MAX_CONNECTIONS = 1024;
   }
 
-  /** The spill buffer's settings; see buffer-core's SpillBufferBuilder for what each means. */
+  /**
+   * The spill buffer's settings; see buffer-core's SpillBufferBuilder for what each means.
+   * {@code sharedGroup}: ingest and drain run as two OS users sharing the directory's group
+   * (mode 2770, umask 007).
+   */
   public record Buffer(
       Durability durability,
       long memoryLimitBytes,
@@ -59,7 +63,8 @@ public record ServerConfig(
       FsyncPolicy fsync,
       Codec compression,
       OverflowPolicy overflow,
-      Keys keys) {}
+      Keys keys,
+      boolean sharedGroup) {}
 
   /**
    * {@code buffer.spill.keys}. With {@code local} the keysets; with {@code aws-kms} or {@code
