@@ -64,7 +64,12 @@ final class Cli {
       err.println(e.getMessage());
       return USAGE;
     } catch (ConfigException e) {
-      err.println("configuration error: " + e.getMessage());
+      if (e.problems().size() == 1) {
+        err.println("configuration error: " + e.getMessage());
+      } else {
+        err.println("configuration errors (" + e.problems().size() + "):");
+        e.problems().forEach(p -> err.println("  " + p));
+      }
       return FAILED;
     } catch (IOException | RuntimeException e) {
       err.println("error: " + e.getMessage());
