@@ -64,12 +64,21 @@ class SplitRolesAsUsersTest {
     chmod(base, "rwxr-xr-x");
     String classPath = readableClassPath(base.resolve("cp"));
     TestPki pki = new TestPki(base.resolve("pki"));
+    // Each role reads only its own TLS material: the server key is ingest's, the client key drain's.
+    chmod(base.resolve("pki"), "rwxr-xr-x");
     try (Stream<Path> files = Files.list(base.resolve("pki"))) {
       for (Path f : files.toList()) {
-        chmod(f, "rw-r--r--"); // test certificates: both roles read them
+        chmod(f, "rw-r--r--");
       }
     }
-    chmod(base.resolve("pki"), "rwxr-xr-x");
+    for (Path f : List.of(pki.serverCert, pki.serverKey)) {
+      run("chown", INGEST, f.toString());
+      chmod(f, "rw-------");
+    }
+    for (Path f : List.of(pki.clientCert, pki.clientKey)) {
+      run("chown", DRAIN, f.toString());
+      chmod(f, "rw-------");
+    }
 
     // Keys: each role's own half, owned by that role's user, 0600 in a 0700 directory.
     Path all = base.resolve("keys-all");
@@ -87,9 +96,11 @@ class SplitRolesAsUsersTest {
     Files.writeString(ingestCfg, TestConfigs.daemon(pki, spill,
         "    shared_group: true\n" + TestConfigs.localKeys(ingestKeys.resolve(LocalKeys.WRITER_FILE), null), "", 1 << 20));
     Path drainCfg = base.resolve("drain.yaml");
-    Files.writeString(drainCfg, TestConfigs.daemon(pki, spill,
+    String drainYaml = TestConfigs.daemon(pki, spill,
         "    shared_group: true\n" + TestConfigs.localKeys(null, drainKeys.resolve(LocalKeys.READER_FILE)),
-        TestConfigs.exporter(pki, "grpc", downstreamPort), 1 << 20));
+        TestConfigs.exporter(pki, "grpc", downstreamPort), 1 << 20);
+    // The drain's configuration has no receivers: it needs no server certificate or key.
+    Files.writeString(drainCfg, drainYaml.substring(drainYaml.indexOf("buffer:")));
     chmod(ingestCfg, "rw-r--r--");
     chmod(drainCfg, "rw-r--r--");
 
@@ -121,6 +132,7 @@ class SplitRolesAsUsersTest {
             .doesNotContain(CANARY);
       }
       assertThat(canRead(INGEST, drainKeys.resolve(LocalKeys.READER_FILE))).as("ingest reads reader.json").isFalse();
+      assertThat(canRead(DRAIN, pki.serverKey)).as("drain reads the receivers' key").isFalse();
       assertThat(canRead(DRAIN, drainKeys.resolve(LocalKeys.READER_FILE))).isTrue();
       assertThat(run("stat", "-c", "%a %G", spill.toString()).trim())
           .as("the directory keeps its setgid shared mode").isEqualTo("2770 " + GROUP);
