@@ -31,6 +31,9 @@ cat > "$dist/bin/spillway" <<LAUNCHER
 # Spillway $version launcher. JAVA_OPTS adds JVM options (heap size, for instance).
 set -eu
 here=\$(cd "\$(dirname "\$0")/.." && pwd)
+# SPILLWAY_UMASK (e.g. 007): the split deployment's containers set it so the other role's user, in
+# the same group, can read and delete spill files (systemd sets UMask= instead).
+if [ -n "\${SPILLWAY_UMASK:-}" ]; then umask "\$SPILLWAY_UMASK"; fi
 # shellcheck disable=SC2086
 exec "\$here/runtime/bin/java" \${JAVA_OPTS:-} $flags -jar "\$here/lib/spillway.jar" "\$@"
 LAUNCHER
