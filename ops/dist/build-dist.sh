@@ -3,8 +3,10 @@
 #   bin/spillway        launcher (runs the bundled runtime with the flags Chronicle Queue needs)
 #   lib/spillway.jar    the daemon and CLI
 #   runtime/            a jlink'ed Java runtime (no JDK needed on the host)
-#   examples/ systemd/ k8s/ docker/ iam/   deployment files from ops/
-#   docs/ README.md
+#   ops/{systemd,k8s,docker,examples,iam,pki}/   deployment files
+#   docs/               the reference documents
+#   README.md           the operator's guide (ops/dist/README.md), not the developers' README
+# The layout is listed in ops/dist/README.md and in the root README; test-dist.sh checks all three agree.
 # Maven runs it in the buffer-server 'dist' profile:  mvn -Pdist -pl buffer-server -am package -DskipTests
 # Usage: build-dist.sh VERSION JAR OUT_DIR JAVA_HOME JVM_FLAGS...
 set -euo pipefail
@@ -39,9 +41,10 @@ exec "\$here/runtime/bin/java" \${JAVA_OPTS:-} $flags -jar "\$here/lib/spillway.
 LAUNCHER
 chmod 0755 "$dist/bin/spillway"
 
-cp -r "$root/ops/examples" "$root/ops/systemd" "$root/ops/k8s" "$root/ops/docker" "$root/ops/iam" "$dist/"
+mkdir -p "$dist/ops"
+cp -r "$root/ops/examples" "$root/ops/systemd" "$root/ops/k8s" "$root/ops/docker" "$root/ops/iam" "$root/ops/pki" "$dist/ops/"
 cp "$root"/docs/*.md "$dist/docs/"
-cp "$root/README.md" "$dist/"
+sed "s/VERSION/$version/g" "$root/ops/dist/README.md" > "$dist/README.md"
 mkdir -p "$out"
 tar -C "$work" -czf "$out/$name.tar.gz" "$name"
 echo "built $out/$name.tar.gz ($(du -h "$out/$name.tar.gz" | cut -f1))"
