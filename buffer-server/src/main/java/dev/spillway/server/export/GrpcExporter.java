@@ -98,6 +98,8 @@ public final class GrpcExporter implements TraceExporter {
       }
       Optional<Duration> retryAfter = retryInfo(e);
       String reason = "grpc " + s.getCode() + (s.getDescription() == null ? "" : ": " + truncate(s.getDescription()));
+      // "UNAVAILABLE: io exception" alone does not say why: add the TLS reason when there is one.
+      reason += dev.spillway.server.tls.TlsFailureReason.of(e).map(r -> " (" + r + ")").orElse("");
       if (s.getCode() == Status.Code.INVALID_ARGUMENT) {
         return ExportResult.permanent(reason);
       }
@@ -147,6 +149,11 @@ public final class GrpcExporter implements TraceExporter {
   }
 
   static String truncate(String s) {
+    // grpc-java appends the Netty pipeline ("\nChannel Pipeline: [SslHandler#0, ...]"): noise here.
+    int pipeline = s.indexOf("\nChannel Pipeline:");
+    if (pipeline >= 0) {
+      s = s.substring(0, pipeline);
+    }
     return s.length() <= 200 ? s : s.substring(0, 200) + "...";
   }
 

@@ -72,7 +72,9 @@ public final class HttpExporter implements TraceExporter {
       r = client.send(rb.POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
           HttpResponse.BodyHandlers.ofByteArray());
     } catch (IOException e) {
-      return ExportResult.retryable("http: " + e.getClass().getSimpleName(), Optional.empty());
+      String why = dev.spillway.server.tls.TlsFailureReason.of(e)
+          .orElse(e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+      return ExportResult.retryable("http: " + why, Optional.empty());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return ExportResult.retryable("interrupted", Optional.empty());
