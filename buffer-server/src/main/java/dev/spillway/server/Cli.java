@@ -319,7 +319,8 @@ final class Cli {
 
   /** Listed in help; {@link #run} hands {@code audit} to its own parser before picocli sees it. */
   @Command(name = "audit", description = {"The reference article's verification checklist over configs, env files and",
-      "policies (docs/AUDIT.md): audit [--format text|json|sarif] [--probe HOST:PORT]... [--skip RULE-ID]... FILE..."})
+      "policies (docs/AUDIT.md); 'spillway audit --help' lists its flags (--config, --pair, --writer-role,",
+      "--reader-role, --baseline, --probe, --format ...)."})
   static final class Audit implements Callable<Integer> {
     @Parameters(arity = "0..*") List<String> args;
 
