@@ -100,10 +100,17 @@ public final class OtlpWire {
     METRICS(ExportMetricsServiceRequest.getDescriptor()),
     LOGS(ExportLogsServiceRequest.getDescriptor());
 
+    private final Descriptor descriptor;
     private final Schema schema;
 
     Signal(Descriptor request) {
+      this.descriptor = request;
       this.schema = Schema.of(request);
+    }
+
+    /** The export request's message type. */
+    public Descriptor descriptor() {
+      return descriptor;
     }
 
     /** The signal a sealed payload of this type holds. */
@@ -146,6 +153,19 @@ public final class OtlpWire {
     return scan(Signal.of(type), payload, 0, payload.length, UNLIMITED).items();
   }
 
+  /** Whether a message type is one of the counted items (span, data point, log record). */
+  static boolean isItem(String fullName) {
+    return Schema.ITEMS.contains(fullName);
+  }
+
+  static boolean isKeyValue(String fullName) {
+    return fullName.equals(Schema.KEY_VALUE);
+  }
+
+  static boolean isAnyValue(String fullName) {
+    return fullName.equals(Schema.ANY_VALUE);
+  }
+
   private static final Limits UNLIMITED = new Limits(Integer.MAX_VALUE, Integer.MAX_VALUE, 20);
 
   /**
@@ -169,6 +189,9 @@ public final class OtlpWire {
         "opentelemetry.proto.metrics.v1.SummaryDataPoint",
         "opentelemetry.proto.logs.v1.LogRecord");
 
+    static final String KEY_VALUE = "opentelemetry.proto.common.v1.KeyValue";
+    static final String ANY_VALUE = "opentelemetry.proto.common.v1.AnyValue";
+
     final boolean item;
     final boolean keyValue;
     final boolean anyValue;
@@ -177,8 +200,8 @@ public final class OtlpWire {
 
     private Schema(Descriptor d) {
       this.item = ITEMS.contains(d.getFullName());
-      this.keyValue = d.getFullName().equals("opentelemetry.proto.common.v1.KeyValue");
-      this.anyValue = d.getFullName().equals("opentelemetry.proto.common.v1.AnyValue");
+      this.keyValue = d.getFullName().equals(KEY_VALUE);
+      this.anyValue = d.getFullName().equals(ANY_VALUE);
     }
 
     static Schema of(Descriptor root) {
