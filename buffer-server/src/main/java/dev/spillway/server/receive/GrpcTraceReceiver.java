@@ -2,6 +2,7 @@ package dev.spillway.server.receive;
 
 import com.google.rpc.Code;
 import dev.spillway.server.config.ServerConfig;
+import dev.spillway.server.net.ConnectionGate;
 import dev.spillway.server.telemetry.ServerMetrics;
 import dev.spillway.server.tls.ServerTlsContext;
 import io.grpc.MethodDescriptor;
@@ -73,7 +74,9 @@ public final class GrpcTraceReceiver implements AutoCloseable {
     InetSocketAddress address = new InetSocketAddress(config.endpoint().host(), config.endpoint().port());
     // With TLS, grpc's own negotiation wrapped so failed handshakes are counted by reason.
     NettyServerBuilder b = (tls.isPresent()
-            ? NettyServerBuilder.forAddress(address, CountingServerTls.credentials(tls.get(), metrics))
+            ? NettyServerBuilder.forAddress(address, CountingServerTls.credentials(tls.get(), metrics,
+                new ConnectionGate(TRANSPORT, config.maxConnections(), config.maxConnections(),
+                    ConnectionGate.HANDSHAKE_DEADLINE, metrics)))
             : NettyServerBuilder.forAddress(address))
             .channelType(NioServerSocketChannel.class)
             .bossEventLoopGroup(boss)
@@ -82,6 +85,8 @@ public final class GrpcTraceReceiver implements AutoCloseable {
             .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, config.maxRequestBytes()))
             .maxInboundMetadataSize(64 << 10)
             .maxConcurrentCallsPerConnection(64)
+            // grpc's own deadline (default 120 s) as a second line behind the gate's
+            .handshakeTimeout(ConnectionGate.HANDSHAKE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
             .addService(service);
     Server server = b.build();
     try {

@@ -53,7 +53,7 @@ public final class HttpTraceReceiver implements AutoCloseable {
   public static HttpTraceReceiver start(ServerConfig.Receiver config, Optional<ServerTlsContext> tls,
       TraceIngest ingest, ServerMetrics metrics) throws IOException {
     long limit = config.maxRequestBytes();
-    HttpListener l = HttpListener.bind("receivers.otlp.protocols.http", config.endpoint().socketAddress(), tls,
+    HttpListener l = HttpListener.bind("receivers.otlp.protocols.http", TRANSPORT, config.endpoint().socketAddress(), tls,
         new HttpListener.Limits(config.readTimeout(), config.maxConnections()), metrics, 4, () -> new ChannelHandler[] {
           new LimitedAggregator((int) Math.min(Integer.MAX_VALUE - 1, limit), metrics),
           new ExportHandler(ingest, metrics, limit)
