@@ -20,8 +20,12 @@ import java.util.Set;
  * 4 KB gzip body of two million empty spans is refused after the first {@link
  * Limits#maxItems()} of them, having allocated nothing.
  *
- * <p>Accepts exactly what protobuf-java's own parser accepts for the three request types (the
- * fuzz test {@code OtlpWireFuzzTest} holds it to that): a tag with field number 0, a truncated
+ * <p>Accepts what protobuf-java's own parser accepts for the three request types (the fuzz test
+ * {@code OtlpWireFuzzTest} holds it to that), with one deliberate difference: a varint must be a
+ * valid encoding (at most 10 bytes, the 10th carrying only the 64th bit; tags within 32 bits,
+ * lengths within {@code int}), as Go's {@code protowire} requires, where protobuf-java's fast path
+ * lets some over-long varints through; the bytes kept are forwarded to parsers of every kind, so
+ * the stricter reading is the safe one. Otherwise: a tag with field number 0, a truncated
  * field, an over-long varint, wire types 6 and 7, an unmatched end-group, a packed scalar field
  * whose bytes are not whole elements and a {@code string} field that is not valid UTF-8 are all
  * refused ({@link Refused.Reason#MALFORMED} or {@link Refused.Reason#INVALID_UTF8}); unknown
@@ -291,7 +295,7 @@ public final class OtlpWire {
       }
       int p = from;
       while (p < end) {
-        int tag = (int) varint(p, end);
+        int tag = tag(p, end);
         p = pos;
         int field = tag >>> 3;
         if (field == 0) {
@@ -305,11 +309,8 @@ public final class OtlpWire {
           case 1 -> p = skip(p, 8, end);
           case 5 -> p = skip(p, 4, end);
           case 2 -> {
-            int len = (int) varint(p, end); // protobuf reads lengths as 32-bit
+            int len = length(p, end);
             p = pos;
-            if (len < 0) {
-              throw malformed("a negative length");
-            }
             int valueEnd = skip(p, len, end);
             lengthDelimited(s, field, p, valueEnd, nesting, anyDepth);
             p = valueEnd;
@@ -363,7 +364,7 @@ public final class OtlpWire {
       }
       int p = from;
       while (p < end) {
-        int tag = (int) varint(p, end);
+        int tag = tag(p, end);
         p = pos;
         int f = tag >>> 3;
         if (f == 0) {
@@ -377,11 +378,8 @@ public final class OtlpWire {
           case 1 -> p = skip(p, 8, end);
           case 5 -> p = skip(p, 4, end);
           case 2 -> {
-            int len = (int) varint(p, end);
+            int len = length(p, end);
             p = pos;
-            if (len < 0) {
-              throw malformed("a negative length");
-            }
             p = skip(p, len, end);
           }
           case 3 -> p = group(f, p, end, nesting + 1);
@@ -397,7 +395,10 @@ public final class OtlpWire {
       throw malformed("a group is not closed");
     }
 
-    /** Reads a varint of at most 10 bytes starting at {@code p}; {@link #pos} is after it. */
+    /**
+     * Reads a varint starting at {@code p}; {@link #pos} is after it. At most 10 bytes, and a
+     * 10th byte may only carry the 64th bit: an over-long or overflowing encoding is refused.
+     */
     private long varint(int p, int end) throws Refused {
       long v = 0;
       for (int shift = 0; shift < 70; shift += 7) {
@@ -405,6 +406,9 @@ public final class OtlpWire {
           throw malformed("the request is truncated");
         }
         byte x = b[p++];
+        if (shift == 63 && (x & 0xff) > 1) {
+          throw malformed("a varint overflows 64 bits");
+        }
         v |= (long) (x & 0x7f) << shift;
         if (x >= 0) {
           pos = p;
@@ -412,6 +416,24 @@ public final class OtlpWire {
         }
       }
       throw malformed("a varint is longer than 10 bytes");
+    }
+
+    /** A tag: a varint of at most 32 bits. */
+    private int tag(int p, int end) throws Refused {
+      long v = varint(p, end);
+      if ((v & ~0xffffffffL) != 0) {
+        throw malformed("a tag varint exceeds 32 bits");
+      }
+      return (int) v;
+    }
+
+    /** A length: a varint no larger than the largest array. */
+    private int length(int p, int end) throws Refused {
+      long v = varint(p, end);
+      if (v < 0 || v > Integer.MAX_VALUE) {
+        throw malformed("a length varint is out of range");
+      }
+      return (int) v;
     }
 
     private static int skip(int p, int n, int end) throws Refused {

@@ -120,6 +120,20 @@ class OtlpWireTest {
   }
 
   @Test
+  void scan_overlongVarintProtobufJavaLetsThrough_refused() {
+    // Found by Jazzer: protobuf-java's fast path accepts this 10-byte varint (an unknown field
+    // 12); its 10th byte has the continuation bit set. Go's protowire refuses it; so do we.
+    byte[] b = java.util.HexFormat.of().parseHex("6091919191ff9191919191");
+    assertThatThrownBy(() -> OtlpWire.scan(OtlpWire.Signal.TRACES, b, LIMITS))
+        .isInstanceOf(OtlpWire.Refused.class).hasMessageContaining("varint");
+    byte[] overflow = java.util.HexFormat.of().parseHex("60ffffffffffffffffff02"); // 10th byte > 1
+    assertThatThrownBy(() -> OtlpWire.scan(OtlpWire.Signal.TRACES, overflow, LIMITS))
+        .isInstanceOf(OtlpWire.Refused.class).hasMessageContaining("overflows");
+    byte[] max = java.util.HexFormat.of().parseHex("60ffffffffffffffffff01"); // 2^64 - 1: valid
+    assertThat(OtlpWireFuzzTest.check(OtlpWire.Signal.TRACES, max)).isTrue();
+  }
+
+  @Test
   void scan_unknownFieldsAndGroups_skippedLikeProtobuf() {
     byte[] known = OtlpRequests.traces(2).toByteArray();
     byte[] extra = {(byte) 0xfa, 0x3e, 0x01, 0x41, 0x5b, 0x08, 0x01, 0x5c}; // field 999 LEN, group 11{1:1}
