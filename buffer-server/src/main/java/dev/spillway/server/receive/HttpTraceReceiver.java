@@ -34,9 +34,11 @@ import java.util.Optional;
 
 /**
  * OTLP/HTTP {@code POST /v1/traces} on Netty's HTTP codec: protobuf and JSON, gzip, the response
- * in the request's content type, every error a {@code google.rpc.Status}. Wrong path 404, wrong
- * method 405, wrong media type or encoding 415, undecodable 400, too large (after decompression)
- * 413, buffer full 503 with {@code Retry-After}.
+ * in the request's content type, every error a {@code google.rpc.Status}. A protobuf body is kept
+ * as it came and validated and counted by {@link OtlpWire}; a JSON body is converted to protobuf
+ * once, by streaming ({@link OtlpJson}). Wrong path 404, wrong method 405, wrong media type or
+ * encoding 415, undecodable or not UTF-8 400, too large (after decompression) or over a count or
+ * depth limit 413, buffer full 503 with {@code Retry-After}.
  */
 public final class HttpTraceReceiver implements AutoCloseable {
   /** The {@code transport} label of this receiver's outcomes, the listener's included. */
