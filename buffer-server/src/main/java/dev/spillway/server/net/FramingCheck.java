@@ -63,7 +63,7 @@ final class FramingCheck extends ChannelInboundHandlerAdapter {
   /** What is ambiguous about the request's framing; null if nothing. */
   static String problem(HttpRequest req) {
     if (req.decoderResult().isFailure()) {
-      return "malformed HTTP request: its headers or message length cannot be decoded unambiguously";
+      return "malformed HTTP request: the request line or headers do not decode (malformed, too long, or an ambiguous length)";
     }
     List<String> te = req.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
     if (te.isEmpty()) {

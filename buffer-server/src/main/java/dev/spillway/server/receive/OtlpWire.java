@@ -53,9 +53,9 @@ public final class OtlpWire {
     public static final Limits DEFAULT = new Limits(100_000, 1_000_000, 16);
 
     public Limits {
-      if (maxItems < 1 || maxAttributes < 0 || maxAnyValueDepth < 1 || maxAnyValueDepth > 20) {
+      if (maxItems < 1 || maxAttributes < 0 || maxAnyValueDepth < 1 || maxAnyValueDepth > MAX_NESTING) {
         throw new IllegalArgumentException("limits out of range: " + maxItems + ", " + maxAttributes
-            + ", " + maxAnyValueDepth + " (items >= 1, attributes >= 0, depth 1..20)");
+            + ", " + maxAnyValueDepth + " (items >= 1, attributes >= 0, depth 1.." + MAX_NESTING + ")");
       }
     }
   }
@@ -148,8 +148,9 @@ public final class OtlpWire {
 
   /**
    * The items (spans, data points or log records) in a payload the receivers accepted: what the
-   * drain counts with, instead of parsing the batch into objects. Limits are not applied here
-   * (they were when the payload was received).
+   * drain counts with, instead of parsing the batch into objects. The count limits are not applied
+   * here (they were when the payload was received); only {@link #MAX_NESTING}, which no accepted
+   * request exceeds.
    *
    * @throws Refused when the payload is not a valid request of its type (a corrupt record)
    */
@@ -170,7 +171,7 @@ public final class OtlpWire {
     return fullName.equals(Schema.ANY_VALUE);
   }
 
-  private static final Limits UNLIMITED = new Limits(Integer.MAX_VALUE, Integer.MAX_VALUE, 20);
+  private static final Limits UNLIMITED = new Limits(Integer.MAX_VALUE, Integer.MAX_VALUE, MAX_NESTING);
 
   /**
    * A message type as the scanner needs it: per field number, what a length-delimited value of
