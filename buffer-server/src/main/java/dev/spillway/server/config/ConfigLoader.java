@@ -177,8 +177,8 @@ public final class ConfigLoader {
       if (readTimeout.toMillis() < 100) {
         throw s.errorAt("read_timeout", "must be at least 100ms, got " + readTimeout.toMillis() + "ms");
       }
-      maxConnections = (int) s.integer("max_connections", maxConnections, 1, 1_000_000);
     }
+    maxConnections = (int) s.integer("max_connections", maxConnections, 1, 1_000_000);
     Optional<TlsSettings> tls = Optional.empty();
     Optional<YamlSection> t = s.section("tls");
     if (t.isPresent()) {

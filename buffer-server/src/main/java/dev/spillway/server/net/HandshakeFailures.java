@@ -1,5 +1,6 @@
 package dev.spillway.server.net;
 
+import dev.spillway.server.tls.WeakCertificateException;
 import io.netty.handler.ssl.NotSslRecordException;
 import java.nio.channels.ClosedChannelException;
 import java.security.cert.CertificateException;
@@ -13,6 +14,9 @@ public final class HandshakeFailures {
     for (Throwable t = cause; t != null; t = t.getCause()) {
       if (t instanceof NotSslRecordException) {
         return "not_tls";
+      }
+      if (t instanceof WeakCertificateException) {
+        return "weak_client_certificate";
       }
       if (t instanceof CertificateException) {
         return "bad_client_certificate";

@@ -15,22 +15,10 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.atomic.AtomicInteger;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.netty.util.concurrent.EventExecutorGroup;
 import java.io.IOException;
@@ -43,12 +31,21 @@ import java.util.function.Supplier;
  * A Netty HTTP/1.1 listener, TLS first when a context is given. The handler pipeline after the
  * codec comes from {@code handlers}; handlers run on a small executor group, not the I/O threads,
  * because offering to the buffer may wait briefly on the disk.
+ *
+ * <p>What protects it, in pipeline order: a {@link ConnectionGate} (connections in their TLS
+ * handshake and admitted ones are bounded separately; the handshake has a deadline); a {@link
+ * RequestClock} (a request must arrive whole, headers and body, within the request deadline from
+ * its first byte, else 408 and close; a connection with no request in progress is closed after the
+ * same time of silence, as Go's {@code net/http} does when {@code IdleTimeout} is unset); and a
+ * {@link FramingCheck} (ambiguous message framing is 400 and close, never guessed at).
  */
 public final class HttpListener implements AutoCloseable {
   /**
-   * @param requestDeadline a request must arrive whole within this long from its first line,
-   *     however slowly its bytes trickle in; otherwise 408 and the connection is closed (slowloris)
-   * @param maxConnections connections one listener holds at once; more are closed on arrival
+   * @param requestDeadline a request must arrive whole within this long from its first byte,
+   *     however slowly its bytes trickle in; otherwise 408 and the connection is closed (slowloris).
+   *     Also how long an idle connection is kept.
+   * @param maxConnections connections one listener holds at once past their handshake; as many
+   *     again may be in their handshake (see {@link ConnectionGate})
    */
   public record Limits(java.time.Duration requestDeadline, int maxConnections) {
     /** The receiver's defaults, and the metrics listener's. */
@@ -68,20 +65,33 @@ public final class HttpListener implements AutoCloseable {
     this.handlerThreads = handlerThreads;
   }
 
-  /**
-   * @param name the listener's name in metrics and errors
-   * @param limits request deadline and connection cap
-   * @param handlers called once per connection; returns the handlers after the HTTP codec
-   */
+  /** As {@link #bind(String, String, InetSocketAddress, Optional, Limits, ServerMetrics, int, Supplier)}
+   * with the name as the metrics' transport label. */
   public static HttpListener bind(String name, InetSocketAddress address, Optional<ServerTlsContext> tls,
       Limits limits, ServerMetrics metrics, int handlerThreadCount, Supplier<ChannelHandler[]> handlers)
       throws IOException {
+    return bind(name, name, address, tls, limits, metrics, handlerThreadCount, handlers);
+  }
+
+  /**
+   * @param name the listener's name in errors and in the TLS handshake metrics
+   * @param transport the {@code transport} label of its connection outcomes, the same its
+   *     handlers use for their request outcomes
+   * @param limits request deadline and connection cap
+   * @param handlers called once per connection; returns the handlers after the HTTP codec
+   */
+  public static HttpListener bind(String name, String transport, InetSocketAddress address,
+      Optional<ServerTlsContext> tls, Limits limits, ServerMetrics metrics, int handlerThreadCount,
+      Supplier<ChannelHandler[]> handlers) throws IOException {
     EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     EventExecutorGroup handlerThreads = new DefaultEventExecutorGroup(handlerThreadCount);
-    AtomicInteger open = new AtomicInteger();
     long deadlineMillis = limits.requestDeadline().toMillis();
-    int maxConnections = limits.maxConnections();
+    ConnectionGate gate = new ConnectionGate(transport, limits.maxConnections(), limits.maxConnections(),
+        ConnectionGate.HANDSHAKE_DEADLINE, metrics);
+    HttpDecoderConfig decoding = new HttpDecoderConfig()
+        .setMaxInitialLineLength(4096).setMaxHeaderSize(16 << 10).setMaxChunkSize(64 << 10)
+        .setUseRfc9112TransferEncoding(true); // Content-Length beside Transfer-Encoding is an error
     ServerBootstrap b = new ServerBootstrap()
         .group(boss, workers)
         .channel(NioServerSocketChannel.class)
@@ -89,24 +99,20 @@ public final class HttpListener implements AutoCloseable {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            if (open.incrementAndGet() > maxConnections) {
-              open.decrementAndGet();
-              metrics.request(name, "connection_refused_over_limit");
-              ch.close();
+            if (tls.isPresent()) {
+              gate.handshakeStarted(ch);
+              SslHandler ssl = tls.get().newHandler(ch.alloc());
+              ssl.setHandshakeTimeout(ConnectionGate.HANDSHAKE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+              ch.pipeline().addLast("tls", ssl);
+              ch.pipeline().addLast(new HandshakeOutcome(name, metrics, gate));
+            } else if (!gate.admit(ch)) {
               return;
             }
-            ch.closeFuture().addListener(f -> open.decrementAndGet());
-            // A connection that sends nothing for a minute is closed; one that trickles a request
-            // is cut off at the request deadline (slowloris).
-            ch.pipeline().addLast(new ReadTimeoutHandler(60, TimeUnit.SECONDS));
-            if (tls.isPresent()) {
-              SslHandler ssl = tls.get().newHandler(ch.alloc());
-              ssl.setHandshakeTimeout(10, TimeUnit.SECONDS);
-              ch.pipeline().addLast("tls", ssl);
-              ch.pipeline().addLast(new HandshakeOutcome(name, metrics));
-            }
-            ch.pipeline().addLast(new HttpServerCodec(4096, 16 << 10, 64 << 10));
-            ch.pipeline().addLast(new RequestDeadline(deadlineMillis));
+            RequestClock clock = new RequestClock(deadlineMillis, tls.isEmpty());
+            ch.pipeline().addLast(clock.bytes());
+            ch.pipeline().addLast(new HttpServerCodec(decoding));
+            ch.pipeline().addLast(clock.messages());
+            ch.pipeline().addLast(new FramingCheck(transport, metrics));
             for (ChannelHandler h : handlers.get()) {
               ch.pipeline().addLast(handlerThreads, h.getClass().getSimpleName(), h);
             }
@@ -143,59 +149,16 @@ public final class HttpListener implements AutoCloseable {
     handlerThreads.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
   }
 
-  /**
-   * Answers 408 and closes the connection when a request has not arrived whole within the
-   * deadline after its first line. Runs on the I/O thread, before the handlers.
-   */
-  static final class RequestDeadline extends ChannelInboundHandlerAdapter {
-    private final long millis;
-    private ScheduledFuture<?> timer;
-
-    RequestDeadline(long millis) {
-      this.millis = millis;
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-      if (msg instanceof HttpRequest && timer == null) {
-        timer = ctx.executor().schedule(() -> cutOff(ctx), millis, TimeUnit.MILLISECONDS);
-      }
-      if (msg instanceof LastHttpContent) {
-        cancel();
-      }
-      super.channelRead(ctx, msg);
-    }
-
-    private void cutOff(ChannelHandlerContext ctx) {
-      timer = null;
-      FullHttpResponse r = new DefaultFullHttpResponse(
-          HttpVersion.HTTP_1_1, HttpResponseStatus.REQUEST_TIMEOUT, Unpooled.EMPTY_BUFFER);
-      r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE).setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
-      ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
-    }
-
-    private void cancel() {
-      if (timer != null) {
-        timer.cancel(false);
-        timer = null;
-      }
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-      cancel();
-      super.channelInactive(ctx);
-    }
-  }
-
-  /** Counts failed handshakes by reason; the SslHandler has already sent the alert and closes. */
+  /** Counts failed handshakes by reason and tells the gate; the SslHandler has sent the alert. */
   static final class HandshakeOutcome extends ChannelInboundHandlerAdapter {
     private final String name;
     private final ServerMetrics metrics;
+    private final ConnectionGate gate;
 
-    HandshakeOutcome(String name, ServerMetrics metrics) {
+    HandshakeOutcome(String name, ServerMetrics metrics, ConnectionGate gate) {
       this.name = name;
       this.metrics = metrics;
+      this.gate = gate;
     }
 
     @Override
@@ -203,8 +166,8 @@ public final class HttpListener implements AutoCloseable {
       if (evt instanceof SslHandshakeCompletionEvent e) {
         if (!e.isSuccess()) {
           metrics.tlsHandshakeFailure(name, HandshakeFailures.reason(e.cause()));
-          ctx.close();
         }
+        gate.handshakeFinished(ctx.channel(), e.isSuccess());
         ctx.pipeline().remove(this);
       }
       super.userEventTriggered(ctx, evt);

@@ -1,8 +1,8 @@
 package dev.spillway.server.receive;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.Code;
 import dev.spillway.server.config.ServerConfig;
+import dev.spillway.server.net.ConnectionGate;
 import dev.spillway.server.telemetry.ServerMetrics;
 import dev.spillway.server.tls.ServerTlsContext;
 import io.grpc.MethodDescriptor;
@@ -15,7 +15,6 @@ import io.grpc.stub.StreamObserver;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import java.io.IOException;
@@ -29,12 +28,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * OTLP/gRPC {@code opentelemetry.proto.collector.trace.v1.TraceService/Export} on grpc-java's
- * Netty transport with BoringSSL. gzip and identity; size limit after decompression
- * (RESOURCE_EXHAUSTED, by grpc-java); undecodable → INVALID_ARGUMENT; buffer full → UNAVAILABLE
- * with RetryInfo.
+ * Netty transport with BoringSSL. The request is never decoded into objects: a byte-array
+ * marshaller keeps it as sent, {@link OtlpWire} validates and counts it. gzip and identity; size
+ * limit after decompression (RESOURCE_EXHAUSTED, by grpc-java); over a count or depth limit →
+ * RESOURCE_EXHAUSTED; undecodable or not UTF-8 → INVALID_ARGUMENT; buffer full → UNAVAILABLE with
+ * RetryInfo.
  */
 public final class GrpcTraceReceiver implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GrpcTraceReceiver.class);
+  /** The {@code transport} label of this receiver's request outcomes. */
+  public static final String TRANSPORT = "grpc";
 
   private final Server server;
   private final EventLoopGroup boss;
@@ -59,7 +62,7 @@ public final class GrpcTraceReceiver implements AutoCloseable {
     ServerServiceDefinition service =
         ServerServiceDefinition.builder(TraceServiceGrpc.SERVICE_NAME)
             .addMethod(method, ServerCalls.asyncUnaryCall(
-                (byte[] body, StreamObserver<ExportTraceServiceResponse> out) -> export(body, out, ingest, metrics)))
+                (byte[] body, StreamObserver<ExportTraceServiceResponse> out) -> export(body, out, ingest, metrics, OtlpWire.Limits.DEFAULT)))
             .build();
     EventLoopGroup boss = new NioEventLoopGroup(1);
     EventLoopGroup workers = new NioEventLoopGroup(2);
@@ -71,7 +74,9 @@ public final class GrpcTraceReceiver implements AutoCloseable {
     InetSocketAddress address = new InetSocketAddress(config.endpoint().host(), config.endpoint().port());
     // With TLS, grpc's own negotiation wrapped so failed handshakes are counted by reason.
     NettyServerBuilder b = (tls.isPresent()
-            ? NettyServerBuilder.forAddress(address, CountingServerTls.credentials(tls.get(), metrics))
+            ? NettyServerBuilder.forAddress(address, CountingServerTls.credentials(tls.get(), metrics,
+                new ConnectionGate(TRANSPORT, config.maxConnections(), config.maxConnections(),
+                    ConnectionGate.HANDSHAKE_DEADLINE, metrics)))
             : NettyServerBuilder.forAddress(address))
             .channelType(NioServerSocketChannel.class)
             .bossEventLoopGroup(boss)
@@ -80,6 +85,8 @@ public final class GrpcTraceReceiver implements AutoCloseable {
             .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, config.maxRequestBytes()))
             .maxInboundMetadataSize(64 << 10)
             .maxConcurrentCallsPerConnection(64)
+            // grpc's own deadline (default 120 s) as a second line behind the gate's
+            .handshakeTimeout(ConnectionGate.HANDSHAKE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
             .addService(service);
     Server server = b.build();
     try {
@@ -96,29 +103,30 @@ public final class GrpcTraceReceiver implements AutoCloseable {
   }
 
   private static void export(byte[] body, StreamObserver<ExportTraceServiceResponse> out,
-      TraceIngest ingest, ServerMetrics metrics) {
+      TraceIngest ingest, ServerMetrics metrics, OtlpWire.Limits limits) {
     if (body == ByteMarshaller.TOO_LARGE) {
-      metrics.request("grpc", "too_large");
+      metrics.request(TRANSPORT, "too_large");
       out.onError(StatusProto.toStatusRuntimeException(
           RpcStatus.of(Code.RESOURCE_EXHAUSTED, "the decompressed request exceeds the size limit")));
       return;
     }
-    ExportTraceServiceRequest request;
+    long spans;
     try {
-      request = ExportTraceServiceRequest.parseFrom(body);
-    } catch (InvalidProtocolBufferException e) {
-      metrics.request("grpc", "bad_request");
+      spans = OtlpWire.scan(OtlpWire.Signal.TRACES, body, limits).items();
+    } catch (OtlpWire.Refused e) {
+      boolean overLimit = e.reason().overLimit();
+      metrics.request(TRANSPORT, overLimit ? "too_large" : "bad_request");
       out.onError(StatusProto.toStatusRuntimeException(
-          RpcStatus.of(Code.INVALID_ARGUMENT, "the request is not a valid ExportTraceServiceRequest")));
+          RpcStatus.of(overLimit ? Code.RESOURCE_EXHAUSTED : Code.INVALID_ARGUMENT, e.getMessage())));
       return;
     }
-    if (!ingest.accept(request, body)) {
-      metrics.request("grpc", "refused");
+    if (!ingest.accept(body, spans)) {
+      metrics.request(TRANSPORT, "refused");
       out.onError(StatusProto.toStatusRuntimeException(
           RpcStatus.unavailable("the buffer cannot take data now (full, or no data key yet); retry later", TraceIngest.RETRY_AFTER)));
       return;
     }
-    metrics.request("grpc", "ok");
+    metrics.request(TRANSPORT, "ok");
     out.onNext(ExportTraceServiceResponse.getDefaultInstance());
     out.onCompleted();
   }

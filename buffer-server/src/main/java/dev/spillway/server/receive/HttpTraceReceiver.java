@@ -1,6 +1,5 @@
 package dev.spillway.server.receive;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.rpc.Code;
 import dev.spillway.server.config.ServerConfig;
@@ -27,7 +26,6 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -36,11 +34,15 @@ import java.util.Optional;
 
 /**
  * OTLP/HTTP {@code POST /v1/traces} on Netty's HTTP codec: protobuf and JSON, gzip, the response
- * in the request's content type, every error a {@code google.rpc.Status}. Wrong path 404, wrong
- * method 405, wrong media type or encoding 415, undecodable 400, too large (after decompression)
- * 413, buffer full 503 with {@code Retry-After}.
+ * in the request's content type, every error a {@code google.rpc.Status}. A protobuf body is kept
+ * as it came and validated and counted by {@link OtlpWire}; a JSON body is converted to protobuf
+ * once, by streaming ({@link OtlpJson}). Wrong path 404, wrong method 405, wrong media type or
+ * encoding 415, undecodable or not UTF-8 400, too large (after decompression) or over a count or
+ * depth limit 413, buffer full 503 with {@code Retry-After}.
  */
 public final class HttpTraceReceiver implements AutoCloseable {
+  /** The {@code transport} label of this receiver's outcomes, the listener's included. */
+  public static final String TRANSPORT = "http";
   static final String PROTOBUF = "application/x-protobuf";
   static final String JSON = "application/json";
 
@@ -53,7 +55,7 @@ public final class HttpTraceReceiver implements AutoCloseable {
   public static HttpTraceReceiver start(ServerConfig.Receiver config, Optional<ServerTlsContext> tls,
       TraceIngest ingest, ServerMetrics metrics) throws IOException {
     long limit = config.maxRequestBytes();
-    HttpListener l = HttpListener.bind("receivers.otlp.protocols.http", config.endpoint().socketAddress(), tls,
+    HttpListener l = HttpListener.bind("receivers.otlp.protocols.http", TRANSPORT, config.endpoint().socketAddress(), tls,
         new HttpListener.Limits(config.readTimeout(), config.maxConnections()), metrics, 4, () -> new ChannelHandler[] {
           new LimitedAggregator((int) Math.min(Integer.MAX_VALUE - 1, limit), metrics),
           new ExportHandler(ingest, metrics, limit)
@@ -129,7 +131,7 @@ public final class HttpTraceReceiver implements AutoCloseable {
 
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-      metrics.request("http", "too_large");
+      metrics.request(TRANSPORT, "too_large");
       FullHttpResponse r = status(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, mediaType(oversized),
           RpcStatus.of(Code.RESOURCE_EXHAUSTED, "the request body exceeds the size limit"));
       r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -146,11 +148,17 @@ public final class HttpTraceReceiver implements AutoCloseable {
     private final TraceIngest ingest;
     private final ServerMetrics metrics;
     private final long limit;
+    private final OtlpWire.Limits limits;
 
     ExportHandler(TraceIngest ingest, ServerMetrics metrics, long limit) {
+      this(ingest, metrics, limit, OtlpWire.Limits.DEFAULT);
+    }
+
+    ExportHandler(TraceIngest ingest, ServerMetrics metrics, long limit, OtlpWire.Limits limits) {
       this.ingest = ingest;
       this.metrics = metrics;
       this.limit = limit;
+      this.limits = limits;
     }
 
     @Override
@@ -169,23 +177,23 @@ public final class HttpTraceReceiver implements AutoCloseable {
     private FullHttpResponse handle(FullHttpRequest req) {
       String media = mediaType(req);
       if (!req.decoderResult().isSuccess()) {
-        metrics.request("http", "bad_request");
+        metrics.request(TRANSPORT, "bad_request");
         return status(HttpResponseStatus.BAD_REQUEST, media, RpcStatus.of(Code.INVALID_ARGUMENT, "malformed HTTP request"));
       }
       String path = new io.netty.handler.codec.http.QueryStringDecoder(req.uri()).path();
       if (!path.equals("/v1/traces")) {
-        metrics.request("http", "not_found");
+        metrics.request(TRANSPORT, "not_found");
         return status(HttpResponseStatus.NOT_FOUND, media, RpcStatus.of(Code.NOT_FOUND, "only /v1/traces is served"));
       }
       if (!req.method().equals(HttpMethod.POST)) {
-        metrics.request("http", "method_not_allowed");
+        metrics.request(TRANSPORT, "method_not_allowed");
         FullHttpResponse r = status(HttpResponseStatus.METHOD_NOT_ALLOWED, media,
             RpcStatus.of(Code.UNIMPLEMENTED, "use POST"));
         r.headers().set(HttpHeaderNames.ALLOW, "POST");
         return r;
       }
       if (!media.equals(PROTOBUF) && !media.equals(JSON)) {
-        metrics.request("http", "unsupported_media_type");
+        metrics.request(TRANSPORT, "unsupported_media_type");
         return status(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, PROTOBUF,
             RpcStatus.of(Code.INVALID_ARGUMENT, "Content-Type must be application/x-protobuf or application/json"));
       }
@@ -195,43 +203,42 @@ public final class HttpTraceReceiver implements AutoCloseable {
         try {
           body = BoundedGunzip.inflate(new ByteBufInputStream(req.content()), limit);
         } catch (BoundedGunzip.TooLarge e) {
-          metrics.request("http", "too_large");
+          metrics.request(TRANSPORT, "too_large");
           return status(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, media,
               RpcStatus.of(Code.RESOURCE_EXHAUSTED, "the decompressed request exceeds the size limit"));
         } catch (IOException e) {
-          metrics.request("http", "bad_request");
+          metrics.request(TRANSPORT, "bad_request");
           return status(HttpResponseStatus.BAD_REQUEST, media, RpcStatus.of(Code.INVALID_ARGUMENT, "the body is not valid gzip"));
         }
       } else if (encoding.equals("identity") || encoding.isEmpty()) {
         body = ByteBufUtil.getBytes(req.content());
       } else {
-        metrics.request("http", "unsupported_media_type");
+        metrics.request(TRANSPORT, "unsupported_media_type");
         return status(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, media,
             RpcStatus.of(Code.INVALID_ARGUMENT, "Content-Encoding must be gzip or identity"));
       }
-      ExportTraceServiceRequest request;
       byte[] serialized;
+      long spans;
       try {
-        if (media.equals(JSON)) {
-          request = OtlpJson.parse(new String(body, StandardCharsets.UTF_8));
-          serialized = request.toByteArray();
-        } else {
-          request = ExportTraceServiceRequest.parseFrom(body);
-          serialized = body;
+        serialized = media.equals(JSON) ? OtlpJson.toProtobuf(OtlpWire.Signal.TRACES, body, limits) : body;
+        spans = OtlpWire.scan(OtlpWire.Signal.TRACES, serialized, limits).items();
+      } catch (OtlpWire.Refused e) {
+        if (e.reason().overLimit()) {
+          metrics.request(TRANSPORT, "too_large");
+          return status(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, media,
+              RpcStatus.of(Code.RESOURCE_EXHAUSTED, e.getMessage()));
         }
-      } catch (InvalidProtocolBufferException e) {
-        metrics.request("http", "bad_request");
-        String what = media.equals(JSON) ? "not a valid OTLP/JSON trace request" : "not a valid ExportTraceServiceRequest";
-        return status(HttpResponseStatus.BAD_REQUEST, media, RpcStatus.of(Code.INVALID_ARGUMENT, "the body is " + what));
+        metrics.request(TRANSPORT, "bad_request");
+        return status(HttpResponseStatus.BAD_REQUEST, media, RpcStatus.of(Code.INVALID_ARGUMENT, e.getMessage()));
       }
-      if (!ingest.accept(request, serialized)) {
-        metrics.request("http", "refused");
+      if (!ingest.accept(serialized, spans)) {
+        metrics.request(TRANSPORT, "refused");
         FullHttpResponse r = status(HttpResponseStatus.SERVICE_UNAVAILABLE, media,
             RpcStatus.unavailable("the buffer cannot take data now (full, or no data key yet); retry later", TraceIngest.RETRY_AFTER));
         r.headers().set(HttpHeaderNames.RETRY_AFTER, String.valueOf(TraceIngest.RETRY_AFTER.getSeconds()));
         return r;
       }
-      metrics.request("http", "ok");
+      metrics.request(TRANSPORT, "ok");
       return respond(HttpResponseStatus.OK, media, ExportTraceServiceResponse.getDefaultInstance());
     }
 

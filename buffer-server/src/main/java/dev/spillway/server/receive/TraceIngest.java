@@ -11,8 +11,9 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Where both receivers hand a decoded request: counts its spans and offers the serialized request
- * to the buffer. The one place that turns a refusal into back-pressure. Thread-safe.
+ * Where both receivers hand a validated request: its protobuf bytes, as the client sent them (or
+ * as converted from JSON), and the span count from {@link OtlpWire}'s scan. Offers the bytes to
+ * the buffer; the one place that turns a refusal into back-pressure. Thread-safe.
  */
 public final class TraceIngest {
   /** What the client is told to wait before retrying a refused request. */
@@ -27,12 +28,11 @@ public final class TraceIngest {
   }
 
   /**
-   * @param request the parsed request (only counted)
-   * @param serialized its protobuf encoding, as offered to the buffer
+   * @param serialized the request's protobuf encoding, validated by {@link OtlpWire#scan}
+   * @param spans the spans it holds, as the scan counted them
    * @return true if the buffer took responsibility; false means back-pressure (retryable)
    */
-  public boolean accept(ExportTraceServiceRequest request, byte[] serialized) {
-    long spans = spanCount(request);
+  public boolean accept(byte[] serialized, long spans) {
     if (spans == 0) {
       return true; // nothing to keep; an empty request is a success per the OTLP spec
     }
@@ -55,6 +55,7 @@ public final class TraceIngest {
     return true;
   }
 
+  /** The spans of a parsed request. The receivers count with {@link OtlpWire} instead. */
   public static long spanCount(ExportTraceServiceRequest request) {
     long n = 0;
     for (ResourceSpans rs : request.getResourceSpansList()) {

@@ -34,10 +34,11 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Fuzzing of the OTLP/HTTP decode path: the receiver's {@code ExportHandler} (media type, gzip,
- * protobuf or OTLP/JSON, hand-off to ingest) on an {@link EmbeddedChannel}, {@link OtlpJson#parse}
+ * protobuf or OTLP/JSON, hand-off to ingest) on an {@link EmbeddedChannel}, {@link OtlpJson#toProtobuf}
  * and {@link BoundedGunzip#inflate} directly. Whatever the bytes: a status from the documented
  * set (200, 400, 413, 415, 503), never an exception out of the handler; what was accepted decodes
- * as a trace request; the JSON parser throws only {@link InvalidProtocolBufferException}; gzip
+ * as a trace request; the JSON converter throws only {@link OtlpWire.Refused} and what it returns
+ * parses as protobuf; gzip
  * throws only {@link IOException} or {@code TooLarge} and never returns more than its limit.
  *
  * <p>Input of the handler target: byte 0 picks the media type (bit 0: JSON) and gzip (bit 1);
@@ -53,7 +54,7 @@ class OtlpDecodeFuzzTest {
   }
 
   @FuzzTest(maxDuration = "20s")
-  void otlpJson_anyText_onlyInvalidProtocolBuffer(byte[] input) {
+  void otlpJson_anyText_refusedOrValidProtobuf(byte[] input) {
     checkJson(input);
   }
 
@@ -69,7 +70,7 @@ class OtlpDecodeFuzzTest {
     long deadline = System.nanoTime() + 30_000_000_000L;
     Random rnd = new Random(Long.getLong("spillway.fuzz.seed", 11));
     List<byte[]> handler = seeds("httpDecode_anyBody_documentedStatusOnly");
-    List<byte[]> json = seeds("otlpJson_anyText_onlyInvalidProtocolBuffer");
+    List<byte[]> json = seeds("otlpJson_anyText_refusedOrValidProtobuf");
     List<byte[]> gzip = seeds("gunzip_anyBytes_ioErrorOrWithinLimit");
     int done = 0;
     for (; done < n && System.nanoTime() < deadline; done++) {
@@ -118,10 +119,16 @@ class OtlpDecodeFuzzTest {
   }
 
   static void checkJson(byte[] input) {
+    byte[] proto;
     try {
-      OtlpJson.parse(new String(input, StandardCharsets.UTF_8));
-    } catch (InvalidProtocolBufferException expected) {
-      // the only allowed failure
+      proto = OtlpJson.toProtobuf(OtlpWire.Signal.TRACES, input, OtlpWire.Limits.DEFAULT);
+    } catch (OtlpWire.Refused expected) {
+      return; // the only allowed failure
+    }
+    try {
+      ExportTraceServiceRequest.parseFrom(proto);
+    } catch (InvalidProtocolBufferException e) {
+      throw new AssertionError("converted JSON does not parse as protobuf", e);
     }
   }
 
@@ -200,7 +207,7 @@ class OtlpDecodeFuzzTest {
     Files.write(h.resolve("json"), prefixed(1, json));
     Files.write(h.resolve("protobuf-gzip"), prefixed(2, gzip(proto)));
     Files.write(h.resolve("json-gzip"), prefixed(3, gzip(json)));
-    Path j = Files.createDirectories(base.resolve("otlpJson_anyText_onlyInvalidProtocolBuffer"));
+    Path j = Files.createDirectories(base.resolve("otlpJson_anyText_refusedOrValidProtobuf"));
     Files.write(j.resolve("request"), json);
     Files.writeString(j.resolve("empty-object"), "{}");
     Path g = Files.createDirectories(base.resolve("gunzip_anyBytes_ioErrorOrWithinLimit"));

@@ -1,0 +1,451 @@
+package dev.spillway.server.receive;
+
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.UnsafeByteOperations;
+import dev.spillway.core.seal.PayloadType;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Validates and counts an OTLP export request by scanning its protobuf wire format, without
+ * building a single object: the daemon keeps the request bytes as they came and only needs to
+ * know that they are a valid request, how many items (spans, metric data points or log records)
+ * they hold, and that they stay within {@link Limits}. Limits are checked while scanning, so a
+ * 4 KB gzip body of two million empty spans is refused after the first {@link
+ * Limits#maxItems()} of them, having allocated nothing.
+ *
+ * <p>Accepts what protobuf-java's own parser accepts for the three request types (the fuzz test
+ * {@code OtlpWireFuzzTest} holds it to that), with one deliberate difference: a varint must be a
+ * valid encoding (at most 10 bytes, the 10th carrying only the 64th bit; tags within 32 bits,
+ * lengths within {@code int}), as Go's {@code protowire} requires, where protobuf-java's fast path
+ * lets some over-long varints through; the bytes kept are forwarded to parsers of every kind, so
+ * the stricter reading is the safe one. Otherwise: a tag with field number 0, a truncated
+ * field, an over-long varint, wire types 6 and 7, an unmatched end-group, a packed scalar field
+ * whose bytes are not whole elements and a {@code string} field that is not valid UTF-8 are all
+ * refused ({@link Refused.Reason#MALFORMED} or {@link Refused.Reason#INVALID_UTF8}); unknown
+ * fields are skipped, as protobuf keeps them. The schema comes from the generated descriptors of
+ * {@code opentelemetry-proto}, so a field added there is known here without an edit.
+ *
+ * <p>Stateless and thread-safe. The scan is recursive to a depth of {@link #MAX_NESTING} (below
+ * protobuf's own limit of 100, so anything accepted here also parses there).
+ */
+public final class OtlpWire {
+  /** Nested messages and groups, all kinds together; protobuf's parser refuses more than 100. */
+  public static final int MAX_NESTING = 64;
+
+  /**
+   * What one request may hold.
+   *
+   * @param maxItems spans, metric data points or log records in one request
+   * @param maxAttributes key-value pairs in one request, wherever they are (resource, scope,
+   *     span, event, link, data point, log record, and inside {@code kvlist_value})
+   * @param maxAnyValueDepth how deeply {@code AnyValue}s may nest through {@code array_value} and
+   *     {@code kvlist_value}; a plain attribute value is depth 1
+   */
+  public record Limits(int maxItems, int maxAttributes, int maxAnyValueDepth) {
+    /** The daemon's limits: far above any SDK's batch, far below what would hurt a parser. */
+    public static final Limits DEFAULT = new Limits(100_000, 1_000_000, 16);
+
+    public Limits {
+      if (maxItems < 1 || maxAttributes < 0 || maxAnyValueDepth < 1 || maxAnyValueDepth > MAX_NESTING) {
+        throw new IllegalArgumentException("limits out of range: " + maxItems + ", " + maxAttributes
+            + ", " + maxAnyValueDepth + " (items >= 1, attributes >= 0, depth 1.." + MAX_NESTING + ")");
+      }
+    }
+  }
+
+  /** What a valid request holds. */
+  public record Counts(long items, long attributes) {}
+
+  /** The request is refused; the message names why and never quotes the request's bytes. */
+  public static final class Refused extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    /** Why a request was refused. */
+    public enum Reason {
+      /** Not a valid protobuf encoding of the request. */
+      MALFORMED,
+      /** A {@code string} field holds bytes that are not UTF-8. */
+      INVALID_UTF8,
+      /** More items than {@link Limits#maxItems()}. */
+      TOO_MANY_ITEMS,
+      /** More key-value pairs than {@link Limits#maxAttributes()}. */
+      TOO_MANY_ATTRIBUTES,
+      /** {@code AnyValue}s or messages nested deeper than allowed. */
+      TOO_DEEP;
+
+      /** True for the reasons that are a limit, not a malformed request (HTTP 413, not 400). */
+      public boolean overLimit() {
+        return this == TOO_MANY_ITEMS || this == TOO_MANY_ATTRIBUTES || this == TOO_DEEP;
+      }
+    }
+
+    private final Reason reason;
+
+    Refused(Reason reason, String message) {
+      super(message, null, false, false);
+      this.reason = reason;
+    }
+
+    public Reason reason() {
+      return reason;
+    }
+  }
+
+  /** Which request type a scan expects: one per OTLP signal. */
+  public enum Signal {
+    TRACES(ExportTraceServiceRequest.getDescriptor()),
+    METRICS(ExportMetricsServiceRequest.getDescriptor()),
+    LOGS(ExportLogsServiceRequest.getDescriptor());
+
+    private final Descriptor descriptor;
+    private final Schema schema;
+
+    Signal(Descriptor request) {
+      this.descriptor = request;
+      this.schema = Schema.of(request);
+    }
+
+    /** The export request's message type. */
+    public Descriptor descriptor() {
+      return descriptor;
+    }
+
+    /** The signal a sealed payload of this type holds. */
+    public static Signal of(PayloadType type) {
+      return switch (Objects.requireNonNull(type, "type")) {
+        case OTLP_TRACES -> TRACES;
+        case OTLP_METRICS -> METRICS;
+        case OTLP_LOGS -> LOGS;
+      };
+    }
+  }
+
+  private OtlpWire() {}
+
+  /** Scans a whole array; see {@link #scan(Signal, byte[], int, int, Limits)}. */
+  public static Counts scan(Signal signal, byte[] request, Limits limits) throws Refused {
+    return scan(signal, request, 0, request.length, limits);
+  }
+
+  /**
+   * Validates {@code request[offset, offset + length)} as an export request of {@code signal} and
+   * counts it, refusing at the first limit crossed.
+   */
+  public static Counts scan(Signal signal, byte[] request, int offset, int length, Limits limits)
+      throws Refused {
+    Objects.checkFromIndexSize(offset, length, request.length);
+    Scanner s = new Scanner(request, Objects.requireNonNull(limits, "limits"));
+    s.message(signal.schema, offset, offset + length, 0, 0);
+    return new Counts(s.items, s.attributes);
+  }
+
+  /**
+   * The items (spans, data points or log records) in a payload the receivers accepted: what the
+   * drain counts with, instead of parsing the batch into objects. The count limits are not applied
+   * here (they were when the payload was received); only {@link #MAX_NESTING}, which no accepted
+   * request exceeds.
+   *
+   * @throws Refused when the payload is not a valid request of its type (a corrupt record)
+   */
+  public static long count(PayloadType type, byte[] payload) throws Refused {
+    return scan(Signal.of(type), payload, 0, payload.length, UNLIMITED).items();
+  }
+
+  /** Whether a message type is one of the counted items (span, data point, log record). */
+  static boolean isItem(String fullName) {
+    return Schema.ITEMS.contains(fullName);
+  }
+
+  static boolean isKeyValue(String fullName) {
+    return fullName.equals(Schema.KEY_VALUE);
+  }
+
+  static boolean isAnyValue(String fullName) {
+    return fullName.equals(Schema.ANY_VALUE);
+  }
+
+  private static final Limits UNLIMITED = new Limits(Integer.MAX_VALUE, Integer.MAX_VALUE, MAX_NESTING);
+
+  /**
+   * A message type as the scanner needs it: per field number, what a length-delimited value of
+   * that field is, and the schema of message fields. Built once per type from the descriptors.
+   */
+  private static final class Schema {
+    static final byte OTHER = 0;
+    static final byte MESSAGE = 1;
+    static final byte STRING = 2;
+    static final byte PACKED_VARINT = 3;
+    static final byte PACKED_FIXED32 = 4;
+    static final byte PACKED_FIXED64 = 5;
+
+    /** The counted item types of the three signals. */
+    static final Set<String> ITEMS = Set.of(
+        "opentelemetry.proto.trace.v1.Span",
+        "opentelemetry.proto.metrics.v1.NumberDataPoint",
+        "opentelemetry.proto.metrics.v1.HistogramDataPoint",
+        "opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint",
+        "opentelemetry.proto.metrics.v1.SummaryDataPoint",
+        "opentelemetry.proto.logs.v1.LogRecord");
+
+    static final String KEY_VALUE = "opentelemetry.proto.common.v1.KeyValue";
+    static final String ANY_VALUE = "opentelemetry.proto.common.v1.AnyValue";
+
+    final boolean item;
+    final boolean keyValue;
+    final boolean anyValue;
+    byte[] kinds = new byte[0];
+    Schema[] children = new Schema[0];
+
+    private Schema(Descriptor d) {
+      this.item = ITEMS.contains(d.getFullName());
+      this.keyValue = d.getFullName().equals(KEY_VALUE);
+      this.anyValue = d.getFullName().equals(ANY_VALUE);
+    }
+
+    static Schema of(Descriptor root) {
+      return build(root, new HashMap<>());
+    }
+
+    /** Recursive types (AnyValue → ArrayValue → AnyValue) share one node through {@code built}. */
+    private static Schema build(Descriptor d, Map<Descriptor, Schema> built) {
+      Schema s = built.get(d);
+      if (s != null) {
+        return s;
+      }
+      s = new Schema(d);
+      built.put(d, s);
+      int max = 0;
+      for (FieldDescriptor f : d.getFields()) {
+        max = Math.max(max, f.getNumber());
+      }
+      if (max > 1024) {
+        throw new IllegalStateException(d.getFullName() + ": field number " + max + " too large for a table");
+      }
+      byte[] kinds = new byte[max + 1];
+      Schema[] children = new Schema[max + 1];
+      for (FieldDescriptor f : d.getFields()) {
+        int n = f.getNumber();
+        switch (f.getJavaType()) {
+          case MESSAGE -> {
+            if (f.getType() != FieldDescriptor.Type.GROUP) {
+              kinds[n] = MESSAGE;
+              children[n] = build(f.getMessageType(), built);
+            }
+          }
+          case STRING -> kinds[n] = STRING; // proto3: parsers require UTF-8
+          default -> kinds[n] = f.isPackable() ? packedKind(f.getType()) : OTHER;
+        }
+      }
+      s.kinds = kinds;
+      s.children = children;
+      return s;
+    }
+
+    private static byte packedKind(FieldDescriptor.Type t) {
+      return switch (t) {
+        case FIXED64, SFIXED64, DOUBLE -> PACKED_FIXED64;
+        case FIXED32, SFIXED32, FLOAT -> PACKED_FIXED32;
+        default -> PACKED_VARINT;
+      };
+    }
+
+    byte kind(int field) {
+      return field < kinds.length ? kinds[field] : OTHER;
+    }
+  }
+
+  /** One scan's position and counts. */
+  private static final class Scanner {
+    private final byte[] b;
+    private final Limits limits;
+    long items;
+    long attributes;
+    /** Where the last varint read ended. */
+    private int pos;
+
+    Scanner(byte[] b, Limits limits) {
+      this.b = b;
+      this.limits = limits;
+    }
+
+    /**
+     * Scans the fields of one message occupying {@code [from, end)}.
+     *
+     * @param nesting messages and groups around this one
+     * @param anyDepth AnyValues around this one (this one included if it is an AnyValue)
+     */
+    void message(Schema s, int from, int end, int nesting, int anyDepth) throws Refused {
+      if (s.item && ++items > limits.maxItems()) {
+        throw new Refused(Refused.Reason.TOO_MANY_ITEMS,
+            "the request holds more than " + limits.maxItems() + " spans, data points or log records");
+      }
+      if (s.keyValue && ++attributes > limits.maxAttributes()) {
+        throw new Refused(Refused.Reason.TOO_MANY_ATTRIBUTES,
+            "the request holds more than " + limits.maxAttributes() + " attributes");
+      }
+      if (s.anyValue && ++anyDepth > limits.maxAnyValueDepth()) {
+        throw new Refused(Refused.Reason.TOO_DEEP,
+            "attribute values nest deeper than " + limits.maxAnyValueDepth() + " levels");
+      }
+      int p = from;
+      while (p < end) {
+        int tag = tag(p, end);
+        p = pos;
+        int field = tag >>> 3;
+        if (field == 0) {
+          throw malformed("a field number is 0");
+        }
+        switch (tag & 7) {
+          case 0 -> {
+            varint(p, end);
+            p = pos;
+          }
+          case 1 -> p = skip(p, 8, end);
+          case 5 -> p = skip(p, 4, end);
+          case 2 -> {
+            int len = length(p, end);
+            p = pos;
+            int valueEnd = skip(p, len, end);
+            lengthDelimited(s, field, p, valueEnd, nesting, anyDepth);
+            p = valueEnd;
+          }
+          case 3 -> p = group(field, p, end, nesting + 1);
+          case 4 -> throw malformed("an end-group tag without its start");
+          default -> throw malformed("wire type " + (tag & 7) + " does not exist");
+        }
+      }
+    }
+
+    private void lengthDelimited(Schema s, int field, int from, int end, int nesting, int anyDepth)
+        throws Refused {
+      switch (s.kind(field)) {
+        case Schema.MESSAGE -> {
+          if (nesting + 1 > MAX_NESTING) {
+            throw new Refused(Refused.Reason.TOO_DEEP, "messages nest deeper than " + MAX_NESTING + " levels");
+          }
+          message(s.children[field], from, end, nesting + 1, anyDepth);
+        }
+        case Schema.STRING -> {
+          if (!UnsafeByteOperations.unsafeWrap(b, from, end - from).isValidUtf8()) {
+            throw new Refused(Refused.Reason.INVALID_UTF8, "a string field is not valid UTF-8");
+          }
+        }
+        case Schema.PACKED_VARINT -> {
+          for (int p = from; p < end; p = pos) {
+            varint(p, end);
+          }
+        }
+        case Schema.PACKED_FIXED32 -> {
+          if ((end - from) % 4 != 0) {
+            throw malformed("a packed 32-bit field is not whole elements");
+          }
+        }
+        case Schema.PACKED_FIXED64 -> {
+          if ((end - from) % 8 != 0) {
+            throw malformed("a packed 64-bit field is not whole elements");
+          }
+        }
+        default -> {
+          // bytes, or an unknown field: kept as they are
+        }
+      }
+    }
+
+    /** Skips an unknown group's fields up to its matching end tag; returns the position after it. */
+    private int group(int field, int from, int end, int nesting) throws Refused {
+      if (nesting > MAX_NESTING) {
+        throw new Refused(Refused.Reason.TOO_DEEP, "groups nest deeper than " + MAX_NESTING + " levels");
+      }
+      int p = from;
+      while (p < end) {
+        int tag = tag(p, end);
+        p = pos;
+        int f = tag >>> 3;
+        if (f == 0) {
+          throw malformed("a field number is 0");
+        }
+        switch (tag & 7) {
+          case 0 -> {
+            varint(p, end);
+            p = pos;
+          }
+          case 1 -> p = skip(p, 8, end);
+          case 5 -> p = skip(p, 4, end);
+          case 2 -> {
+            int len = length(p, end);
+            p = pos;
+            p = skip(p, len, end);
+          }
+          case 3 -> p = group(f, p, end, nesting + 1);
+          case 4 -> {
+            if (f != field) {
+              throw malformed("an end-group tag does not match its start");
+            }
+            return p;
+          }
+          default -> throw malformed("wire type " + (tag & 7) + " does not exist");
+        }
+      }
+      throw malformed("a group is not closed");
+    }
+
+    /**
+     * Reads a varint starting at {@code p}; {@link #pos} is after it. At most 10 bytes, and a
+     * 10th byte may only carry the 64th bit: an over-long or overflowing encoding is refused.
+     */
+    private long varint(int p, int end) throws Refused {
+      long v = 0;
+      for (int shift = 0; shift < 70; shift += 7) {
+        if (p >= end) {
+          throw malformed("the request is truncated");
+        }
+        byte x = b[p++];
+        if (shift == 63 && (x & 0xff) > 1) {
+          throw malformed("a varint overflows 64 bits");
+        }
+        v |= (long) (x & 0x7f) << shift;
+        if (x >= 0) {
+          pos = p;
+          return v;
+        }
+      }
+      throw malformed("a varint is longer than 10 bytes");
+    }
+
+    /** A tag: a varint of at most 32 bits. */
+    private int tag(int p, int end) throws Refused {
+      long v = varint(p, end);
+      if ((v & ~0xffffffffL) != 0) {
+        throw malformed("a tag varint exceeds 32 bits");
+      }
+      return (int) v;
+    }
+
+    /** A length: a varint no larger than the largest array. */
+    private int length(int p, int end) throws Refused {
+      long v = varint(p, end);
+      if (v < 0 || v > Integer.MAX_VALUE) {
+        throw malformed("a length varint is out of range");
+      }
+      return (int) v;
+    }
+
+    private static int skip(int p, int n, int end) throws Refused {
+      if (n > end - p) {
+        throw malformed("the request is truncated");
+      }
+      return p + n;
+    }
+
+    private static Refused malformed(String why) {
+      return new Refused(Refused.Reason.MALFORMED, "not a valid OTLP request: " + why);
+    }
+  }
+}
