@@ -2,6 +2,8 @@ package dev.spillway.core.export.internal;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
+import com.google.protobuf.TextFormat;
 import io.opentelemetry.exporter.internal.marshal.Marshaler;
 import io.opentelemetry.exporter.internal.otlp.logs.LogsRequestMarshaler;
 import io.opentelemetry.exporter.internal.otlp.metrics.MetricsRequestMarshaler;
@@ -58,7 +60,7 @@ final class SdkSignalEncoding {
    * One {@code ResourceLogs} per log record, holding that record alone with its resource, scope and
    * schema urls, sorted by their protobuf bytes: equal for two requests carrying the same records.
    */
-  static List<ByteString> perLogRecord(ExportLogsServiceRequest request) {
+  static List<String> perLogRecord(ExportLogsServiceRequest request) {
     List<ByteString> out = new ArrayList<>();
     for (ResourceLogs rl : request.getResourceLogsList()) {
       for (ScopeLogs sl : rl.getScopeLogsList()) {
@@ -72,14 +74,14 @@ final class SdkSignalEncoding {
         }
       }
     }
-    return sorted(out);
+    return sorted(out, ResourceLogs.parser());
   }
 
   /**
    * One {@code ResourceMetrics} per data point: the point alone in its metric (name, description,
    * unit, kind, temporality, monotonicity), scope and resource, sorted by their protobuf bytes.
    */
-  static List<ByteString> perDataPoint(ExportMetricsServiceRequest request) {
+  static List<String> perDataPoint(ExportMetricsServiceRequest request) {
     List<ByteString> out = new ArrayList<>();
     for (ResourceMetrics rm : request.getResourceMetricsList()) {
       for (ScopeMetrics sm : rm.getScopeMetricsList()) {
@@ -95,7 +97,7 @@ final class SdkSignalEncoding {
         }
       }
     }
-    return sorted(out);
+    return sorted(out, ResourceMetrics.parser());
   }
 
   /** {@code metric} once per data point, holding that point alone; itself when it has none. */
@@ -122,9 +124,18 @@ final class SdkSignalEncoding {
     return out;
   }
 
-  private static List<ByteString> sorted(List<ByteString> items) {
+  /** Sorted by bytes, then in protobuf's text format so that a failing comparison reads well. */
+  private static List<String> sorted(List<ByteString> items, Parser<? extends Message> parser) {
     items.sort(ByteString.unsignedLexicographicalComparator());
-    return items;
+    List<String> out = new ArrayList<>(items.size());
+    for (ByteString b : items) {
+      try {
+        out.add(TextFormat.printer().printToString(parser.parseFrom(b)));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return out;
   }
 
   /** Parses {@code bytes} as {@code prototype}'s message type. */
