@@ -75,6 +75,18 @@ class OtlpLogsTest {
   }
 
   @Test
+  void toBytes_unpairedSurrogates_areEncodedAsProtobufEncodesThem() {
+    // protobuf falls back to the JDK's encoder ('?') for these; the writer must match it
+    LogRecordData log =
+        io.opentelemetry.sdk.testing.logs.TestLogRecordData.builder()
+            .setBody("lone \uD800 high, lone \uDC00 low, pair \uD83D\uDE42")
+            .setAttributes(Attributes.of(AttributeKey.stringKey("k\uDBFF"), "v\uDFFFx"))
+            .setEventName("e\uD800")
+            .build();
+    assertThat(OtlpLogs.toBytes(List.of(log))).isEqualTo(OtlpLogs.toRequest(List.of(log)).toByteArray());
+  }
+
+  @Test
   void toBytes_noLogs_isAnEmptyRequest() {
     assertThat(OtlpLogs.toBytes(List.of())).isEmpty();
   }
