@@ -27,6 +27,10 @@ import java.util.Map;
  *
  * <p><b>Not API.</b> This package may change in any release.
  *
+ * <p>Stateless: every method may be called from any thread. {@code toBytes} reads its input
+ * before it returns and keeps nothing, so a caller may reuse the SDK's objects afterwards (the
+ * metric SDK's reusable-data memory mode does).
+ *
  * <p>What OTLP cannot carry, and what a decoded log record therefore has instead:
  *
  * <ul>

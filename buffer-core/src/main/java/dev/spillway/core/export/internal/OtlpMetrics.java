@@ -49,6 +49,10 @@ import java.util.Map;
  *
  * <p><b>Not API.</b> This package may change in any release.
  *
+ * <p>Stateless: every method may be called from any thread. {@code toBytes} reads its input
+ * before it returns and keeps nothing, so a caller may reuse the SDK's objects afterwards (the
+ * metric SDK's reusable-data memory mode does).
+ *
  * <p>Every metric type the SDK makes (long and double gauges and sums, histograms, exponential
  * histograms, summaries) with its aggregation temporality and monotonicity as written, so a
  * replayed batch reaches the wrapped exporter with the temporality its own selector chose.
