@@ -43,8 +43,7 @@ class OtlpLogsTest {
     for (int done = 0; done < LOGS; ) {
       List<LogRecordData> batch = gen.logs(1 + batching.nextInt(200));
       done += batch.size();
-      assertThat(SdkSignalEncoding.perLogRecord(OtlpLogs.toRequest(batch)))
-          .isEqualTo(SdkSignalEncoding.perLogRecord(SdkSignalEncoding.logs(batch)));
+      SdkSignalEncoding.assertSameLogRecords(OtlpLogs.toRequest(batch), SdkSignalEncoding.logs(batch));
     }
   }
 
@@ -117,8 +116,7 @@ class OtlpLogsTest {
       List<LogRecordData> batch = gen.logs(150);
       List<LogRecordData> decoded =
           OtlpLogs.fromRequest(ExportLogsServiceRequest.parseFrom(OtlpLogs.toBytes(batch)));
-      assertThat(SdkSignalEncoding.perLogRecord(SdkSignalEncoding.logs(decoded)))
-          .isEqualTo(SdkSignalEncoding.perLogRecord(SdkSignalEncoding.logs(batch)));
+      SdkSignalEncoding.assertSameLogRecords(SdkSignalEncoding.logs(decoded), SdkSignalEncoding.logs(batch));
     }
   }
 
@@ -171,8 +169,7 @@ class OtlpLogsTest {
     byte[] written = OtlpLogs.toBytes(logs);
     assertThat(written).isEqualTo(OtlpLogs.toRequest(logs).toByteArray());
     ExportLogsServiceRequest request = ExportLogsServiceRequest.parseFrom(written);
-    assertThat(SdkSignalEncoding.perLogRecord(request))
-        .isEqualTo(SdkSignalEncoding.perLogRecord(SdkSignalEncoding.logs(logs)));
+    SdkSignalEncoding.assertSameLogRecords(request, SdkSignalEncoding.logs(logs));
     List<LogRecordData> decoded = OtlpLogs.fromRequest(request);
     assertThat(OtlpLogs.toBytes(decoded)).isEqualTo(written);
     List<LogRecordData> expected = inRequestOrder(logs);

@@ -62,8 +62,7 @@ class OtlpMetricsTest {
     for (int done = 0; done < METRICS; ) {
       List<MetricData> batch = gen.metrics(1 + batching.nextInt(100));
       done += batch.size();
-      assertThat(SdkSignalEncoding.perDataPoint(OtlpMetrics.toRequest(batch)))
-          .isEqualTo(SdkSignalEncoding.perDataPoint(SdkSignalEncoding.metrics(batch)));
+      SdkSignalEncoding.assertSameDataPoints(OtlpMetrics.toRequest(batch), SdkSignalEncoding.metrics(batch));
     }
   }
 
@@ -122,8 +121,7 @@ class OtlpMetricsTest {
       List<MetricData> batch = gen.metrics(80);
       List<MetricData> decoded =
           OtlpMetrics.fromRequest(ExportMetricsServiceRequest.parseFrom(OtlpMetrics.toBytes(batch)));
-      assertThat(SdkSignalEncoding.perDataPoint(SdkSignalEncoding.metrics(decoded)))
-          .isEqualTo(SdkSignalEncoding.perDataPoint(SdkSignalEncoding.metrics(batch)));
+      SdkSignalEncoding.assertSameDataPoints(SdkSignalEncoding.metrics(decoded), SdkSignalEncoding.metrics(batch));
     }
   }
 
@@ -138,8 +136,7 @@ class OtlpMetricsTest {
       byte[] written = OtlpMetrics.toBytes(metrics);
       assertThat(written).isEqualTo(OtlpMetrics.toRequest(metrics).toByteArray());
       ExportMetricsServiceRequest request = ExportMetricsServiceRequest.parseFrom(written);
-      assertThat(SdkSignalEncoding.perDataPoint(request))
-          .isEqualTo(SdkSignalEncoding.perDataPoint(SdkSignalEncoding.metrics(metrics)));
+      SdkSignalEncoding.assertSameDataPoints(request, SdkSignalEncoding.metrics(metrics));
       List<MetricData> decoded = OtlpMetrics.fromRequest(request);
       assertThat(OtlpMetrics.toBytes(decoded)).isEqualTo(written);
       List<MetricData> expected = inRequestOrder(metrics);

@@ -1,5 +1,7 @@
 package dev.spillway.core.export.internal;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
@@ -60,7 +62,7 @@ final class SdkSignalEncoding {
    * One {@code ResourceLogs} per log record, holding that record alone with its resource, scope and
    * schema urls, sorted by their protobuf bytes: equal for two requests carrying the same records.
    */
-  static List<String> perLogRecord(ExportLogsServiceRequest request) {
+  static List<ByteString> perLogRecord(ExportLogsServiceRequest request) {
     List<ByteString> out = new ArrayList<>();
     for (ResourceLogs rl : request.getResourceLogsList()) {
       for (ScopeLogs sl : rl.getScopeLogsList()) {
@@ -74,14 +76,15 @@ final class SdkSignalEncoding {
         }
       }
     }
-    return sorted(out, ResourceLogs.parser());
+    out.sort(ByteString.unsignedLexicographicalComparator());
+    return out;
   }
 
   /**
    * One {@code ResourceMetrics} per data point: the point alone in its metric (name, description,
    * unit, kind, temporality, monotonicity), scope and resource, sorted by their protobuf bytes.
    */
-  static List<String> perDataPoint(ExportMetricsServiceRequest request) {
+  static List<ByteString> perDataPoint(ExportMetricsServiceRequest request) {
     List<ByteString> out = new ArrayList<>();
     for (ResourceMetrics rm : request.getResourceMetricsList()) {
       for (ScopeMetrics sm : rm.getScopeMetricsList()) {
@@ -97,7 +100,8 @@ final class SdkSignalEncoding {
         }
       }
     }
-    return sorted(out, ResourceMetrics.parser());
+    out.sort(ByteString.unsignedLexicographicalComparator());
+    return out;
   }
 
   /** {@code metric} once per data point, holding that point alone; itself when it has none. */
@@ -124,9 +128,25 @@ final class SdkSignalEncoding {
     return out;
   }
 
-  /** Sorted by bytes, then in protobuf's text format so that a failing comparison reads well. */
-  private static List<String> sorted(List<ByteString> items, Parser<? extends Message> parser) {
-    items.sort(ByteString.unsignedLexicographicalComparator());
+  /** Asserts both requests carry the same log records ({@link #perLogRecord}), whatever their grouping. */
+  static void assertSameLogRecords(ExportLogsServiceRequest actual, ExportLogsServiceRequest expected) {
+    assertSame(perLogRecord(actual), perLogRecord(expected), ResourceLogs.parser());
+  }
+
+  /** Asserts both requests carry the same data points ({@link #perDataPoint}), whatever their grouping. */
+  static void assertSameDataPoints(ExportMetricsServiceRequest actual, ExportMetricsServiceRequest expected) {
+    assertSame(perDataPoint(actual), perDataPoint(expected), ResourceMetrics.parser());
+  }
+
+  /** Compares bytes; on a difference, compares protobuf's text format so that the failure reads well. */
+  private static void assertSame(List<ByteString> actual, List<ByteString> expected, Parser<? extends Message> parser) {
+    if (!actual.equals(expected)) {
+      assertThat(text(actual, parser)).isEqualTo(text(expected, parser));
+      assertThat(actual).isEqualTo(expected); // same text, other bytes
+    }
+  }
+
+  private static List<String> text(List<ByteString> items, Parser<? extends Message> parser) {
     List<String> out = new ArrayList<>(items.size());
     for (ByteString b : items) {
       try {
