@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * Realistic application log records of the kind the reference article worries about: a message
  * body naming a user, an e-mail address and a SQL statement with literals, ten attributes (logger,
  * thread, route, user id, tenant, session, exception type on errors), trace and span ids, one
- * resource and one scope: about 700 bytes per record as OTLP protobuf. Deterministic (fixed seed).
+ * resource and one scope: about 590 bytes per record as OTLP protobuf. Deterministic (fixed seed).
  */
 public final class LogFixtures {
   private static final long SEED = 0x10657L;

@@ -506,7 +506,7 @@ public final class OtlpMetrics {
         List.copyOf(quantiles));
   }
 
-  /** Exemplars carry ids only; an unspecified temporality (other producers) reads as cumulative. */
+  /** An unspecified temporality (other producers; the SDK always has one) reads as cumulative. */
   private static AggregationTemporality temporality(int number) {
     return number == io.opentelemetry.proto.metrics.v1.AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA_VALUE
         ? AggregationTemporality.DELTA
