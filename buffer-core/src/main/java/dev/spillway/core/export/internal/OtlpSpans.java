@@ -10,13 +10,11 @@ import io.opentelemetry.api.trace.TraceId;
 import io.opentelemetry.api.trace.TraceState;
 import io.opentelemetry.api.trace.TraceStateBuilder;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
-import io.opentelemetry.proto.common.v1.InstrumentationScope;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.opentelemetry.proto.trace.v1.Status;
 import io.opentelemetry.sdk.common.InstrumentationScopeInfo;
-import io.opentelemetry.sdk.common.InstrumentationScopeInfoBuilder;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.data.EventData;
 import io.opentelemetry.sdk.trace.data.LinkData;
@@ -72,14 +70,14 @@ public final class OtlpSpans {
     ExportTraceServiceRequest.Builder request = ExportTraceServiceRequest.newBuilder();
     grouped.forEach(
         (resource, byScope) -> {
-          ResourceSpans.Builder rs = ResourceSpans.newBuilder().setResource(toProto(resource));
+          ResourceSpans.Builder rs = ResourceSpans.newBuilder().setResource(OtlpResourceScope.toProto(resource));
           if (resource.getSchemaUrl() != null) {
             rs.setSchemaUrl(resource.getSchemaUrl());
           }
           byScope.forEach(
               (scope, protoSpans) -> {
                 ScopeSpans.Builder ss =
-                    ScopeSpans.newBuilder().setScope(toProto(scope)).addAllSpans(protoSpans);
+                    ScopeSpans.newBuilder().setScope(OtlpResourceScope.toProto(scope)).addAllSpans(protoSpans);
                 if (scope.getSchemaUrl() != null) {
                   ss.setSchemaUrl(scope.getSchemaUrl());
                 }
@@ -102,12 +100,9 @@ public final class OtlpSpans {
   public static List<SpanData> fromRequest(ExportTraceServiceRequest request) {
     List<SpanData> out = new ArrayList<>();
     for (ResourceSpans rs : request.getResourceSpansList()) {
-      Resource resource =
-          Resource.create(
-              OtlpAttributes.fromProtoSorted(rs.getResource().getAttributesList()),
-              emptyToNull(rs.getSchemaUrl()));
+      Resource resource = OtlpResourceScope.fromProto(rs.getResource(), rs.getSchemaUrl());
       for (ScopeSpans ss : rs.getScopeSpansList()) {
-        InstrumentationScopeInfo scope = fromProto(ss.getScope(), ss.getSchemaUrl());
+        InstrumentationScopeInfo scope = OtlpResourceScope.fromProto(ss.getScope(), ss.getSchemaUrl());
         for (Span span : ss.getSpansList()) {
           out.add(fromProto(span, scope, resource));
         }
@@ -193,23 +188,6 @@ public final class OtlpSpans {
       case OK -> Status.StatusCode.STATUS_CODE_OK;
       case ERROR -> Status.StatusCode.STATUS_CODE_ERROR;
     };
-  }
-
-  private static io.opentelemetry.proto.resource.v1.Resource toProto(Resource resource) {
-    return io.opentelemetry.proto.resource.v1.Resource.newBuilder()
-        .addAllAttributes(OtlpAttributes.toProto(resource.getAttributes()))
-        .build();
-  }
-
-  private static InstrumentationScope toProto(InstrumentationScopeInfo scope) {
-    InstrumentationScope.Builder b =
-        InstrumentationScope.newBuilder()
-            .setName(scope.getName())
-            .addAllAttributes(OtlpAttributes.toProto(scope.getAttributes()));
-    if (scope.getVersion() != null) {
-      b.setVersion(scope.getVersion());
-    }
-    return b.build();
   }
 
   /** The W3C {@code tracestate} header form: {@code key=value} pairs joined by commas. */
@@ -323,20 +301,6 @@ public final class OtlpSpans {
     return StatusData.create(code, status.getMessage());
   }
 
-  private static InstrumentationScopeInfo fromProto(InstrumentationScope scope, String schemaUrl) {
-    InstrumentationScopeInfoBuilder b = InstrumentationScopeInfo.builder(scope.getName());
-    if (!scope.getVersion().isEmpty()) {
-      b.setVersion(scope.getVersion());
-    }
-    if (!schemaUrl.isEmpty()) {
-      b.setSchemaUrl(schemaUrl);
-    }
-    if (scope.getAttributesCount() > 0) {
-      b.setAttributes(OtlpAttributes.fromProtoSorted(scope.getAttributesList()));
-    }
-    return b.build();
-  }
-
   /** Parses the W3C header form back, keeping the entries' order. Malformed members are skipped. */
   static TraceState decodeTraceState(String header) {
     if (header.isEmpty()) {
@@ -354,9 +318,5 @@ public final class OtlpSpans {
       }
     }
     return b.build();
-  }
-
-  private static String emptyToNull(String s) {
-    return s.isEmpty() ? null : s;
   }
 }
