@@ -68,10 +68,18 @@ final class BufferEngine {
   private static final long MEASURE_EVERY_MILLIS = 250;
   /** Within this of the free-space threshold, free space is measured before every append. */
   private static final long NEAR_FULL_MARGIN_BYTES = 64L << 20;
-  private static final long HOUSEKEEPING_EVERY_MILLIS = 100;
-  /** How long the reader waits before looking again at a record whose memory twin is in flight. */
-  private static final long TWIN_WAIT_MILLIS = 5;
-  private static final long CROSS_PROCESS_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+  private static final long HOUSEKEEPING_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  /**
+   * Longest wait at a record whose memory twin is in flight. Its ack or release signals the
+   * reader at once; this only bounds the wait should a signal be missed.
+   */
+  private static final long TWIN_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  /**
+   * A reader-only process cannot be signalled by the writer in another process: it looks at the
+   * spill again after a wait that doubles from the first to the last of these while nothing comes.
+   */
+  private static final long CROSS_PROCESS_FIRST_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+  private static final long CROSS_PROCESS_LAST_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
   private final SpillBufferBuilder cfg;
   private final boolean canWrite;
@@ -125,8 +133,11 @@ final class BufferEngine {
   private Opener opener;
   private boolean positioned;
   private long skipBelow = -1;
-  private long readBackoffUntil;
-  private volatile long lastHousekeepingAt;
+  /** System.nanoTime before which the reader does not retry its key provider; 0 if none. */
+  private volatile long keyRetryAtNanos = System.nanoTime();
+  private volatile long lastHousekeepingAtNanos = System.nanoTime();
+  /** Reader-only: the next wait for another process's appends (a poll-thread heuristic). */
+  private long crossProcessWaitNanos = CROSS_PROCESS_FIRST_WAIT_NANOS;
   private final Map<EpochId, Long> epochLastSegment = new HashMap<>();
 
   // --- guarded by state ---
@@ -156,7 +167,15 @@ final class BufferEngine {
   /** Disk deliveries not yet acknowledged (and auto-acknowledged skips), by position. */
   private final TreeMap<Long, DeliveryImpl> outstanding = new TreeMap<>();
   private long nextReadPosition = -1;
+  /**
+   * Sealed batches appended by this process and not yet read. Raised before the append makes the
+   * record readable (so a reader can never count it down first), lowered when it is read.
+   */
   private long diskUnread;
+  /** Raised (and {@link #available} signalled) after every append: a reader that saw none waits. */
+  private long appendsPublished;
+  /** The reader stopped at a record whose memory twin is in flight; an ack or release clears it. */
+  private boolean waitingForTwin;
   private boolean startupBacklog;
   private int pendingAppends;
   private long oldestUnreadSealedAt;
@@ -430,6 +449,8 @@ final class BufferEngine {
       state.lock();
       try {
         twinAppendAfter = Long.MAX_VALUE;
+        waitingForTwin = false;
+        available.signalAll();
       } finally {
         state.unlock();
       }
@@ -438,6 +459,8 @@ final class BufferEngine {
     state.lock();
     try {
       twinAppendAfter = Long.MAX_VALUE;
+      waitingForTwin = false;
+      available.signalAll();
       DeliveryImpl current = inFlightMemory.get(m.ordinal);
       if (current == null) {
         preAcked.add(position); // acknowledged meanwhile: the disk copy is not delivered again
@@ -538,7 +561,13 @@ final class BufferEngine {
           }
         }
       }
-      position = log.append(sealed.bytes());
+      reserveUnread(sealed.sealedAtMillis());
+      try {
+        position = log.append(sealed.bytes());
+      } catch (SpillStorageException e) {
+        unreserveUnread();
+        throw e;
+      }
     } catch (SpillStorageException e) {
       sealer.release(sealed);
       // Never append after a faulted write in the same file: what the fault left half-written
@@ -556,17 +585,41 @@ final class BufferEngine {
     cfg.observer.onStorageWrite(System.nanoTime() - start, written);
     state.lock();
     try {
-      if (diskUnread == 0 && !startupBacklog) {
-        oldestUnreadSealedAt = sealed.sealedAtMillis();
-      }
-      diskUnread++;
       if (canRead && cfg.durability == Durability.DURABLE) {
         cacheForRead(position, payload);
       }
+      appendsPublished++;
+      available.signalAll();
     } finally {
       state.unlock();
     }
     return position;
+  }
+
+  /**
+   * Counts a batch as unread before its append makes it readable: counted after, a reader could
+   * read it first and lower a count clamped at zero, which would then stay one too high for ever
+   * (and poll would never wait again).
+   */
+  private void reserveUnread(long sealedAt) {
+    state.lock();
+    try {
+      if (diskUnread == 0 && !startupBacklog) {
+        oldestUnreadSealedAt = sealedAt;
+      }
+      diskUnread++;
+    } finally {
+      state.unlock();
+    }
+  }
+
+  private void unreserveUnread() {
+    state.lock();
+    try {
+      diskUnread = Math.max(0, diskUnread - 1);
+    } finally {
+      state.unlock();
+    }
   }
 
   private void recoverFromLateFault(InternalError e) {
@@ -755,12 +808,19 @@ final class BufferEngine {
 
   // ------------------------------------------------------------------ poll
 
+  /**
+   * Waits up to {@code timeout} for the next batch. Never spins: when nothing is there it waits on
+   * {@link #available}, which offers, appends, acks, releases and close signal, waking at least
+   * every housekeeping interval to delete drained segments. A reader-only process, which no
+   * writer can signal, looks again after a wait that doubles up to a bound.
+   */
   Delivery poll(Duration timeout) throws InterruptedException {
     if (!canRead) {
       throw new IllegalStateException("this buffer was built without reader keys");
     }
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!closing) {
+      long appendsSeen;
       state.lock();
       try {
         if (closed) {
@@ -784,6 +844,7 @@ final class BufferEngine {
           inFlightMemory.put(m.ordinal, d);
           return d;
         }
+        appendsSeen = appendsPublished;
         boolean diskMayHave = !canWrite || spillingNow();
         if (!diskMayHave) {
           long wait = deadline - System.nanoTime();
@@ -799,7 +860,7 @@ final class BufferEngine {
             }
             continue;
           }
-          available.awaitNanos(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(HOUSEKEEPING_EVERY_MILLIS)));
+          available.awaitNanos(Math.min(wait, housekeepingWaitNanos()));
           continue;
         }
       } finally {
@@ -807,27 +868,48 @@ final class BufferEngine {
       }
       DeliveryImpl d = readDisk();
       if (d != null) {
+        crossProcessWaitNanos = CROSS_PROCESS_FIRST_WAIT_NANOS;
         return d;
       }
       long wait = deadline - System.nanoTime();
       if (wait <= 0) {
         return null;
       }
-      if (canWrite && System.currentTimeMillis() >= readBackoffUntil) {
-        state.lock();
-        try {
-          if (!spillingNow() && memory.isEmpty() && redeliver.isEmpty() && !closed) {
-            available.awaitNanos(wait);
-          }
-        } finally {
-          state.unlock();
+      state.lock();
+      try {
+        if (closed || !redeliver.isEmpty() || !memory.isEmpty()) {
+          continue;
         }
-      } else {
-        // Another process writes (or the key provider is backing off): nothing to wait on.
-        TimeUnit.NANOSECONDS.sleep(Math.min(wait, CROSS_PROCESS_POLL_NANOS));
+        long untilKeyRetry = keyRetryAtNanos - System.nanoTime();
+        long nap;
+        if (untilKeyRetry > 0) {
+          nap = untilKeyRetry; // the key provider is unavailable: try again after its back-off
+        } else if (waitingForTwin) {
+          nap = TWIN_WAIT_NANOS; // its ack or release signals us
+        } else if (!canWrite) {
+          nap = crossProcessWaitNanos; // another process writes: nothing signals us
+          crossProcessWaitNanos = Math.min(CROSS_PROCESS_LAST_WAIT_NANOS, crossProcessWaitNanos * 2);
+        } else if (appendsPublished != appendsSeen) {
+          continue; // something was appended since the read began
+        } else {
+          nap = housekeepingWaitNanos(); // caught up: the next append signals us
+        }
+        available.awaitNanos(Math.min(wait, nap));
+      } finally {
+        state.unlock();
       }
     }
     return null; // closing
+  }
+
+  /** How long until housekeeping is due again (at least 1 ms). */
+  private long housekeepingWaitNanos() {
+    long since = System.nanoTime() - lastHousekeepingAtNanos;
+    return Math.max(TimeUnit.MILLISECONDS.toNanos(1), HOUSEKEEPING_EVERY_NANOS - since);
+  }
+
+  private boolean keyRetryPending() {
+    return keyRetryAtNanos - System.nanoTime() > 0;
   }
 
   private boolean tooOld(long sealedAt) {
@@ -838,7 +920,7 @@ final class BufferEngine {
   private DeliveryImpl readDisk() {
     readLock.lock();
     try {
-      if (isClosed() || System.currentTimeMillis() < readBackoffUntil) {
+      if (isClosed() || keyRetryPending()) {
         return null; // close() may have closed the log while this poll waited for the lock
       }
       if (!positioned) {
@@ -857,8 +939,8 @@ final class BufferEngine {
         if (d != null) {
           return d;
         }
-        if (System.currentTimeMillis() < readBackoffUntil) {
-          return null; // the key provider is unavailable: do not re-read the same record at once
+        if (keyRetryPending() || underState(() -> waitingForTwin)) {
+          return null; // do not re-read the same record at once: poll waits for the cause to clear
         }
       }
       return null;
@@ -899,13 +981,16 @@ final class BufferEngine {
   }
 
   private boolean housekeepingDue() {
-    return System.currentTimeMillis() - lastHousekeepingAt >= HOUSEKEEPING_EVERY_MILLIS;
+    return System.nanoTime() - lastHousekeepingAtNanos >= HOUSEKEEPING_EVERY_NANOS;
   }
 
   /** Deletes drained segments from the idle poll path. */
   private void housekeeping() {
     readLock.lock();
     try {
+      // Due again only after the interval, even when there is nothing to do: a reader not yet
+      // positioned (a fresh start) must not find housekeeping due on every pass and spin.
+      lastHousekeepingAtNanos = System.nanoTime();
       if (positioned && !isClosed()) {
         housekeepingLocked();
       }
@@ -916,7 +1001,7 @@ final class BufferEngine {
 
   /** Caller holds readLock. */
   private void housekeepingLocked() {
-    lastHousekeepingAt = System.currentTimeMillis();
+    lastHousekeepingAtNanos = System.nanoTime();
     deleteAcknowledgedSegments();
   }
 
@@ -981,7 +1066,7 @@ final class BufferEngine {
         // Its memory twin is still being exported, or may be a twin not yet registered: wait
         // here until that settles.
         log.seek(e.position());
-        readBackoffUntil = System.currentTimeMillis() + TWIN_WAIT_MILLIS;
+        waitingForTwin = true;
         return null;
       }
       skip = preAcked.remove(e.position());
@@ -1042,7 +1127,7 @@ final class BufferEngine {
         } finally {
           state.unlock();
         }
-        readBackoffUntil = System.currentTimeMillis() + KEY_RETRY_BACKOFF.toMillis();
+        keyRetryAtNanos = System.nanoTime() + KEY_RETRY_BACKOFF.toNanos();
         return null;
       }
     }
@@ -1173,6 +1258,7 @@ final class BufferEngine {
       }
       settleLocked(d);
       acked++;
+      waitingForTwin = false;
       if (!d.fromDisk && d.sealedTo >= 0) {
         twins.remove(d.sealedTo);
         preAcked.add(d.sealedTo); // its sealed twin is not delivered again
@@ -1189,6 +1275,7 @@ final class BufferEngine {
       if (d.settled) {
         throw new IllegalStateException("delivery was already acknowledged or released");
       }
+      waitingForTwin = false;
       if (!d.fromDisk && d.sealedTo >= 0) {
         // Already sealed when the buffer moved to disk: the disk copy delivers it, in order.
         settleLocked(d);
