@@ -139,6 +139,9 @@ final class BufferEngine {
   /** Reader-only: the next wait for another process's appends (a poll-thread heuristic). */
   private long crossProcessWaitNanos = CROSS_PROCESS_FIRST_WAIT_NANOS;
   private final Map<EpochId, Long> epochLastSegment = new HashMap<>();
+  /** The newest segment drop-oldest deleted whose keys the reader has not forgotten yet, or -1. */
+  private final java.util.concurrent.atomic.AtomicLong droppedThroughSegment =
+      new java.util.concurrent.atomic.AtomicLong(-1);
 
   // --- guarded by state ---
   private final ArrayDeque<MemoryBatch> memory = new ArrayDeque<>();
@@ -754,7 +757,13 @@ final class BufferEngine {
     return segments.size() > 1 || (segments.size() == 1 && segmentBytes > 0);
   }
 
-  /** Drop-oldest overflow: deletes the oldest segment and counts its unacknowledged batches. */
+  /**
+   * Drop-oldest overflow: deletes the oldest segment and counts its unacknowledged batches. Runs
+   * on the offering thread under writeLock and never takes readLock: the reader may be inside a
+   * key-provider call for seconds, and offers must not wait for it. What only the reader may touch
+   * (its position, the opener's keys) it applies itself at its next read ({@link
+   * #applySegmentDrops}).
+   */
   private void dropOldestSegment(long now) {
     List<Long> segments = log.segments();
     if (segments.isEmpty()) {
@@ -764,41 +773,54 @@ final class BufferEngine {
     if (oldest >= log.appendSegment()) {
       rollSegment(now);
     }
-    readLock.lock();
-    try {
-      long committed = committedPosition();
-      long unreadFrom = readPositionSnapshot();
-      long[] lost = new long[2]; // [0] not acknowledged, [1] of those, not yet read
-      log.scanSegment(
-          oldest,
-          e -> {
-            if (e.position() >= committed && isBatch(e.bytes())) {
-              lost[0]++;
-              if (unreadFrom < 0 || e.position() >= unreadFrom) {
-                lost[1]++;
-              }
+    long committed = committedPosition();
+    long unreadFrom = readPositionSnapshot();
+    long[] lost = new long[2]; // [0] not acknowledged, [1] of those, not yet read
+    log.scanSegment(
+        oldest,
+        e -> {
+          if (e.position() >= committed && isBatch(e.bytes())) {
+            lost[0]++;
+            if (unreadFrom < 0 || e.position() >= unreadFrom) {
+              lost[1]++;
             }
-          });
-      try {
-        log.deleteSegment(oldest);
-      } catch (SpillStorageException e) {
-        LOG.warn("drop-oldest could not delete a segment: {}", e.getMessage());
-        return;
-      }
-      forgetEpochsUpTo(oldest);
-      positioned = false; // the reader re-seeks past the hole
-      state.lock();
-      try {
-        outstanding.keySet().removeIf(p -> log.segmentOf(p) <= oldest);
-        redeliver.removeIf(d -> d.fromDisk && log.segmentOf(d.position) <= oldest);
-        dropped += lost[0];
-        diskUnread = Math.max(0, diskUnread - lost[1]);
-      } finally {
-        state.unlock();
-      }
-      LOG.warn("disk budget spent: dropped the oldest spill segment ({} batches)", lost[0]);
+          }
+        });
+    try {
+      log.deleteSegment(oldest);
+    } catch (SpillStorageException e) {
+      LOG.warn("drop-oldest could not delete a segment: {}", e.getMessage());
+      return;
+    }
+    droppedThroughSegment.accumulateAndGet(oldest, Math::max);
+    state.lock();
+    try {
+      // Every record of the segment is gone: nothing there is outstanding, redelivered, waiting
+      // for its memory twin, or skipped as acknowledged from memory any more.
+      outstanding.keySet().removeIf(p -> log.segmentOf(p) <= oldest);
+      redeliver.removeIf(d -> d.fromDisk && log.segmentOf(d.position) <= oldest);
+      twins.keySet().removeIf(p -> log.segmentOf(p) <= oldest);
+      preAcked.removeIf(p -> log.segmentOf(p) <= oldest);
+      readCache.keySet().removeIf(p -> log.segmentOf(p) <= oldest);
+      readCacheBytes = readCache.values().stream().mapToLong(b -> b.length).sum();
+      dropped += lost[0];
+      diskUnread = Math.max(0, diskUnread - lost[1]);
+      available.signalAll();
     } finally {
-      readLock.unlock();
+      state.unlock();
+    }
+    LOG.warn("disk budget spent: dropped the oldest spill segment ({} batches)", lost[0]);
+  }
+
+  /**
+   * The reader's part of drop-oldest, under readLock: forgets the keys of dropped segments and
+   * re-seeks past the hole.
+   */
+  private void applySegmentDrops() {
+    long through = droppedThroughSegment.getAndSet(-1);
+    if (through >= 0) {
+      forgetEpochsUpTo(through);
+      positioned = false;
     }
   }
 
@@ -923,6 +945,7 @@ final class BufferEngine {
       if (isClosed() || keyRetryPending()) {
         return null; // close() may have closed the log while this poll waited for the lock
       }
+      applySegmentDrops();
       if (!positioned) {
         position();
       }

@@ -306,6 +306,67 @@ class SpillBufferTest {
   }
 
   @Test
+  void diskBudget_dropOldest_whileTheReaderStallsOnItsKeyProvider_offersAnswerWithin100ms() throws Exception {
+    CountDownLatch unwrapping = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicBoolean stalled = new AtomicBoolean();
+    DataKeyUnwrapper stalling = new DataKeyUnwrapper() {
+      @Override
+      public boolean accepts(WrappedDataKey w) {
+        return keys.unwrapper().accepts(w);
+      }
+
+      @Override
+      public DataKey unwrap(WrappedDataKey w, KeyContext c) throws KeyUnavailableException, KeyRefusedException {
+        stalled.set(true);
+        unwrapping.countDown();
+        try {
+          // A KMS call hanging to its timeout (5 s) and beyond: until the offers are done.
+          release.await(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        stalled.set(false);
+        return keys.unwrapper().unwrap(w, c);
+      }
+    };
+    try (SpillBuffer b =
+        builder(dir, keys).readerKeys(stalling).memoryLimitBytes(0).maxDiskBytes(2 << 20)
+            .segmentBytes(256 << 10).compression(dev.spillway.core.seal.Codec.NONE)
+            .overflowPolicy(OverflowPolicy.DROP_OLDEST).build()) {
+      offerAll(b, 0, 10, 8_000);
+      Thread reader = new Thread(() -> {
+        try {
+          Delivery d = b.poll(WAIT);
+          if (d != null) {
+            d.ack();
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      reader.start();
+      assertThat(unwrapping.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      List<Long> nanos = new ArrayList<>();
+      // Far past the budget while the reader is inside its key provider: segments are dropped.
+      for (long id = 10; id < 1_000; id++) {
+        long t0 = System.nanoTime();
+        assertThat(b.offer(PayloadType.OTLP_TRACES, payload(id, 8_000)).accepted()).isTrue();
+        nanos.add(System.nanoTime() - t0);
+      }
+      assertThat(stalled.get()).as("the reader was still inside its key provider").isTrue();
+      release.countDown();
+      reader.join(10_000);
+      assertThat(b.metrics().dropped()).as("segments dropped meanwhile").isPositive();
+      nanos.sort(null);
+      // 99 % within 100 ms, and none near the 5 s stall. (The slowest are segment rolls, which map
+      // a new file; on a machine shared by many builds they have taken up to ~130 ms.)
+      assertThat(Duration.ofNanos(nanos.get(nanos.size() * 99 / 100))).isLessThan(Duration.ofMillis(100));
+      assertThat(Duration.ofNanos(nanos.get(nanos.size() - 1))).isLessThan(Duration.ofSeconds(1));
+    }
+  }
+
+  @Test
   void retention_deletesDrainedSegments() throws Exception {
     try (SpillBuffer b =
         builder(dir, keys).memoryLimitBytes(0).segmentBytes(64 << 10).compression(dev.spillway.core.seal.Codec.NONE).build()) {
