@@ -35,7 +35,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -168,8 +167,7 @@ final class BufferEngine {
   private long nextOrdinal;
   private long inFlightBytes;
   /** Disk deliveries not yet acknowledged (and auto-acknowledged skips), by position. */
-  private final TreeMap<Long, DeliveryImpl> outstanding = new TreeMap<>();
-  private long nextReadPosition = -1;
+  private final DeliveryLedger ledger = new DeliveryLedger();
   /**
    * Sealed batches appended by this process and not yet read. Raised before the append makes the
    * record readable (so a reader can never count it down first), lowered when it is read.
@@ -797,7 +795,7 @@ final class BufferEngine {
     try {
       // Every record of the segment is gone: nothing there is outstanding, redelivered, waiting
       // for its memory twin, or skipped as acknowledged from memory any more.
-      outstanding.keySet().removeIf(p -> log.segmentOf(p) <= oldest);
+      ledger.forget(p -> log.segmentOf(p) <= oldest);
       redeliver.removeIf(d -> d.fromDisk && log.segmentOf(d.position) <= oldest);
       twins.keySet().removeIf(p -> log.segmentOf(p) <= oldest);
       preAcked.removeIf(p -> log.segmentOf(p) <= oldest);
@@ -990,7 +988,7 @@ final class BufferEngine {
     long pos = log.readPosition();
     state.lock();
     try {
-      nextReadPosition = pos;
+      ledger.readUpTo(pos);
       // Whatever an earlier run left is read now. diskUnread is exact (one up per append, one
       // down per batch read) and is not reset here: an append may have landed since the read.
       startupBacklog = false;
@@ -1157,8 +1155,8 @@ final class BufferEngine {
     DeliveryImpl d = new DeliveryImpl(this, type, payload, true, e.position(), r.sealedAtMillis());
     state.lock();
     try {
-      outstanding.put(e.position(), d);
-      nextReadPosition = log.readPosition();
+      ledger.delivered(e.position(), r.sealedAtMillis());
+      ledger.readUpTo(log.readPosition());
       inFlightBytes += payload.length;
       delivered++;
     } finally {
@@ -1190,11 +1188,9 @@ final class BufferEngine {
     state.lock();
     try {
       if (position >= 0) {
-        DeliveryImpl done = new DeliveryImpl(this, null, null, true, position, 0);
-        done.settled = true;
-        outstanding.put(position, done);
+        ledger.skipped(position);
       }
-      nextReadPosition = log.readPosition();
+      ledger.readUpTo(log.readPosition());
       commitLocked();
     } finally {
       state.unlock();
@@ -1206,10 +1202,7 @@ final class BufferEngine {
     if (closed) {
       return; // acknowledged after close: redelivered after restart (at-least-once)
     }
-    while (!outstanding.isEmpty() && outstanding.firstEntry().getValue().settled) {
-      outstanding.pollFirstEntry();
-    }
-    long pos = outstanding.isEmpty() ? nextReadPosition : outstanding.firstKey();
+    long pos = ledger.commitPosition();
     if (pos >= 0 && pos != log.committed()) {
       log.commit(pos);
     }
@@ -1230,7 +1223,7 @@ final class BufferEngine {
   }
 
   private long readPositionSnapshot() {
-    return underState(() -> nextReadPosition);
+    return underState(ledger::readPosition);
   }
 
   private long committedPosition() {
@@ -1306,11 +1299,10 @@ final class BufferEngine {
         available.signalAll();
         return;
       }
-      // Redelivered ahead of everything else; stays outstanding (and on disk) until acked.
+      // Redelivered ahead of everything else; stays outstanding in the ledger (and on disk)
+      // until acked.
       DeliveryImpl again = d.copy();
-      if (d.fromDisk) {
-        outstanding.put(d.position, again);
-      } else {
+      if (!d.fromDisk) {
         inFlightMemory.put(d.position, again);
       }
       d.settled = true;
@@ -1334,6 +1326,7 @@ final class BufferEngine {
     d.settled = true;
     inFlightBytes -= d.payload.length;
     if (d.fromDisk) {
+      ledger.ack(d.position); // false for a batch whose segment drop-oldest deleted meanwhile
       commitLocked();
     } else {
       inFlightMemory.remove(d.position);
@@ -1359,11 +1352,9 @@ final class BufferEngine {
       long oldest = 0;
       long now = cfg.clock.millis();
       long oldestSealed = Long.MAX_VALUE;
-      for (DeliveryImpl d : outstanding.values()) {
-        if (!d.settled && d.sealedAt > 0) {
-          oldestSealed = Math.min(oldestSealed, d.sealedAt);
-          break;
-        }
+      long oldestOutstanding = ledger.oldestOutstandingSealedAt();
+      if (oldestOutstanding > 0) {
+        oldestSealed = oldestOutstanding;
       }
       if (oldestSealed == Long.MAX_VALUE && (diskUnread > 0 || startupBacklog) && oldestUnreadSealedAt > 0) {
         oldestSealed = oldestUnreadSealedAt;
@@ -1371,7 +1362,7 @@ final class BufferEngine {
       if (oldestSealed != Long.MAX_VALUE) {
         oldest = Math.max(0, now - oldestSealed);
       }
-      long pending = diskUnread + outstanding.values().stream().filter(d -> !d.settled).count();
+      long pending = diskUnread + ledger.outstanding();
       return new BufferMetrics(
           memory.size() + redeliver.stream().filter(d -> !d.fromDisk).count(),
           memoryTierBytes + inFlightBytes,
@@ -1431,13 +1422,12 @@ final class BufferEngine {
         preAcked.clear();
         memoryTierBytes = 0;
         redeliver.clear();
-        outstanding.clear();
+        ledger.clear();
         readCache.clear();
         readCacheBytes = 0;
         inFlightBytes = 0;
         diskUnread = 0;
         startupBacklog = false;
-        nextReadPosition = -1;
         log.commit(-1);
         dropped += lost;
       } finally {
