@@ -274,7 +274,7 @@ final class BufferEngine {
   }
 
   static BufferEngine open(SpillBufferBuilder b, boolean write, boolean read) throws IOException {
-    return new BufferEngine(b, write, read);
+    return new BufferEngine(b.snapshot(), write, read); // settings fixed at build()
   }
 
   private Sealer newSealer() {
@@ -1102,16 +1102,6 @@ final class BufferEngine {
       autoAck(e.position()); // delivered and acknowledged from memory already
       return null;
     }
-    if (tooOld(r.sealedAtMillis())) {
-      autoAck(e.position());
-      state.lock();
-      try {
-        dropped++;
-      } finally {
-        state.unlock();
-      }
-      return null;
-    }
     byte[] cached;
     state.lock();
     try {
@@ -1151,6 +1141,18 @@ final class BufferEngine {
         keyRetryAtNanos = System.nanoTime() + KEY_RETRY_BACKOFF.toNanos();
         return null;
       }
+    }
+    // Only now, authenticated (opened, or this process's own append still in the read cache), may
+    // a policy act on the header's fields: an age limit must never drop a record no key verified.
+    if (tooOld(r.sealedAtMillis())) {
+      autoAck(e.position());
+      state.lock();
+      try {
+        dropped++;
+      } finally {
+        state.unlock();
+      }
+      return null;
     }
     DeliveryImpl d = new DeliveryImpl(this, type, payload, true, e.position(), r.sealedAtMillis());
     state.lock();
@@ -1205,6 +1207,8 @@ final class BufferEngine {
     long pos = ledger.commitPosition();
     if (pos >= 0 && pos != log.committed()) {
       log.commit(pos);
+      // REPLAY-WATERMARK: the place to persist the opener's per-stream replay watermark, beside
+      // the consumer position and moved with it (everything before pos is acknowledged).
     }
   }
 

@@ -617,6 +617,37 @@ class SpillBufferTest {
   }
 
   @Test
+  void maxRecordAge_headerRelabelledAncient_isQuarantinedNotDroppedByAge() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).compression(dev.spillway.core.seal.Codec.NONE).build()) {
+      offerAll(b, 0, 3, 2_000);
+    }
+    // Set the second batch's "sealed at" (header offset 38, 8 bytes) to 1970: were the age limit
+    // applied before authentication, the record would be silently dropped as too old.
+    Path file;
+    try (Stream<Path> s = Files.list(dir.resolve("queue"))) {
+      file = s.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
+    }
+    byte[] content = Files.readAllBytes(file);
+    int found = 0;
+    int at = -1;
+    for (int i = 0; i + 6 < content.length; i++) {
+      if (content[i] == 'S' && content[i + 1] == 'P' && content[i + 2] == 'W' && content[i + 3] == 'L'
+          && content[i + 5] == 2 && ++found == 2) {
+        at = i + 38;
+        break;
+      }
+    }
+    assertThat(at).isPositive();
+    java.nio.ByteBuffer.wrap(content, at, 8).putLong(1_000L);
+    Files.write(file, content);
+    try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).maxRecordAge(Duration.ofDays(1)).build()) {
+      assertThat(drain(b, 2, WAIT)).containsExactly(0L, 2L);
+      assertThat(b.metrics().quarantined()).as("failed authentication").isEqualTo(1);
+      assertThat(b.metrics().dropped()).as("not dropped as too old").isZero();
+    }
+  }
+
+  @Test
   void readerKeyProviderDown_recordsStayThenDrainWhenItReturns() throws Exception {
     AtomicBoolean down = new AtomicBoolean(true);
     DataKeyUnwrapper flaky = new DataKeyUnwrapper() {

@@ -172,7 +172,10 @@ public final class SpillingSpanExporter implements SpanExporter {
       originals.remove(d.payload());
       return ExportOutcome.success();
     }
-    String why = r.isDone() ? "failed" : "did not answer within " + TimeUnit.NANOSECONDS.toMillis(exportTimeoutNanos) + " ms";
+    Throwable cause = r.getFailureThrowable();
+    String why = !r.isDone()
+        ? "did not answer within " + TimeUnit.NANOSECONDS.toMillis(exportTimeoutNanos) + " ms"
+        : cause == null ? "failed" : "failed (" + cause.getMessage() + ")";
     replayLog.warn("delegate {} {}: batches stay in the spill buffer until it recovers", delegateName, why);
     return ExportOutcome.retryable("delegate " + why);
   }
