@@ -135,6 +135,8 @@ final class BufferEngine {
   /** System.nanoTime before which the reader does not retry its key provider; 0 if none. */
   private volatile long keyRetryAtNanos = System.nanoTime();
   private volatile long lastHousekeepingAtNanos = System.nanoTime();
+  /** The last read stopped at its record budget, not because it caught up. */
+  private volatile boolean readBudgetSpent;
   /** Reader-only: the next wait for another process's appends (a poll-thread heuristic). */
   private long crossProcessWaitNanos = CROSS_PROCESS_FIRST_WAIT_NANOS;
   private final Map<EpochId, Long> epochLastSegment = new HashMap<>();
@@ -891,6 +893,9 @@ final class BufferEngine {
         crossProcessWaitNanos = CROSS_PROCESS_FIRST_WAIT_NANOS;
         return d;
       }
+      if (readBudgetSpent && deadline - System.nanoTime() > 0) {
+        continue; // a long run of skipped records (acknowledged before a restart): not caught up
+      }
       long wait = deadline - System.nanoTime();
       if (wait <= 0) {
         return null;
@@ -940,6 +945,7 @@ final class BufferEngine {
   private DeliveryImpl readDisk() {
     readLock.lock();
     try {
+      readBudgetSpent = false;
       if (isClosed() || keyRetryPending()) {
         return null; // close() may have closed the log while this poll waited for the lock
       }
@@ -964,6 +970,7 @@ final class BufferEngine {
           return null; // do not re-read the same record at once: poll waits for the cause to clear
         }
       }
+      readBudgetSpent = !closing; // records skipped without a delivery: poll reads on at once
       return null;
     } finally {
       readLock.unlock();
