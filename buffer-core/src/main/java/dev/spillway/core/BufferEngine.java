@@ -35,7 +35,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -68,10 +67,18 @@ final class BufferEngine {
   private static final long MEASURE_EVERY_MILLIS = 250;
   /** Within this of the free-space threshold, free space is measured before every append. */
   private static final long NEAR_FULL_MARGIN_BYTES = 64L << 20;
-  private static final long HOUSEKEEPING_EVERY_MILLIS = 100;
-  /** How long the reader waits before looking again at a record whose memory twin is in flight. */
-  private static final long TWIN_WAIT_MILLIS = 5;
-  private static final long CROSS_PROCESS_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+  private static final long HOUSEKEEPING_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  /**
+   * Longest wait at a record whose memory twin is in flight. Its ack or release signals the
+   * reader at once; this only bounds the wait should a signal be missed.
+   */
+  private static final long TWIN_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  /**
+   * A reader-only process cannot be signalled by the writer in another process: it looks at the
+   * spill again after a wait that doubles from the first to the last of these while nothing comes.
+   */
+  private static final long CROSS_PROCESS_FIRST_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+  private static final long CROSS_PROCESS_LAST_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
   private final SpillBufferBuilder cfg;
   private final boolean canWrite;
@@ -125,9 +132,17 @@ final class BufferEngine {
   private Opener opener;
   private boolean positioned;
   private long skipBelow = -1;
-  private long readBackoffUntil;
-  private volatile long lastHousekeepingAt;
+  /** System.nanoTime before which the reader does not retry its key provider; 0 if none. */
+  private volatile long keyRetryAtNanos = System.nanoTime();
+  private volatile long lastHousekeepingAtNanos = System.nanoTime();
+  /** The last read stopped at its record budget, not because it caught up. */
+  private volatile boolean readBudgetSpent;
+  /** Reader-only: the next wait for another process's appends (a poll-thread heuristic). */
+  private long crossProcessWaitNanos = CROSS_PROCESS_FIRST_WAIT_NANOS;
   private final Map<EpochId, Long> epochLastSegment = new HashMap<>();
+  /** The newest segment drop-oldest deleted whose keys the reader has not forgotten yet, or -1. */
+  private final java.util.concurrent.atomic.AtomicLong droppedThroughSegment =
+      new java.util.concurrent.atomic.AtomicLong(-1);
 
   // --- guarded by state ---
   private final ArrayDeque<MemoryBatch> memory = new ArrayDeque<>();
@@ -154,9 +169,16 @@ final class BufferEngine {
   private long nextOrdinal;
   private long inFlightBytes;
   /** Disk deliveries not yet acknowledged (and auto-acknowledged skips), by position. */
-  private final TreeMap<Long, DeliveryImpl> outstanding = new TreeMap<>();
-  private long nextReadPosition = -1;
+  private final DeliveryLedger ledger = new DeliveryLedger();
+  /**
+   * Sealed batches appended by this process and not yet read. Raised before the append makes the
+   * record readable (so a reader can never count it down first), lowered when it is read.
+   */
   private long diskUnread;
+  /** Raised (and {@link #available} signalled) after every append: a reader that saw none waits. */
+  private long appendsPublished;
+  /** The reader stopped at a record whose memory twin is in flight; an ack or release clears it. */
+  private boolean waitingForTwin;
   private boolean startupBacklog;
   private int pendingAppends;
   private long oldestUnreadSealedAt;
@@ -254,7 +276,7 @@ final class BufferEngine {
   }
 
   static BufferEngine open(SpillBufferBuilder b, boolean write, boolean read) throws IOException {
-    return new BufferEngine(b, write, read);
+    return new BufferEngine(b.snapshot(), write, read); // settings fixed at build()
   }
 
   private Sealer newSealer() {
@@ -434,6 +456,8 @@ final class BufferEngine {
       state.lock();
       try {
         twinAppendAfter = Long.MAX_VALUE;
+        waitingForTwin = false;
+        available.signalAll();
       } finally {
         state.unlock();
       }
@@ -442,6 +466,8 @@ final class BufferEngine {
     state.lock();
     try {
       twinAppendAfter = Long.MAX_VALUE;
+      waitingForTwin = false;
+      available.signalAll();
       DeliveryImpl current = inFlightMemory.get(m.ordinal);
       if (current == null) {
         preAcked.add(position); // acknowledged meanwhile: the disk copy is not delivered again
@@ -542,7 +568,13 @@ final class BufferEngine {
           }
         }
       }
-      position = log.append(sealed.bytes());
+      reserveUnread(sealed.sealedAtMillis());
+      try {
+        position = log.append(sealed.bytes());
+      } catch (SpillStorageException e) {
+        unreserveUnread();
+        throw e;
+      }
     } catch (SpillStorageException e) {
       sealer.release(sealed);
       // Never append after a faulted write in the same file: what the fault left half-written
@@ -560,17 +592,41 @@ final class BufferEngine {
     cfg.observer.onStorageWrite(System.nanoTime() - start, written);
     state.lock();
     try {
-      if (diskUnread == 0 && !startupBacklog) {
-        oldestUnreadSealedAt = sealed.sealedAtMillis();
-      }
-      diskUnread++;
       if (canRead && cfg.durability == Durability.DURABLE) {
         cacheForRead(position, payload);
       }
+      appendsPublished++;
+      available.signalAll();
     } finally {
       state.unlock();
     }
     return position;
+  }
+
+  /**
+   * Counts a batch as unread before its append makes it readable: counted after, a reader could
+   * read it first and lower a count clamped at zero, which would then stay one too high for ever
+   * (and poll would never wait again).
+   */
+  private void reserveUnread(long sealedAt) {
+    state.lock();
+    try {
+      if (diskUnread == 0 && !startupBacklog) {
+        oldestUnreadSealedAt = sealedAt;
+      }
+      diskUnread++;
+    } finally {
+      state.unlock();
+    }
+  }
+
+  private void unreserveUnread() {
+    state.lock();
+    try {
+      diskUnread = Math.max(0, diskUnread - 1);
+    } finally {
+      state.unlock();
+    }
   }
 
   private void recoverFromLateFault(InternalError e) {
@@ -705,7 +761,13 @@ final class BufferEngine {
     return segments.size() > 1 || (segments.size() == 1 && segmentBytes > 0);
   }
 
-  /** Drop-oldest overflow: deletes the oldest segment and counts its unacknowledged batches. */
+  /**
+   * Drop-oldest overflow: deletes the oldest segment and counts its unacknowledged batches. Runs
+   * on the offering thread under writeLock and never takes readLock: the reader may be inside a
+   * key-provider call for seconds, and offers must not wait for it. What only the reader may touch
+   * (its position, the opener's keys) it applies itself at its next read ({@link
+   * #applySegmentDrops}).
+   */
   private void dropOldestSegment(long now) {
     List<Long> segments = log.segments();
     if (segments.isEmpty()) {
@@ -715,41 +777,54 @@ final class BufferEngine {
     if (oldest >= log.appendSegment()) {
       rollSegment(now);
     }
-    readLock.lock();
-    try {
-      long committed = committedPosition();
-      long unreadFrom = readPositionSnapshot();
-      long[] lost = new long[2]; // [0] not acknowledged, [1] of those, not yet read
-      log.scanSegment(
-          oldest,
-          e -> {
-            if (e.position() >= committed && isBatch(e.bytes())) {
-              lost[0]++;
-              if (unreadFrom < 0 || e.position() >= unreadFrom) {
-                lost[1]++;
-              }
+    long committed = committedPosition();
+    long unreadFrom = readPositionSnapshot();
+    long[] lost = new long[2]; // [0] not acknowledged, [1] of those, not yet read
+    log.scanSegment(
+        oldest,
+        e -> {
+          if (e.position() >= committed && isBatch(e.bytes())) {
+            lost[0]++;
+            if (unreadFrom < 0 || e.position() >= unreadFrom) {
+              lost[1]++;
             }
-          });
-      try {
-        log.deleteSegment(oldest);
-      } catch (SpillStorageException e) {
-        LOG.warn("drop-oldest could not delete a segment: {}", e.getMessage());
-        return;
-      }
-      forgetEpochsUpTo(oldest);
-      positioned = false; // the reader re-seeks past the hole
-      state.lock();
-      try {
-        outstanding.keySet().removeIf(p -> log.segmentOf(p) <= oldest);
-        redeliver.removeIf(d -> d.fromDisk && log.segmentOf(d.position) <= oldest);
-        dropped += lost[0];
-        diskUnread = Math.max(0, diskUnread - lost[1]);
-      } finally {
-        state.unlock();
-      }
-      LOG.warn("disk budget spent: dropped the oldest spill segment ({} batches)", lost[0]);
+          }
+        });
+    try {
+      log.deleteSegment(oldest);
+    } catch (SpillStorageException e) {
+      LOG.warn("drop-oldest could not delete a segment: {}", e.getMessage());
+      return;
+    }
+    droppedThroughSegment.accumulateAndGet(oldest, Math::max);
+    state.lock();
+    try {
+      // Every record of the segment is gone: nothing there is outstanding, redelivered, waiting
+      // for its memory twin, or skipped as acknowledged from memory any more.
+      ledger.forget(p -> log.segmentOf(p) <= oldest);
+      redeliver.removeIf(d -> d.fromDisk && log.segmentOf(d.position) <= oldest);
+      twins.keySet().removeIf(p -> log.segmentOf(p) <= oldest);
+      preAcked.removeIf(p -> log.segmentOf(p) <= oldest);
+      readCache.keySet().removeIf(p -> log.segmentOf(p) <= oldest);
+      readCacheBytes = readCache.values().stream().mapToLong(b -> b.length).sum();
+      dropped += lost[0];
+      diskUnread = Math.max(0, diskUnread - lost[1]);
+      available.signalAll();
     } finally {
-      readLock.unlock();
+      state.unlock();
+    }
+    LOG.warn("disk budget spent: dropped the oldest spill segment ({} batches)", lost[0]);
+  }
+
+  /**
+   * The reader's part of drop-oldest, under readLock: forgets the keys of dropped segments and
+   * re-seeks past the hole.
+   */
+  private void applySegmentDrops() {
+    long through = droppedThroughSegment.getAndSet(-1);
+    if (through >= 0) {
+      forgetEpochsUpTo(through);
+      positioned = false;
     }
   }
 
@@ -759,12 +834,19 @@ final class BufferEngine {
 
   // ------------------------------------------------------------------ poll
 
+  /**
+   * Waits up to {@code timeout} for the next batch. Never spins: when nothing is there it waits on
+   * {@link #available}, which offers, appends, acks, releases and close signal, waking at least
+   * every housekeeping interval to delete drained segments. A reader-only process, which no
+   * writer can signal, looks again after a wait that doubles up to a bound.
+   */
   Delivery poll(Duration timeout) throws InterruptedException {
     if (!canRead) {
       throw new IllegalStateException("this buffer was built without reader keys");
     }
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!closing) {
+      long appendsSeen;
       state.lock();
       try {
         if (closed) {
@@ -788,6 +870,7 @@ final class BufferEngine {
           inFlightMemory.put(m.ordinal, d);
           return d;
         }
+        appendsSeen = appendsPublished;
         boolean diskMayHave = !canWrite || spillingNow();
         if (!diskMayHave) {
           long wait = deadline - System.nanoTime();
@@ -803,7 +886,7 @@ final class BufferEngine {
             }
             continue;
           }
-          available.awaitNanos(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(HOUSEKEEPING_EVERY_MILLIS)));
+          available.awaitNanos(Math.min(wait, housekeepingWaitNanos()));
           continue;
         }
       } finally {
@@ -811,27 +894,51 @@ final class BufferEngine {
       }
       DeliveryImpl d = readDisk();
       if (d != null) {
+        crossProcessWaitNanos = CROSS_PROCESS_FIRST_WAIT_NANOS;
         return d;
+      }
+      if (readBudgetSpent && deadline - System.nanoTime() > 0) {
+        continue; // a long run of skipped records (acknowledged before a restart): not caught up
       }
       long wait = deadline - System.nanoTime();
       if (wait <= 0) {
         return null;
       }
-      if (canWrite && System.currentTimeMillis() >= readBackoffUntil) {
-        state.lock();
-        try {
-          if (!spillingNow() && memory.isEmpty() && redeliver.isEmpty() && !closed) {
-            available.awaitNanos(wait);
-          }
-        } finally {
-          state.unlock();
+      state.lock();
+      try {
+        if (closed || !redeliver.isEmpty() || !memory.isEmpty()) {
+          continue;
         }
-      } else {
-        // Another process writes (or the key provider is backing off): nothing to wait on.
-        TimeUnit.NANOSECONDS.sleep(Math.min(wait, CROSS_PROCESS_POLL_NANOS));
+        long untilKeyRetry = keyRetryAtNanos - System.nanoTime();
+        long nap;
+        if (untilKeyRetry > 0) {
+          nap = untilKeyRetry; // the key provider is unavailable: try again after its back-off
+        } else if (waitingForTwin) {
+          nap = TWIN_WAIT_NANOS; // its ack or release signals us
+        } else if (!canWrite) {
+          nap = crossProcessWaitNanos; // another process writes: nothing signals us
+          crossProcessWaitNanos = Math.min(CROSS_PROCESS_LAST_WAIT_NANOS, crossProcessWaitNanos * 2);
+        } else if (appendsPublished != appendsSeen) {
+          continue; // something was appended since the read began
+        } else {
+          nap = housekeepingWaitNanos(); // caught up: the next append signals us
+        }
+        available.awaitNanos(Math.min(wait, nap));
+      } finally {
+        state.unlock();
       }
     }
     return null; // closing
+  }
+
+  /** How long until housekeeping is due again (at least 1 ms). */
+  private long housekeepingWaitNanos() {
+    long since = System.nanoTime() - lastHousekeepingAtNanos;
+    return Math.max(TimeUnit.MILLISECONDS.toNanos(1), HOUSEKEEPING_EVERY_NANOS - since);
+  }
+
+  private boolean keyRetryPending() {
+    return keyRetryAtNanos - System.nanoTime() > 0;
   }
 
   private boolean tooOld(long sealedAt) {
@@ -842,9 +949,11 @@ final class BufferEngine {
   private DeliveryImpl readDisk() {
     readLock.lock();
     try {
-      if (isClosed() || System.currentTimeMillis() < readBackoffUntil) {
+      readBudgetSpent = false;
+      if (isClosed() || keyRetryPending()) {
         return null; // close() may have closed the log while this poll waited for the lock
       }
+      applySegmentDrops();
       if (!positioned) {
         position();
       }
@@ -861,10 +970,11 @@ final class BufferEngine {
         if (d != null) {
           return d;
         }
-        if (System.currentTimeMillis() < readBackoffUntil) {
-          return null; // the key provider is unavailable: do not re-read the same record at once
+        if (keyRetryPending() || underState(() -> waitingForTwin)) {
+          return null; // do not re-read the same record at once: poll waits for the cause to clear
         }
       }
+      readBudgetSpent = !closing; // records skipped without a delivery: poll reads on at once
       return null;
     } finally {
       readLock.unlock();
@@ -889,7 +999,7 @@ final class BufferEngine {
     long pos = log.readPosition();
     state.lock();
     try {
-      nextReadPosition = pos;
+      ledger.readUpTo(pos);
       // Whatever an earlier run left is read now. diskUnread is exact (one up per append, one
       // down per batch read) and is not reset here: an append may have landed since the read.
       startupBacklog = false;
@@ -903,13 +1013,16 @@ final class BufferEngine {
   }
 
   private boolean housekeepingDue() {
-    return System.currentTimeMillis() - lastHousekeepingAt >= HOUSEKEEPING_EVERY_MILLIS;
+    return System.nanoTime() - lastHousekeepingAtNanos >= HOUSEKEEPING_EVERY_NANOS;
   }
 
   /** Deletes drained segments from the idle poll path. */
   private void housekeeping() {
     readLock.lock();
     try {
+      // Due again only after the interval, even when there is nothing to do: a reader not yet
+      // positioned (a fresh start) must not find housekeeping due on every pass and spin.
+      lastHousekeepingAtNanos = System.nanoTime();
       if (positioned && !isClosed()) {
         housekeepingLocked();
       }
@@ -920,7 +1033,7 @@ final class BufferEngine {
 
   /** Caller holds readLock. */
   private void housekeepingLocked() {
-    lastHousekeepingAt = System.currentTimeMillis();
+    lastHousekeepingAtNanos = System.nanoTime();
     deleteAcknowledgedSegments();
   }
 
@@ -985,7 +1098,7 @@ final class BufferEngine {
         // Its memory twin is still being exported, or may be a twin not yet registered: wait
         // here until that settles.
         log.seek(e.position());
-        readBackoffUntil = System.currentTimeMillis() + TWIN_WAIT_MILLIS;
+        waitingForTwin = true;
         return null;
       }
       skip = preAcked.remove(e.position());
@@ -998,16 +1111,6 @@ final class BufferEngine {
     }
     if (skip) {
       autoAck(e.position()); // delivered and acknowledged from memory already
-      return null;
-    }
-    if (tooOld(r.sealedAtMillis())) {
-      autoAck(e.position());
-      state.lock();
-      try {
-        dropped++;
-      } finally {
-        state.unlock();
-      }
       return null;
     }
     byte[] cached;
@@ -1046,15 +1149,27 @@ final class BufferEngine {
         } finally {
           state.unlock();
         }
-        readBackoffUntil = System.currentTimeMillis() + KEY_RETRY_BACKOFF.toMillis();
+        keyRetryAtNanos = System.nanoTime() + KEY_RETRY_BACKOFF.toNanos();
         return null;
       }
+    }
+    // Only now, authenticated (opened, or this process's own append still in the read cache), may
+    // a policy act on the header's fields: an age limit must never drop a record no key verified.
+    if (tooOld(r.sealedAtMillis())) {
+      autoAck(e.position());
+      state.lock();
+      try {
+        dropped++;
+      } finally {
+        state.unlock();
+      }
+      return null;
     }
     DeliveryImpl d = new DeliveryImpl(this, type, payload, true, e.position(), r.sealedAtMillis());
     state.lock();
     try {
-      outstanding.put(e.position(), d);
-      nextReadPosition = log.readPosition();
+      ledger.delivered(e.position(), r.sealedAtMillis());
+      ledger.readUpTo(log.readPosition());
       inFlightBytes += payload.length;
       delivered++;
     } finally {
@@ -1086,11 +1201,9 @@ final class BufferEngine {
     state.lock();
     try {
       if (position >= 0) {
-        DeliveryImpl done = new DeliveryImpl(this, null, null, true, position, 0);
-        done.settled = true;
-        outstanding.put(position, done);
+        ledger.skipped(position);
       }
-      nextReadPosition = log.readPosition();
+      ledger.readUpTo(log.readPosition());
       commitLocked();
     } finally {
       state.unlock();
@@ -1102,12 +1215,11 @@ final class BufferEngine {
     if (closed) {
       return; // acknowledged after close: redelivered after restart (at-least-once)
     }
-    while (!outstanding.isEmpty() && outstanding.firstEntry().getValue().settled) {
-      outstanding.pollFirstEntry();
-    }
-    long pos = outstanding.isEmpty() ? nextReadPosition : outstanding.firstKey();
+    long pos = ledger.commitPosition();
     if (pos >= 0 && pos != log.committed()) {
       log.commit(pos);
+      // REPLAY-WATERMARK: the place to persist the opener's per-stream replay watermark, beside
+      // the consumer position and moved with it (everything before pos is acknowledged).
     }
   }
 
@@ -1126,7 +1238,7 @@ final class BufferEngine {
   }
 
   private long readPositionSnapshot() {
-    return underState(() -> nextReadPosition);
+    return underState(ledger::readPosition);
   }
 
   private long committedPosition() {
@@ -1177,6 +1289,7 @@ final class BufferEngine {
       }
       settleLocked(d);
       acked++;
+      waitingForTwin = false;
       if (!d.fromDisk && d.sealedTo >= 0) {
         twins.remove(d.sealedTo);
         preAcked.add(d.sealedTo); // its sealed twin is not delivered again
@@ -1193,6 +1306,7 @@ final class BufferEngine {
       if (d.settled) {
         throw new IllegalStateException("delivery was already acknowledged or released");
       }
+      waitingForTwin = false;
       if (!d.fromDisk && d.sealedTo >= 0) {
         // Already sealed when the buffer moved to disk: the disk copy delivers it, in order.
         settleLocked(d);
@@ -1200,11 +1314,10 @@ final class BufferEngine {
         available.signalAll();
         return;
       }
-      // Redelivered ahead of everything else; stays outstanding (and on disk) until acked.
+      // Redelivered ahead of everything else; stays outstanding in the ledger (and on disk)
+      // until acked.
       DeliveryImpl again = d.copy();
-      if (d.fromDisk) {
-        outstanding.put(d.position, again);
-      } else {
+      if (!d.fromDisk) {
         inFlightMemory.put(d.position, again);
       }
       d.settled = true;
@@ -1228,6 +1341,7 @@ final class BufferEngine {
     d.settled = true;
     inFlightBytes -= d.payload.length;
     if (d.fromDisk) {
+      ledger.ack(d.position); // false for a batch whose segment drop-oldest deleted meanwhile
       commitLocked();
     } else {
       inFlightMemory.remove(d.position);
@@ -1253,11 +1367,9 @@ final class BufferEngine {
       long oldest = 0;
       long now = cfg.clock.millis();
       long oldestSealed = Long.MAX_VALUE;
-      for (DeliveryImpl d : outstanding.values()) {
-        if (!d.settled && d.sealedAt > 0) {
-          oldestSealed = Math.min(oldestSealed, d.sealedAt);
-          break;
-        }
+      long oldestOutstanding = ledger.oldestOutstandingSealedAt();
+      if (oldestOutstanding > 0) {
+        oldestSealed = oldestOutstanding;
       }
       if (oldestSealed == Long.MAX_VALUE && (diskUnread > 0 || startupBacklog) && oldestUnreadSealedAt > 0) {
         oldestSealed = oldestUnreadSealedAt;
@@ -1265,7 +1377,7 @@ final class BufferEngine {
       if (oldestSealed != Long.MAX_VALUE) {
         oldest = Math.max(0, now - oldestSealed);
       }
-      long pending = diskUnread + outstanding.values().stream().filter(d -> !d.settled).count();
+      long pending = diskUnread + ledger.outstanding();
       return new BufferMetrics(
           memory.size() + redeliver.stream().filter(d -> !d.fromDisk).count(),
           memoryTierBytes + inFlightBytes,
@@ -1325,13 +1437,12 @@ final class BufferEngine {
         preAcked.clear();
         memoryTierBytes = 0;
         redeliver.clear();
-        outstanding.clear();
+        ledger.clear();
         readCache.clear();
         readCacheBytes = 0;
         inFlightBytes = 0;
         diskUnread = 0;
         startupBacklog = false;
-        nextReadPosition = -1;
         log.commit(-1);
         dropped += lost;
       } finally {

@@ -204,6 +204,35 @@ public final class SpillBufferBuilder {
     return SpillBuffer.openReader(this);
   }
 
+  /**
+   * A private copy of these settings for one buffer: the builder stays mutable for its caller, but
+   * a setter called after {@code build()} never reaches a running buffer.
+   */
+  SpillBufferBuilder snapshot() {
+    SpillBufferBuilder c = new SpillBufferBuilder();
+    c.queueName = queueName;
+    c.directory = directory;
+    c.memoryLimitBytes = memoryLimitBytes;
+    c.spikeLimitBytes = spikeLimitBytes;
+    c.maxDiskBytes = maxDiskBytes;
+    c.segmentBytes = segmentBytes;
+    c.segmentMaxAge = segmentMaxAge;
+    c.maxRecordAge = maxRecordAge;
+    c.durability = durability;
+    c.fsync = fsync;
+    c.overflow = overflow;
+    c.codec = codec;
+    c.rotation = rotation;
+    c.issuer = issuer;
+    c.unwrapper = unwrapper;
+    c.sharedGroup = sharedGroup;
+    c.clock = clock;
+    c.observer = observer;
+    c.minFreeDiskBytes = minFreeDiskBytes;
+    c.freeSpaceGuard = freeSpaceGuard;
+    return c;
+  }
+
   long effectiveSpikeLimit() {
     return spikeLimitBytes >= 0 ? Math.min(spikeLimitBytes, memoryLimitBytes) : memoryLimitBytes / 5;
   }

@@ -306,6 +306,67 @@ class SpillBufferTest {
   }
 
   @Test
+  void diskBudget_dropOldest_whileTheReaderStallsOnItsKeyProvider_offersAnswerWithin100ms() throws Exception {
+    CountDownLatch unwrapping = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicBoolean stalled = new AtomicBoolean();
+    DataKeyUnwrapper stalling = new DataKeyUnwrapper() {
+      @Override
+      public boolean accepts(WrappedDataKey w) {
+        return keys.unwrapper().accepts(w);
+      }
+
+      @Override
+      public DataKey unwrap(WrappedDataKey w, KeyContext c) throws KeyUnavailableException, KeyRefusedException {
+        stalled.set(true);
+        unwrapping.countDown();
+        try {
+          // A KMS call hanging to its timeout (5 s) and beyond: until the offers are done.
+          release.await(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        stalled.set(false);
+        return keys.unwrapper().unwrap(w, c);
+      }
+    };
+    try (SpillBuffer b =
+        builder(dir, keys).readerKeys(stalling).memoryLimitBytes(0).maxDiskBytes(2 << 20)
+            .segmentBytes(256 << 10).compression(dev.spillway.core.seal.Codec.NONE)
+            .overflowPolicy(OverflowPolicy.DROP_OLDEST).build()) {
+      offerAll(b, 0, 10, 8_000);
+      Thread reader = new Thread(() -> {
+        try {
+          Delivery d = b.poll(WAIT);
+          if (d != null) {
+            d.ack();
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      reader.start();
+      assertThat(unwrapping.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      List<Long> nanos = new ArrayList<>();
+      // Far past the budget while the reader is inside its key provider: segments are dropped.
+      for (long id = 10; id < 1_000; id++) {
+        long t0 = System.nanoTime();
+        assertThat(b.offer(PayloadType.OTLP_TRACES, payload(id, 8_000)).accepted()).isTrue();
+        nanos.add(System.nanoTime() - t0);
+      }
+      assertThat(stalled.get()).as("the reader was still inside its key provider").isTrue();
+      release.countDown();
+      reader.join(10_000);
+      assertThat(b.metrics().dropped()).as("segments dropped meanwhile").isPositive();
+      nanos.sort(null);
+      // 99 % within 100 ms, and none near the 5 s stall. (The slowest are segment rolls, which map
+      // a new file; on a machine shared by many builds they have taken up to ~130 ms.)
+      assertThat(Duration.ofNanos(nanos.get(nanos.size() * 99 / 100))).isLessThan(Duration.ofMillis(100));
+      assertThat(Duration.ofNanos(nanos.get(nanos.size() - 1))).isLessThan(Duration.ofSeconds(1));
+    }
+  }
+
+  @Test
   void retention_deletesDrainedSegments() throws Exception {
     try (SpillBuffer b =
         builder(dir, keys).memoryLimitBytes(0).segmentBytes(64 << 10).compression(dev.spillway.core.seal.Codec.NONE).build()) {
@@ -553,6 +614,37 @@ class SpillBufferTest {
     Path q = dir.resolve("quarantine").resolve(QuarantineFile.FILE);
     assertThat(q).exists();
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(q))).isEqualTo("rw-------");
+  }
+
+  @Test
+  void maxRecordAge_headerRelabelledAncient_isQuarantinedNotDroppedByAge() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).compression(dev.spillway.core.seal.Codec.NONE).build()) {
+      offerAll(b, 0, 3, 2_000);
+    }
+    // Set the second batch's "sealed at" (header offset 38, 8 bytes) to 1970: were the age limit
+    // applied before authentication, the record would be silently dropped as too old.
+    Path file;
+    try (Stream<Path> s = Files.list(dir.resolve("queue"))) {
+      file = s.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
+    }
+    byte[] content = Files.readAllBytes(file);
+    int found = 0;
+    int at = -1;
+    for (int i = 0; i + 6 < content.length; i++) {
+      if (content[i] == 'S' && content[i + 1] == 'P' && content[i + 2] == 'W' && content[i + 3] == 'L'
+          && content[i + 5] == 2 && ++found == 2) {
+        at = i + 38;
+        break;
+      }
+    }
+    assertThat(at).isPositive();
+    java.nio.ByteBuffer.wrap(content, at, 8).putLong(1_000L);
+    Files.write(file, content);
+    try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).maxRecordAge(Duration.ofDays(1)).build()) {
+      assertThat(drain(b, 2, WAIT)).containsExactly(0L, 2L);
+      assertThat(b.metrics().quarantined()).as("failed authentication").isEqualTo(1);
+      assertThat(b.metrics().dropped()).as("not dropped as too old").isZero();
+    }
   }
 
   @Test

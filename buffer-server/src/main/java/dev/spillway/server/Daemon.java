@@ -106,7 +106,9 @@ public final class Daemon implements AutoCloseable {
     }
     if (config.metrics().enabled()) {
       metricsServer = MetricsServer.start(config.metrics(), metricsTls, metrics,
-          () -> drain == null || drain.isAlive(), ready::get);
+          () -> drain == null || drain.isAlive(),
+          // A dead drain exports nothing: not ready, so an orchestrator routes away and restarts.
+          () -> ready.get() && (drain == null || drain.isAlive()));
       LOG.info("metrics, /healthz and /readyz on {}:{}", config.metrics().endpoint().host(), metricsServer.port());
     }
     ready.set(true);

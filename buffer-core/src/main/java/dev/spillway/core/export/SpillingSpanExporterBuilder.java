@@ -13,7 +13,7 @@ import java.util.Objects;
  * IllegalArgumentException} naming the setting.
  */
 public final class SpillingSpanExporterBuilder {
-  /** Default time the delegate gets for one export before the batch is spilled: {@value} ms. */
+  /** Default time the delegate gets for one replay attempt: {@value} ms. */
   public static final long DEFAULT_EXPORT_TIMEOUT_MILLIS = 10_000;
   /** Default first wait before replaying again after a failed replay: {@value} ms. */
   public static final long DEFAULT_REPLAY_BACKOFF_INITIAL_MILLIS = 1_000;
@@ -36,10 +36,11 @@ public final class SpillingSpanExporterBuilder {
   }
 
   /**
-   * How long one export may take on the delegate before the batch is spilled instead. Default
-   * {@value #DEFAULT_EXPORT_TIMEOUT_MILLIS} ms. A delegate that answers later still delivers its
-   * copy, so a slow delegate can see a batch twice (at-least-once). Keep it at or above the
-   * delegate's own timeout (OTLP: {@code otel.exporter.otlp.timeout}, 10 s).
+   * How long one replay attempt may take on the delegate before the batch is left in the buffer
+   * and retried after the back-off. Default {@value #DEFAULT_EXPORT_TIMEOUT_MILLIS} ms. A delegate
+   * that answers later still delivers its copy, so a slow delegate can see a batch twice
+   * (at-least-once). Keep the delegate's whole call (its timeout times its attempts) under it:
+   * best, give the delegate one attempt ({@code setRetryPolicy(null)}) and a shorter timeout.
    */
   public SpillingSpanExporterBuilder setExportTimeout(Duration timeout) {
     this.exportTimeout = positive(timeout, "exportTimeout");
@@ -48,7 +49,7 @@ public final class SpillingSpanExporterBuilder {
 
   /**
    * Waits between replay attempts while the delegate keeps failing: {@code initial}, doubling up
-   * to {@code max}, with up to a fifth of random jitter; reset by a success. Defaults {@value
+   * to {@code max}, each scaled by a random factor in [0.5, 1.5]; reset by a success. Defaults {@value
    * #DEFAULT_REPLAY_BACKOFF_INITIAL_MILLIS} ms and {@value #DEFAULT_REPLAY_BACKOFF_MAX_MILLIS} ms.
    */
   public SpillingSpanExporterBuilder setReplayBackoff(Duration initial, Duration max) {
@@ -85,7 +86,7 @@ public final class SpillingSpanExporterBuilder {
 
   /**
    * Opens the spill buffer (both halves: the buffer builder needs writer and reader keys) and
-   * starts the replay thread.
+   * starts the drain thread.
    *
    * @throws IOException if the spill directory cannot be opened (see {@link
    *     SpillBufferBuilder#build()})

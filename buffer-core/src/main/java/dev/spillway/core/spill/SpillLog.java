@@ -11,7 +11,10 @@ import java.util.List;
  * are the envelope's own and sealing needs no storage lock.
  *
  * <p>One writer and one reader per log, possibly in two processes. Not thread-safe: the buffer
- * calls the writer side under its append lock and the reader side from its drain lock.
+ * calls the writer side under its append lock and the reader side from its drain lock. The
+ * housekeeping methods ({@link #segments}, {@link #scanSegment}, {@link #deleteSegment}, {@link
+ * #allocatedBytes}) may be called from both sides at once: drop-oldest runs them on the writer
+ * side while the reader may be deleting drained segments.
  */
 public interface SpillLog extends AutoCloseable {
   /** A record read back. */

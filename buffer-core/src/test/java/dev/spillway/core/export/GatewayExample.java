@@ -9,6 +9,7 @@ import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * The gateway example of docs/EMBEDDING.md. The region between the markers is copied into the doc
@@ -24,7 +25,14 @@ final class GatewayExample {
    * back, also after a restart.
    */
   static SdkTracerProvider tracing(Path state, String collector) throws IOException {
-    OtlpGrpcSpanExporter otlp = OtlpGrpcSpanExporter.builder().setEndpoint(collector).build();
+    // One attempt per call, well inside the spill exporter's export timeout (10 s): the spill
+    // buffer keeps what fails and its drain retries with back-off (docs/EMBEDDING.md).
+    OtlpGrpcSpanExporter otlp =
+        OtlpGrpcSpanExporter.builder()
+            .setEndpoint(collector)
+            .setTimeout(Duration.ofSeconds(5))
+            .setRetryPolicy(null)
+            .build();
     SpillingSpanExporter spilling =
         SpillingSpanExporter.builder(
                 otlp,

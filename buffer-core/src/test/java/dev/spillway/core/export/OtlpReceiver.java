@@ -126,6 +126,20 @@ final class OtlpReceiver implements AutoCloseable {
     }
   }
 
+  /** Waits until at least {@code n} calls arrived (answered or not). */
+  boolean awaitCalls(int n, Duration timeout) throws InterruptedException {
+    lock.lock();
+    try {
+      long remaining = timeout.toNanos();
+      while (calls < n && remaining > 0) {
+        remaining = arrived.awaitNanos(remaining);
+      }
+      return calls >= n;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Waits until at least {@code n} calls were refused. */
   boolean awaitRefused(int n, Duration timeout) throws InterruptedException {
     lock.lock();
@@ -159,6 +173,7 @@ final class OtlpReceiver implements AutoCloseable {
       lock.lock();
       try {
         calls++;
+        arrived.signalAll();
         wait = hold;
       } finally {
         lock.unlock();

@@ -135,19 +135,19 @@ class SpillingSpanExporterTest {
   }
 
   @Test
-  void export_healthyDelegate_passesStraightThroughAndNothingTouchesDisk() throws Exception {
+  void export_healthyDelegate_deliversFromTheMemoryTierAndNothingReachesDisk() throws Exception {
     SpillingSpanExporter exporter = exporter(bufferConfig());
     Tracer tracer = tracer(exporter);
 
     emit(tracer, 0, 500);
-    forceFlush();
 
     assertThat(receiver.awaitSpans(500, WAIT)).isTrue();
     assertExactly(receiver.spans(), produced.spans());
     assertThat(seqs(receiver.spans())).isEqualTo(range(0, 500));
     BufferMetrics m = exporter.bufferMetrics();
-    assertThat(m.offered()).isZero();
+    assertThat(m.acceptedInMemory()).isEqualTo(m.offered()).isPositive();
     assertThat(m.spilled()).isZero();
+    assertThat(exporter.originalsHeld()).isZero(); // exported from the SDK's spans, then forgotten
     assertThat(filesWithCanary(dir)).isEmpty();
   }
 
@@ -162,8 +162,8 @@ class SpillingSpanExporterTest {
     forceFlush();
     assertThat(exporter.flush().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
 
+    assertThat(receiver.awaitRefused(1, WAIT)).as("the delegate was tried").isTrue();
     assertThat(receiver.spans()).isEmpty();
-    assertThat(receiver.refusedCalls()).isPositive();
     assertThat(exporter.bufferMetrics().memoryBatches()).isZero();
     assertThat(Spans.segmentBytes(dir)).isPositive();
     assertCanaryScanWorks();
@@ -181,12 +181,10 @@ class SpillingSpanExporterTest {
     assertThat(seqs(receiver.spans())).isEqualTo(range(0, 1000));
     assertThat(filesWithCanary(dir)).isEmpty();
 
-    // The backlog is gone: batches pass straight through again, without the buffer.
-    long offered = awaitBacklogCleared(exporter);
+    // The backlog is gone; new batches follow in order.
+    awaitPendingZero(exporter);
     emit(tracer, 1000, 1100);
-    forceFlush();
     assertThat(receiver.awaitSpans(1100, WAIT)).isTrue();
-    assertThat(exporter.bufferMetrics().offered()).isEqualTo(offered);
     assertThat(seqs(receiver.spans())).isEqualTo(range(0, 1100));
   }
 
@@ -264,7 +262,7 @@ class SpillingSpanExporterTest {
   }
 
   @Test
-  void export_delegateTooSlow_spillsAfterTheTimeoutAndDeliversAtLeastOnce() throws Exception {
+  void export_delegateTooSlow_acceptsAtOnceAndDeliversAtLeastOnce() throws Exception {
     SpillingSpanExporter exporter =
         SpillingSpanExporter.builder(otlp(), bufferConfig())
             .setExportTimeout(Duration.ofMillis(300))
@@ -278,8 +276,10 @@ class SpillingSpanExporterTest {
     CompletableResultCode r = exporter.export(spans);
     long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
-    assertThat(r.isSuccess()).isTrue(); // accepted for the buffer
-    assertThat(tookMillis).isBetween(250L, 5_000L);
+    assertThat(r.isSuccess()).isTrue(); // accepted by the buffer, without waiting on the delegate
+    assertThat(tookMillis).isLessThan(2_000L);
+    // The drain's attempt times out and the batch stays; the held call is answered on recovery.
+    assertThat(receiver.awaitCalls(2, WAIT)).isTrue();
     receiver.recover();
     // The late original and the replayed copy: at-least-once.
     assertThat(receiver.awaitSpans(100, WAIT)).isTrue();
@@ -422,9 +422,16 @@ class SpillingSpanExporterTest {
     assertThat(filesWithCanary(control)).hasSize(1);
   }
 
-  /** Waits (bounded) until the exporter exports directly again; returns the offer count then. */
-  long awaitBacklogCleared(SpillingSpanExporter exporter) throws Exception {
-    assertThat(exporter.awaitNoBacklog(WAIT)).as("backlog cleared").isTrue();
-    return exporter.bufferMetrics().offered();
+  /** Waits (bounded) until the buffer holds nothing unacknowledged. */
+  static void awaitPendingZero(SpillingSpanExporter exporter) throws Exception {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      BufferMetrics m = exporter.bufferMetrics();
+      if (m.diskRecordsPending() == 0 && m.memoryBatches() == 0) {
+        return;
+      }
+      Thread.sleep(10); // bounded look at the drain thread's progress
+    }
+    assertThat(exporter.bufferMetrics().diskRecordsPending()).as("pending").isZero();
   }
 }

@@ -77,7 +77,8 @@ class SpillwaySpanExporterProviderTest {
     emit(first.getTracer("dev.spillway.autoconfigure"), 0, 200);
     // Shutdown flushes the processor, then the exporter seals what it holds.
     assertThat(first.shutdown().join(60, TimeUnit.SECONDS).isSuccess()).isTrue();
-    assertThat(receiver.refusedCalls()).isPositive();
+    // (Whether the drain reached the failing receiver before shutdown does not matter: export()
+    // never waits on it.)
     assertThat(receiver.spans()).isEmpty();
     assertThat(Spans.segmentBytes(tmp.resolve("spill"))).isPositive(); // spilled by spillway
     assertThat(filesWithCanary(tmp.resolve("spill"))).isEmpty();

@@ -18,8 +18,9 @@ class DiagnosticsTest {
         TestConfigs.daemon(pki, dir.resolve("spill"), dir.resolve("keys"), "", 1 << 20)), Role.BOTH,
         new InMemoryBuffer(10).opener())) {
       String s = Diagnostics.of(d);
+      // The daemon's drain thread runs the core drain.
       assertThat(s).contains("spillway_spans_received_total").contains("drain thread alive: true")
-          .contains("\"spillway-drain\"").contains("DrainLoop");
+          .contains("\"spillway-drain\"").contains("dev.spillway.core.drain.Drain");
     }
   }
 }
