@@ -1,6 +1,5 @@
 package dev.spillway.server.drain;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.spillway.core.Delivery;
 import dev.spillway.core.SpillReader;
 import dev.spillway.core.drain.Drain;
@@ -10,9 +9,8 @@ import dev.spillway.core.drain.RetryPolicy;
 import dev.spillway.server.config.ServerConfig;
 import dev.spillway.server.export.ExportResult;
 import dev.spillway.server.export.TraceExporter;
-import dev.spillway.server.receive.TraceIngest;
+import dev.spillway.server.receive.OtlpWire;
 import dev.spillway.server.telemetry.ServerMetrics;
-import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,7 +67,7 @@ public final class DrainLoop implements AutoCloseable {
 
   /** One attempt; the core drain owns retries, back-off and acknowledgement. */
   private ExportOutcome export(Delivery d) {
-    long spans = countSpans(d.payload());
+    long spans = countSpans(d);
     if (spans < 0) {
       // The receivers validated every batch, so this is a corrupt record; it can never export.
       LOG.error("a buffered batch does not parse as OTLP; dropping it (counted)");
@@ -92,18 +90,22 @@ public final class DrainLoop implements AutoCloseable {
         yield ExportOutcome.permanent(r.reason() + " (" + spans + " spans)");
       }
       case RETRYABLE -> ExportOutcome.retryable(r.reason(), r.retryAfter());
+      // SplittingExporter turns a too-large refusal into smaller requests; it never gets here.
+      case TOO_LARGE -> {
+        metrics.spansDroppedPermanent.add(spans);
+        yield ExportOutcome.permanent(r.reason() + " (" + spans + " spans)");
+      }
     };
   }
 
   /**
-   * The one place the drain counts a batch's spans, or -1 if it is not an OTLP trace request.
-   * OTLP-WIRE: replace this full parse with the wire-format counter ({@code OtlpWire}) once it
-   * lands; nothing else in the drain parses payloads.
+   * The one place the drain counts a batch's items, by scanning its wire format ({@link OtlpWire}:
+   * no objects built), or -1 if it is not a valid request of its type.
    */
-  static long countSpans(byte[] payload) {
+  static long countSpans(Delivery d) {
     try {
-      return TraceIngest.spanCount(ExportTraceServiceRequest.parseFrom(payload));
-    } catch (InvalidProtocolBufferException e) {
+      return OtlpWire.count(d.payloadType(), d.payload());
+    } catch (OtlpWire.Refused e) {
       return -1;
     }
   }

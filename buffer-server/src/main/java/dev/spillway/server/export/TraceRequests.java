@@ -1,7 +1,7 @@
 package dev.spillway.server.export;
 
-import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.WireFormat;
+import dev.spillway.core.seal.PayloadType;
+import dev.spillway.server.receive.OtlpWire;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
@@ -17,63 +17,17 @@ import java.util.List;
  * spans' resource and scope (with their schema URLs), in the original order.
  */
 final class TraceRequests {
-  // Field numbers of the OTLP trace protos.
-  private static final int REQUEST_RESOURCE_SPANS = 1;
-  private static final int RESOURCE_SPANS_SCOPE_SPANS = 2;
-  private static final int SCOPE_SPANS_SPANS = 2;
   /** Bytes a resource or scope wrapper adds besides its content: tag and length, generously. */
   private static final int WRAPPER_OVERHEAD = 12;
 
   private TraceRequests() {}
 
-  /** Spans in a serialized request, without decoding them; -1 if it is not a valid request. */
+  /** Spans in a serialized request, without decoding them ({@link OtlpWire}); -1 if it is not a valid request. */
   static long countSpans(byte[] request) {
     try {
-      CodedInputStream in = CodedInputStream.newInstance(request);
-      long n = 0;
-      while (true) {
-        int tag = in.readTag();
-        if (tag == 0) {
-          return n;
-        }
-        if (WireFormat.getTagFieldNumber(tag) == REQUEST_RESOURCE_SPANS
-            && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-          n += countInResourceSpans(in.readBytes().newCodedInput());
-        } else if (!in.skipField(tag)) {
-          return n;
-        }
-      }
-    } catch (IOException e) {
+      return OtlpWire.count(PayloadType.OTLP_TRACES, request);
+    } catch (OtlpWire.Refused e) {
       return -1;
-    }
-  }
-
-  private static long countInResourceSpans(CodedInputStream in) throws IOException {
-    long n = 0;
-    while (true) {
-      int tag = in.readTag();
-      if (tag == 0) {
-        return n;
-      }
-      if (WireFormat.getTagFieldNumber(tag) == RESOURCE_SPANS_SCOPE_SPANS
-          && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-        CodedInputStream scope = in.readBytes().newCodedInput();
-        while (true) {
-          int t = scope.readTag();
-          if (t == 0) {
-            break;
-          }
-          if (WireFormat.getTagFieldNumber(t) == SCOPE_SPANS_SPANS
-              && WireFormat.getTagWireType(t) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-            n++;
-          }
-          if (!scope.skipField(t)) {
-            break;
-          }
-        }
-      } else if (!in.skipField(tag)) {
-        return n;
-      }
     }
   }
 
