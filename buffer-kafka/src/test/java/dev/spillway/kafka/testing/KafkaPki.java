@@ -81,6 +81,45 @@ public final class KafkaPki {
     }
   }
 
+  /** This authority's certificate as a PEM file {@code DIR/NAME-ca.pem}. */
+  public Path caPem() throws IOException {
+    Path p = dir.resolve(caName() + "-ca.pem");
+    Files.writeString(p, pem("CERTIFICATE", encoded(caCert)));
+    return p;
+  }
+
+  /**
+   * A certificate for {@code name} signed here, as PEM files the way operators keep them:
+   * {@code DIR/NAME.crt} (leaf then CA) and {@code DIR/NAME.key} (unencrypted PKCS#8).
+   */
+  public Path[] pemPair(String name) throws IOException {
+    try {
+      KeyPair keys = keyPair();
+      X509Certificate cert = sign(new X500Name("CN=" + name), keys, new X500Name(caCert.getSubjectX500Principal().getName()), caKeys, false);
+      Path crt = dir.resolve(name + ".crt");
+      Path key = dir.resolve(name + ".key");
+      Files.writeString(crt, pem("CERTIFICATE", encoded(cert)) + pem("CERTIFICATE", encoded(caCert)));
+      Files.writeString(key, pem("PRIVATE KEY", keys.getPrivate().getEncoded()));
+      return new Path[] {crt, key};
+    } catch (GeneralSecurityException | OperatorCreationException e) {
+      throw new IOException("test certificate " + name, e);
+    }
+  }
+
+  private static byte[] encoded(X509Certificate c) throws IOException {
+    try {
+      return c.getEncoded();
+    } catch (java.security.cert.CertificateEncodingException e) {
+      throw new IOException(e);
+    }
+  }
+
+  private static String pem(String type, byte[] der) {
+    return "-----BEGIN " + type + "-----\n"
+        + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+        + "\n-----END " + type + "-----\n";
+  }
+
   private String caName() {
     return caCert.getSubjectX500Principal().getName().substring("CN=".length());
   }
