@@ -2,11 +2,14 @@ package dev.spillway.core;
 
 import dev.spillway.core.internal.NoAnalytics;
 import dev.spillway.core.keys.DataKeyUnwrapper;
+import dev.spillway.core.keys.DeploymentId;
 import dev.spillway.core.keys.KeyUnavailableException;
 import dev.spillway.core.seal.EnvelopeException;
 import dev.spillway.core.seal.EnvelopeFormat;
 import dev.spillway.core.seal.KeyRecord;
+import dev.spillway.core.seal.OpenedBatch;
 import dev.spillway.core.seal.Opener;
+import dev.spillway.core.seal.StreamWatermarks;
 import dev.spillway.core.seal.SealedRecord;
 import dev.spillway.core.spill.ChronicleSpillLog;
 import dev.spillway.core.spill.QuarantineFile;
@@ -45,6 +48,9 @@ public final class SpillInspection {
    * @param failures batches that did not, by reason
    * @param unavailable batches skipped because the key provider could not answer
    * @param quarantineBytes size of the quarantine file (0 if none)
+   * @param missing records missing from their writer streams (sequence gaps between the batches
+   *     present; before a stream's first batch too when nothing was ever committed, so no drained
+   *     segment can have been deleted): records deleted from the spill
    */
   public record Report(
       List<Segment> segments,
@@ -53,7 +59,8 @@ public final class SpillInspection {
       long opened,
       Map<EnvelopeException.Reason, Long> failures,
       long unavailable,
-      long quarantineBytes) {
+      long quarantineBytes,
+      long missing) {
 
     public long batches() {
       return segments.stream().mapToLong(Segment::batches).sum();
@@ -75,12 +82,26 @@ public final class SpillInspection {
    */
   public static Report inspect(Path directory, DataKeyUnwrapper reader, String queueName)
       throws IOException {
+    return inspect(directory, reader, DeploymentId.UNNAMED, queueName);
+  }
+
+  /**
+   * As {@link #inspect(Path, DataKeyUnwrapper, String)}, for records bound to {@code deployment}.
+   * Sequence numbers are checked within what is present (records of drained, deleted segments are
+   * not there to check): a gap between two batches of a stream is counted as missing.
+   */
+  public static Report inspect(
+      Path directory, DataKeyUnwrapper reader, DeploymentId deployment, String queueName)
+      throws IOException {
     Objects.requireNonNull(directory, "directory");
     Path queueDir = directory.resolve(BufferEngine.QUEUE_DIR);
     if (!Files.isDirectory(queueDir)) {
       throw new IOException(directory + " is not a Spillway spill directory (no " + BufferEngine.QUEUE_DIR + "/)");
     }
-    Opener opener = reader == null ? null : new Opener(reader, queueName);
+    Opener opener = reader == null
+        ? null
+        : new Opener(reader, deployment, queueName, Opener.DEFAULT_MAX_CACHED_KEYS, new StreamWatermarks());
+    long[] missing = new long[1];
     Map<EnvelopeException.Reason, Long> failures = new EnumMap<>(EnvelopeException.Reason.class);
     long[] opened = new long[1];
     long[] unavailable = new long[1];
@@ -88,6 +109,7 @@ public final class SpillInspection {
     long committed;
     try (ChronicleSpillLog log = ChronicleSpillLog.open(queueDir, false, BufferEngine.BLOCK_SIZE, false)) {
       committed = log.committed();
+      boolean nothingDrained = committed < 0;
       for (long id : log.segments()) {
         long[] counts = new long[3]; // key records, batches, sealed bytes
         Map<String, Epoch> epochs = new LinkedHashMap<>();
@@ -113,8 +135,11 @@ public final class SpillInspection {
           counts[2] += e.bytes().length;
           if (opener != null) {
             try {
-              opener.open((SealedRecord) env);
+              OpenedBatch b = opener.open((SealedRecord) env);
               opened[0]++;
+              if (!b.firstOfStream() || nothingDrained) {
+                missing[0] += b.missingBefore();
+              }
             } catch (EnvelopeException ex) {
               failures.merge(ex.reason(), 1L, Long::sum);
             } catch (KeyUnavailableException ex) {
@@ -129,9 +154,9 @@ public final class SpillInspection {
     }
     Path quarantine = directory.resolve(BufferEngine.QUARANTINE_DIR).resolve(QuarantineFile.FILE);
     long quarantineBytes = Files.exists(quarantine) ? Files.size(quarantine) : 0;
-    boolean verified = opener != null && failures.isEmpty() && unavailable[0] == 0;
+    boolean verified = opener != null && failures.isEmpty() && unavailable[0] == 0 && missing[0] == 0;
     return new Report(List.copyOf(segments), committed, verified, opened[0], Map.copyOf(failures),
-        unavailable[0], quarantineBytes);
+        unavailable[0], quarantineBytes, missing[0]);
   }
 
   private static long allocated(ChronicleSpillLog log, Path file) {

@@ -157,6 +157,10 @@ final class Cli {
         + " (public: give it to ingest)");
     out.println((init ? "wrote " : "rotated: every private key kept in ") + dir.resolve(LocalKeys.READER_FILE)
         + " (private" + protectedBy + ": give it only to drain)");
+    out.println((init ? "wrote " : "rotated: new signing key in ") + dir.resolve(LocalKeys.SIGNER_FILE)
+        + " (private: give it only to ingest, beside writer.json)");
+    out.println((init ? "wrote " : "rotated: every public signing key kept in ") + dir.resolve(LocalKeys.VERIFIER_FILE)
+        + " (public: give it to drain, beside reader.json)");
     return OK;
   }
 

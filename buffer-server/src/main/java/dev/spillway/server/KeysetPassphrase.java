@@ -21,8 +21,8 @@ import java.util.function.Function;
 /**
  * Where the passphrase of a protected local reader keyset comes from: a file (the configuration's
  * {@code reader_keyset_passphrase_file} or the CLI's {@code --passphrase-file}), else the
- * environment variable {@value #ENV}. The passphrase is never logged; the file should be 0600 (a
- * warning otherwise).
+ * environment variable {@value #ENV}. The passphrase is never logged; a file that group or others
+ * may access at all is refused (mode 0600 or 0400 expected).
  */
 final class KeysetPassphrase {
   static final String ENV = "SPILLWAY_READER_KEYSET_PASSPHRASE";
@@ -64,7 +64,11 @@ final class KeysetPassphrase {
     return KeysetProtection.none();
   }
 
-  /** Reads a passphrase file: UTF-8, one trailing newline removed. Warns if group or others may read it. */
+  /**
+   * Reads a passphrase file: UTF-8, one trailing newline removed. Refuses it, before reading a
+   * byte, if group or others have any permission on it: a passphrase others could read protects
+   * nothing, and fixing the mode is one chmod.
+   */
   static KeysetProtection fromFile(Path file, Consumer<String> warn) throws IOException {
     if (!Files.isRegularFile(file)) {
       throw new IOException("the passphrase file " + file + " does not exist");
@@ -72,7 +76,9 @@ final class KeysetPassphrase {
     try {
       Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
       if (perms.stream().anyMatch(GROUP_OR_OTHER::contains)) {
-        warn.accept("the passphrase file " + file + " is readable by group or others (expected 0600)");
+        throw new IOException("the passphrase file " + file + " has mode "
+            + java.nio.file.attribute.PosixFilePermissions.toString(perms)
+            + ", readable by group or others; refused (run: chmod 600 " + file + ")");
       }
     } catch (UnsupportedOperationException e) {
       // not a POSIX file system: nothing to check

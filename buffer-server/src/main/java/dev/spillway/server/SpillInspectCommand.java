@@ -77,7 +77,15 @@ final class SpillInspectCommand {
     if (r.unavailable() > 0) {
       m.append("; key provider unavailable for ").append(r.unavailable());
     }
-    if (r.failures().getOrDefault(EnvelopeException.Reason.KEY_REFUSED, 0L) > 0) {
+    if (r.missing() > 0) {
+      m.append("; ").append(r.missing())
+          .append(" record(s) missing from their writer streams (sequence gaps: deleted from the spill?)");
+    }
+    if (r.failures().getOrDefault(EnvelopeException.Reason.FORGED_KEY, 0L) > 0) {
+      m.append(". Key records without a valid signature by the keys in ")
+          .append(LocalKeys.VERIFIER_FILE).append(" beside ").append(readerKey.get())
+          .append(": another deployment's keys, another --queue or deployment id, or forged records");
+    } else if (r.failures().getOrDefault(EnvelopeException.Reason.KEY_REFUSED, 0L) > 0) {
       if (heldEpochs(r, unwrapper) == 0) {
         m.append(". The reader key ").append(readerKey.get())
             .append(" holds none of the keys this spill was sealed with (another deployment's reader.json?)");

@@ -95,8 +95,8 @@ class SpillInspectTest {
         "--reader-key", other.resolve("reader.json").toString())).isEqualTo(1);
     assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("verification FAILED: 0 of " + BATCHES)
-        .contains("key_refused " + BATCHES)
-        .contains("another deployment's reader.json");
+        .contains("forged_key " + BATCHES)
+        .contains("another deployment's keys");
   }
 
   @Test
@@ -104,7 +104,8 @@ class SpillInspectTest {
     assertThat(run("spill", "inspect", "--dir", spill.toString(), "--queue", "orders",
         "--reader-key", keys.resolve("reader.json").toString())).isEqualTo(1);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("verification FAILED: 0 of " + BATCHES)
-        .contains("do not unwrap for queue 'orders'");
+        .contains("forged_key " + BATCHES)
+        .contains("another --queue");
   }
 
   @Test
@@ -134,9 +135,57 @@ class SpillInspectTest {
     assertThat(run("spill", "inspect", "--dir", pspill.toString(), "--reader-key", reader,
         "--passphrase-file", wrong.toString())).isEqualTo(1);
     assertThat(err.toString(StandardCharsets.UTF_8))
-        .contains("readable by group or others")
+        .contains("has mode rw-r--r--, readable by group or others; refused")
+        .contains(wrong.toString())
+        .doesNotContain("wrong passphrase")
+        .doesNotContain("incorrect horse");
+    err.reset();
+    Files.setPosixFilePermissions(wrong, PosixFilePermissions.fromString("r--------"));
+    assertThat(run("spill", "inspect", "--dir", pspill.toString(), "--reader-key", reader,
+        "--passphrase-file", wrong.toString())).isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("wrong passphrase")
         .doesNotContain("incorrect horse");
+  }
+
+  /**
+   * Hides the {@code n}th sealed batch (0-based) of the spill from every reader by setting
+   * Chronicle's metadata bit in its document header: a one-bit edit that deletes a record.
+   */
+  static void hideBatch(Path spill, int n) throws Exception {
+    Path cq4;
+    try (var files = Files.list(spill.resolve("queue"))) {
+      cq4 = files.filter(f -> f.toString().endsWith(".cq4")).findFirst().orElseThrow();
+    }
+    try (var ch = java.nio.channels.FileChannel.open(cq4, java.nio.file.StandardOpenOption.READ,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(4 << 20);
+      while (head.hasRemaining() && ch.read(head) > 0) {
+        // read the first 4 MiB: the records of a small spill
+      }
+      byte[] b = head.array();
+      int seen = 0;
+      for (int i = 4; i + 6 <= b.length; i++) {
+        if (b[i] == 'S' && b[i + 1] == 'P' && b[i + 2] == 'W' && b[i + 3] == 'L' && b[i + 5] == 2) {
+          if (seen++ == n) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) (b[i - 1] | 0x40)}), i - 1);
+            return;
+          }
+        }
+      }
+    }
+    throw new AssertionError("no sealed batch #" + n + " in " + cq4);
+  }
+
+  @Test
+  void inspect_recordDeletedByChronicleMetadataBit_reportsTheGapAndExitsNonZero() throws Exception {
+    hideBatch(spill, 3);
+    assertThat(run("spill", "inspect", "--dir", spill.toString(),
+        "--reader-key", keys.resolve("reader.json").toString())).isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("verification FAILED: " + (BATCHES - 1) + " of " + (BATCHES - 1))
+        .contains("1 record(s) missing from their writer streams");
+    assertThat(output()).doesNotContain("verified: ");
   }
 
   @Test

@@ -13,6 +13,21 @@ final class AnyOfUnwrapper implements DataKeyUnwrapper {
     this.unwrappers = unwrappers;
   }
 
+  /**
+   * Every unwrapper's verifier: a key record signed by any of them verifies (a reader holding the
+   * previous deployment's reader keyset holds its verifying keys too). Null if none has one.
+   */
+  @Override
+  public KeyRecordVerifier verifier() {
+    java.util.List<KeyRecordVerifier> all = new java.util.ArrayList<>();
+    for (DataKeyUnwrapper u : unwrappers) {
+      if (u.verifier() != null) {
+        all.add(u.verifier());
+      }
+    }
+    return all.isEmpty() ? null : KeyRecordVerifier.anyOf(all);
+  }
+
   @Override
   public boolean accepts(WrappedDataKey wrapped) {
     return unwrappers.stream().anyMatch(u -> u.accepts(wrapped));

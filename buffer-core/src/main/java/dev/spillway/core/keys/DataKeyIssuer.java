@@ -17,4 +17,18 @@ public interface DataKeyIssuer {
    * @throws KeyUnavailableException when the provider cannot answer now
    */
   IssuedDataKey issue(KeyContext context) throws KeyUnavailableException;
+
+  /**
+   * The key that signs this writer's key records, or null when they go unsigned. Records of the
+   * {@code local} and {@code aws-kms-rsa} providers must be signed (their wrapping key is public,
+   * so anyone could wrap a key of their own); a {@code Sealer} refuses such an issuer without one.
+   */
+  default KeyRecordSigner signer() {
+    return null;
+  }
+
+  /** This issuer, with its key records signed by {@code signer}. */
+  default DataKeyIssuer signedBy(KeyRecordSigner signer) {
+    return new SignedIssuer(this, signer);
+  }
 }

@@ -20,6 +20,20 @@ public interface DataKeyUnwrapper {
       throws KeyUnavailableException, KeyRefusedException;
 
   /**
+   * The check of key-record signatures, or null when this reader has none. A reader without one
+   * accepts only unsigned {@code aws-kms} key records (a KMS ciphertext cannot be made without KMS
+   * permission); it refuses every {@code local} and {@code aws-kms-rsa} key record.
+   */
+  default KeyRecordVerifier verifier() {
+    return null;
+  }
+
+  /** This unwrapper, with key records checked by {@code verifier}. */
+  default DataKeyUnwrapper verifiedBy(KeyRecordVerifier verifier) {
+    return new VerifiedUnwrapper(this, verifier);
+  }
+
+  /**
    * Tries each unwrapper that {@link #accepts} the wrapped key, in order, so a reader can hold keys
    * from before and after a rotation (old CMKs, old local keysets).
    */

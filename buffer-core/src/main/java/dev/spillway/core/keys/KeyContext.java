@@ -9,21 +9,29 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * What a data key is bound to: the queue, the writer stream and the key epoch. Providers bind a
- * wrapped key to this context (HPKE context info, KMS encryption context), so a key record copied
- * into another queue or relabelled with another epoch cannot be unwrapped.
+ * What a data key is bound to: the deployment, the queue, the writer stream and the key epoch.
+ * Providers bind a wrapped key to this context (HPKE context info, KMS encryption context, the
+ * digest inside an RSA-wrapped key), so a key record copied into another deployment or queue, or
+ * relabelled with another epoch, cannot be unwrapped.
  *
  * @param queue the queue name, as configured ({@code spillway:queue} in KMS encryption contexts)
  * @param streamId the writer stream's random 16-byte id
  * @param epoch the key epoch within the stream, counting from 1
+ * @param deployment the deployment's name ({@code spillway:deployment} when named)
  */
-public record KeyContext(String queue, byte[] streamId, long epoch) {
+public record KeyContext(String queue, byte[] streamId, long epoch, DeploymentId deployment) {
   public static final int STREAM_ID_BYTES = 16;
-  private static final byte[] LABEL = "spillway-dek-v1".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] LABEL = "spillway-dek-v2".getBytes(StandardCharsets.US_ASCII);
+
+  /** A context of an {@link DeploymentId#UNNAMED unnamed} deployment. */
+  public KeyContext(String queue, byte[] streamId, long epoch) {
+    this(queue, streamId, epoch, DeploymentId.UNNAMED);
+  }
 
   public KeyContext {
     Objects.requireNonNull(queue, "queue");
     Objects.requireNonNull(streamId, "streamId");
+    Objects.requireNonNull(deployment, "deployment");
     if (queue.isEmpty()) {
       throw new IllegalArgumentException("queue name must not be empty");
     }
@@ -35,11 +43,17 @@ public record KeyContext(String queue, byte[] streamId, long epoch) {
     }
   }
 
-  /** A canonical byte encoding: label, queue (length-prefixed), stream id, epoch. */
+  /**
+   * A canonical byte encoding: label {@code spillway-dek-v2}, deployment and queue (each
+   * length-prefixed), stream id, epoch.
+   */
   public byte[] toBytes() {
     byte[] q = queue.getBytes(StandardCharsets.UTF_8);
-    ByteArrayOutputStream out = new ByteArrayOutputStream(LABEL.length + 4 + q.length + 24);
+    byte[] d = deployment.toBytes();
+    ByteArrayOutputStream out = new ByteArrayOutputStream(LABEL.length + 8 + d.length + q.length + 24);
     out.writeBytes(LABEL);
+    out.writeBytes(ByteBuffer.allocate(4).putInt(d.length).array());
+    out.writeBytes(d);
     out.writeBytes(ByteBuffer.allocate(4).putInt(q.length).array());
     out.writeBytes(q);
     out.writeBytes(streamId);
@@ -47,9 +61,15 @@ public record KeyContext(String queue, byte[] streamId, long epoch) {
     return out.toByteArray();
   }
 
-  /** The KMS encryption context; IAM conditions can pin a writer to {@code spillway:queue}. */
+  /**
+   * The KMS encryption context; IAM conditions can pin a writer to {@code spillway:queue} and
+   * {@code spillway:deployment} (present only for a named deployment).
+   */
   public Map<String, String> toEncryptionContext() {
     Map<String, String> ctx = new LinkedHashMap<>();
+    if (deployment.isNamed()) {
+      ctx.put("spillway:deployment", deployment.name());
+    }
     ctx.put("spillway:queue", queue);
     ctx.put("spillway:stream", HexFormat.of().formatHex(streamId));
     ctx.put("spillway:epoch", Long.toString(epoch));
@@ -65,16 +85,17 @@ public record KeyContext(String queue, byte[] streamId, long epoch) {
     return o instanceof KeyContext k
         && k.queue.equals(queue)
         && java.util.Arrays.equals(k.streamId, streamId)
-        && k.epoch == epoch;
+        && k.epoch == epoch
+        && k.deployment.equals(deployment);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(queue, java.util.Arrays.hashCode(streamId), epoch);
+    return Objects.hash(queue, java.util.Arrays.hashCode(streamId), epoch, deployment);
   }
 
   @Override
   public String toString() {
-    return "KeyContext[" + queue + ", stream " + streamHex() + ", epoch " + epoch + "]";
+    return "KeyContext[" + deployment + ", " + queue + ", stream " + streamHex() + ", epoch " + epoch + "]";
   }
 }

@@ -10,7 +10,8 @@ public abstract sealed class EnvelopeException extends Exception
         UnsupportedEnvelopeVersionException,
         EnvelopeIntegrityException,
         UnknownEpochException,
-        OutOfOrderRecordException {
+        OutOfOrderRecordException,
+        KeyRecordSignatureException {
   private static final long serialVersionUID = 1L;
 
   /** Why a record was refused; used as the quarantine reason and as a metric label. */
@@ -23,8 +24,17 @@ public abstract sealed class EnvelopeException extends Exception
     INTEGRITY,
     /** No key record for the record's epoch, or the key provider refused the wrapped key. */
     KEY_REFUSED,
-    /** A sequence number at or below one already delivered from the same stream. */
-    OUT_OF_ORDER
+    /**
+     * A sequence number at or below one already accepted from the same stream (also after a
+     * restart, from the persisted {@link StreamWatermarks}), or an old record of a retired stream:
+     * replayed or reordered.
+     */
+    OUT_OF_ORDER,
+    /**
+     * The epoch's key record has no valid writer signature: forged with the public key alone,
+     * altered, or from another deployment or queue.
+     */
+    FORGED_KEY
   }
 
   EnvelopeException(String message) {

@@ -1,5 +1,6 @@
 package dev.spillway.core.seal;
 
+import dev.spillway.core.keys.DeploymentId;
 import dev.spillway.core.keys.KeyContext;
 import dev.spillway.core.keys.KeyProviderId;
 import dev.spillway.core.keys.WrappedDataKey;
@@ -8,12 +9,12 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The on-disk envelope, version 1. docs/ENVELOPE.md is the byte-by-byte description; keep the two
+ * The on-disk envelope, version 2. docs/ENVELOPE.md is the byte-by-byte description; keep the two
  * in step. All integers are big-endian.
  *
  * <pre>
  * common   0  4  magic "SPWL"
- *          4  1  format version (1)
+ *          4  1  format version (2)
  *          5  1  record type (1 = key record, 2 = sealed batch)
  * key      6 16  stream id
  *         22  8  epoch
@@ -22,12 +23,13 @@ import java.nio.charset.StandardCharsets;
  *         32  8  epoch start, Unix milliseconds
  *         40  2  key ref length R, then R bytes UTF-8
  *       42+R  2  wrapped key length W, then W bytes
+ *     44+R+W  2  signature length S (0 = unsigned), then S bytes: Ed25519 over the statement
  * batch    6 16  stream id
  *         22  8  epoch
  *         30  8  sequence number
  *         38  8  sealed at, Unix milliseconds
  *         46  1  algorithm (1 = AES-256-GCM)
- *         47  1  codec (0 = none, 1 = lz4 block)
+ *         47  1  codec (0 = none, 1 = lz4 block, 2 = zstd frame)
  *         48  1  payload type
  *         49  1  flags (0)
  *         50  4  plaintext length (before compression)
@@ -35,13 +37,18 @@ import java.nio.charset.StandardCharsets;
  *         58  C  Tink AES-GCM output: 12-byte nonce, ciphertext, 16-byte tag
  * </pre>
  *
- * The associated data of a batch is its 58 header bytes followed by the queue name (4-byte length,
- * UTF-8), so a record moved to another queue, stream, epoch or position fails to open.
+ * The associated data of a batch is its 58 header bytes followed by the deployment id and the queue
+ * name (each a 4-byte length, then UTF-8), so a record moved to another deployment, queue, stream,
+ * epoch or position fails to open. A key record's signature covers the label {@code
+ * spillway-key-record-v2}, the deployment id and queue name (length-prefixed) and every byte of
+ * the record before the signature length.
  */
 public final class EnvelopeFormat {
   static final byte[] MAGIC = {'S', 'P', 'W', 'L'};
   /** The version this code writes. Readers open every version up to this one. */
-  public static final int VERSION = 1;
+  public static final int VERSION = 2;
+  /** The oldest version this code opens: version 1 had no deployment binding and no signatures. */
+  public static final int OLDEST_READ_VERSION = 2;
 
   static final int TYPE_KEY = 1;
   static final int TYPE_BATCH = 2;
@@ -49,7 +56,11 @@ public final class EnvelopeFormat {
 
   static final int COMMON_HEADER = 6;
   static final int BATCH_HEADER = 58;
-  static final int KEY_FIXED = 44; // without key ref and wrapped key bytes
+  static final int KEY_FIXED = 46; // without key ref, wrapped key and signature bytes
+  /** Longest signature a key record may carry (an Ed25519 signature with Tink's prefix is 69). */
+  static final int MAX_SIGNATURE_BYTES = 1024;
+  private static final byte[] KEY_STATEMENT_LABEL =
+      "spillway-key-record-v2".getBytes(StandardCharsets.US_ASCII);
   static final int GCM_OVERHEAD = 12 + 16;
 
   /** Largest payload a record may carry before compression; bounds memory on the read side. */
@@ -60,18 +71,54 @@ public final class EnvelopeFormat {
   /** A parsed record: either a key record or a sealed batch. */
   public sealed interface Envelope permits KeyRecord, SealedRecord {}
 
-  /** Encodes a key record. */
-  static byte[] encodeKeyRecord(KeyContext ctx, WrappedDataKey wrapped, long startedAtMillis) {
+  /**
+   * Encodes a key record: the fields, then the signature of {@link #keyStatement} made by {@code
+   * sign} (null: unsigned, signature length 0).
+   */
+  static byte[] encodeKeyRecord(
+      KeyContext ctx,
+      WrappedDataKey wrapped,
+      long startedAtMillis,
+      java.util.function.UnaryOperator<byte[]> sign) {
     byte[] ref = wrapped.keyRef().getBytes(StandardCharsets.UTF_8);
     byte[] wk = wrapped.ciphertext();
-    ByteBuffer b = ByteBuffer.allocate(KEY_FIXED + ref.length + wk.length);
+    ByteBuffer b = ByteBuffer.allocate(KEY_FIXED - 2 + ref.length + wk.length);
     b.put(MAGIC).put((byte) VERSION).put((byte) TYPE_KEY);
     b.put(ctx.streamId()).putLong(ctx.epoch());
     b.put((byte) wrapped.provider().wireId()).put((byte) ALGORITHM_AES_256_GCM);
     b.putLong(startedAtMillis);
     b.putShort((short) ref.length).put(ref);
     b.putShort((short) wk.length).put(wk);
-    return b.array();
+    byte[] unsigned = b.array();
+    byte[] signature =
+        sign == null
+            ? new byte[0]
+            : sign.apply(keyStatement(unsigned, unsigned.length, ctx.deployment(), ctx.queue()));
+    if (signature.length > MAX_SIGNATURE_BYTES) {
+      throw new IllegalStateException("a signature of " + signature.length + " bytes");
+    }
+    return ByteBuffer.allocate(unsigned.length + 2 + signature.length)
+        .put(unsigned)
+        .putShort((short) signature.length)
+        .put(signature)
+        .array();
+  }
+
+  /**
+   * What a key record's signature covers: a label, the deployment id and queue name (each
+   * length-prefixed), then the record's first {@code signedLength} bytes (all but the signature).
+   */
+  static byte[] keyStatement(byte[] record, int signedLength, DeploymentId deployment, String queue) {
+    byte[] d = deployment.toBytes();
+    byte[] q = queue.getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(KEY_STATEMENT_LABEL.length + 8 + d.length + q.length + signedLength)
+        .put(KEY_STATEMENT_LABEL)
+        .putInt(d.length)
+        .put(d)
+        .putInt(q.length)
+        .put(q)
+        .put(record, 0, signedLength)
+        .array();
   }
 
   /** Writes the batch header into the first {@value #BATCH_HEADER} bytes of {@code out}. */
@@ -91,10 +138,14 @@ public final class EnvelopeFormat {
     out.put((byte) 0).putInt(plaintextLength).putInt(ciphertextLength);
   }
 
-  /** The associated data: the header bytes, then the queue name. */
-  static byte[] associatedData(byte[] record, byte[] queueName) {
-    ByteBuffer ad = ByteBuffer.allocate(BATCH_HEADER + 4 + queueName.length);
-    ad.put(record, 0, BATCH_HEADER).putInt(queueName.length).put(queueName);
+  /** The associated data: the header bytes, then the deployment id, then the queue name. */
+  static byte[] associatedData(byte[] record, byte[] deployment, byte[] queueName) {
+    ByteBuffer ad = ByteBuffer.allocate(BATCH_HEADER + 8 + deployment.length + queueName.length);
+    ad.put(record, 0, BATCH_HEADER)
+        .putInt(deployment.length)
+        .put(deployment)
+        .putInt(queueName.length)
+        .put(queueName);
     return ad.array();
   }
 
@@ -123,6 +174,12 @@ public final class EnvelopeFormat {
     if (version == 0) {
       throw new EnvelopeFormatException("record has format version 0, which was never written");
     }
+    if (version < OLDEST_READ_VERSION) {
+      throw new UnsupportedEnvelopeVersionException(
+          "record has format version " + version + ", which this reader no longer opens (version 1"
+              + " records are unsigned and not bound to a deployment, so anyone holding writer.json"
+              + " could forge them); drain it with a 0.x release from the quarantine file");
+    }
     int type = record[5] & 0xff;
     ByteBuffer b = ByteBuffer.wrap(record);
     b.position(COMMON_HEADER);
@@ -149,6 +206,13 @@ public final class EnvelopeFormat {
     b.get(ref);
     byte[] wrapped = new byte[b.getShort() & 0xffff];
     b.get(wrapped);
+    int signedLength = b.position();
+    int signatureLength = b.getShort() & 0xffff;
+    if (signatureLength > MAX_SIGNATURE_BYTES) {
+      throw new EnvelopeFormatException("key record claims a signature of " + signatureLength + " bytes");
+    }
+    byte[] signature = new byte[signatureLength];
+    b.get(signature);
     if (b.hasRemaining()) {
       throw new EnvelopeFormatException("key record has " + b.remaining() + " trailing bytes");
     }
@@ -170,7 +234,9 @@ public final class EnvelopeFormat {
         epoch,
         new WrappedDataKey(provider, new String(ref, StandardCharsets.UTF_8), wrapped),
         startedAt,
-        record);
+        record,
+        signature,
+        signedLength);
   }
 
   private static SealedRecord parseBatch(byte[] record, ByteBuffer b) throws EnvelopeFormatException {

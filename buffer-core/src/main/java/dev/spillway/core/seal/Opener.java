@@ -4,25 +4,36 @@ import com.google.crypto.tink.Aead;
 import com.google.crypto.tink.subtle.AesGcmJce;
 import dev.spillway.core.keys.DataKey;
 import dev.spillway.core.keys.DataKeyUnwrapper;
+import dev.spillway.core.keys.DeploymentId;
+import dev.spillway.core.keys.KeyProviderId;
+import dev.spillway.core.keys.KeyRecordVerifier;
 import dev.spillway.core.keys.KeyRefusedException;
 import dev.spillway.core.keys.KeyUnavailableException;
 import dev.spillway.core.keys.SecretAccess;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * The read side of the envelope: opens sealed batches of one queue. It holds a {@link
- * DataKeyUnwrapper}; only the draining side has one.
+ * The read side of the envelope: opens sealed batches of one deployment and queue. It holds a
+ * {@link DataKeyUnwrapper}; only the draining side has one.
  *
- * <p>Key records are remembered as they are read; a wrapped key is unwrapped on first use and the
- * cipher is cached (bounded, least recently used first out). Sequence numbers are checked per
- * stream: a record at or below one already opened from the same stream is refused as out of
- * order. Not thread-safe: one drain loop owns it.
+ * <p>Key records are remembered as they are read. Before a wrapped key is first unwrapped, its key
+ * record's signature is checked with the unwrapper's {@link DataKeyUnwrapper#verifier() verifier}
+ * (refused: {@link KeyRecordSignatureException}); the cipher is then cached (bounded, least
+ * recently used first out). A reader without a verifier accepts only unsigned {@code aws-kms} key
+ * records.
+ *
+ * <p>Sequence numbers are checked per stream against {@link StreamWatermarks}: a record at or
+ * below one already accepted from its stream is refused as out of order. The check starts from a
+ * baseline (the drain's committed watermarks, persisted across restarts) and {@link
+ * #resetSequenceTracking()} returns to it. Every opened batch says how many records of its stream
+ * were never seen before it ({@link OpenedBatch#missingBefore()}): gaps are reported, not refused.
+ *
+ * <p>Not thread-safe: one drain loop owns it.
  */
 public final class Opener {
   /** Default bound on unwrapped data keys held at once. */
@@ -31,32 +42,72 @@ public final class Opener {
   static final int MAX_KNOWN_EPOCHS = 16_384;
 
   private final DataKeyUnwrapper unwrapper;
+  private final KeyRecordVerifier verifier;
+  private final DeploymentId deployment;
+  private final byte[] deploymentBytes;
   private final String queue;
   private final byte[] queueBytes;
   private final Map<EpochId, KeyRecord> known = lru(MAX_KNOWN_EPOCHS);
   private final Map<EpochId, Aead> ciphers;
-  private final Map<StreamKey, Long> lastSequence = new HashMap<>();
+  private StreamWatermarks baseline;
+  private StreamWatermarks accepted;
   private long unwrapCalls;
+  private long missingRecords;
 
-  private record StreamKey(String hex) {}
-
+  /** An opener of an {@link DeploymentId#UNNAMED unnamed} deployment, starting with no watermarks. */
   public Opener(DataKeyUnwrapper unwrapper, String queue, int maxCachedKeys) {
+    this(unwrapper, DeploymentId.UNNAMED, queue, maxCachedKeys, new StreamWatermarks());
+  }
+
+  /** An opener of an {@link DeploymentId#UNNAMED unnamed} deployment, starting with no watermarks. */
+  public Opener(DataKeyUnwrapper unwrapper, String queue) {
+    this(unwrapper, queue, DEFAULT_MAX_CACHED_KEYS);
+  }
+
+  /**
+   * @param deployment the deployment the records must be bound to (the writer's)
+   * @param committed the watermarks of what was already accepted (copied; the drain's persisted
+   *     committed watermarks after a restart, an empty table otherwise)
+   */
+  public Opener(
+      DataKeyUnwrapper unwrapper,
+      DeploymentId deployment,
+      String queue,
+      int maxCachedKeys,
+      StreamWatermarks committed) {
     this.unwrapper = Objects.requireNonNull(unwrapper, "unwrapper");
+    this.verifier = unwrapper.verifier();
+    this.deployment = Objects.requireNonNull(deployment, "deployment");
+    this.deploymentBytes = deployment.toBytes();
     this.queue = Objects.requireNonNull(queue, "queue");
     this.queueBytes = queue.getBytes(StandardCharsets.UTF_8);
     if (maxCachedKeys < 1) {
       throw new IllegalArgumentException("maxCachedKeys must be >= 1");
     }
     this.ciphers = lru(maxCachedKeys);
+    resetSequenceTracking(committed);
   }
 
-  public Opener(DataKeyUnwrapper unwrapper, String queue) {
-    this(unwrapper, queue, DEFAULT_MAX_CACHED_KEYS);
-  }
-
-  /** Remembers a key record so batches of its epoch can be opened. */
+  /** Remembers a key record so batches of its epoch can be opened (its signature is checked then). */
   public void accept(KeyRecord keyRecord) {
-    known.put(keyRecord.epochId(), keyRecord);
+    EpochId id = keyRecord.epochId();
+    if (ciphers.containsKey(id)) {
+      return; // verified and unwrapped already: a later record claiming the epoch changes nothing
+    }
+    KeyRecord prior = known.get(id);
+    if (prior != null && passes(prior) && !passes(keyRecord)) {
+      return; // a forgery placed after the genuine record must not shadow it
+    }
+    known.put(id, keyRecord);
+  }
+
+  private boolean passes(KeyRecord keyRecord) {
+    try {
+      checkSignature(keyRecord.epochId(), keyRecord);
+      return true;
+    } catch (KeyRecordSignatureException e) {
+      return false;
+    }
   }
 
   /** Whether a key record for this epoch has been seen. */
@@ -70,9 +121,18 @@ public final class Opener {
     ciphers.remove(epoch);
   }
 
-  /** Forgets which sequence numbers were seen, e.g. after the reader was repositioned. */
+  /**
+   * Goes back to the baseline watermarks, forgetting what was accepted since, e.g. after the
+   * reader was repositioned at the committed position.
+   */
   public void resetSequenceTracking() {
-    lastSequence.clear();
+    accepted = baseline.copy();
+  }
+
+  /** Makes {@code committed} (copied) the new baseline and goes back to it. */
+  public void resetSequenceTracking(StreamWatermarks committed) {
+    this.baseline = Objects.requireNonNull(committed, "committed").copy();
+    this.accepted = baseline.copy();
   }
 
   /** How many unwrap calls reached the key provider. */
@@ -80,8 +140,13 @@ public final class Opener {
     return unwrapCalls;
   }
 
+  /** Records found missing inside streams already seen (the sum of their gaps) since creation. */
+  public long missingRecords() {
+    return missingRecords;
+  }
+
   /**
-   * Authenticates, decrypts and decompresses one sealed batch.
+   * Authenticates, decrypts and decompresses one sealed batch, and checks its sequence.
    *
    * @throws EnvelopeException for good: quarantine the record
    * @throws KeyUnavailableException the key provider cannot answer now: keep the record and retry
@@ -93,24 +158,26 @@ public final class Opener {
     byte[] ciphertext = Arrays.copyOfRange(encoded, EnvelopeFormat.BATCH_HEADER, encoded.length);
     byte[] compressed;
     try {
-      compressed = aead.decrypt(ciphertext, EnvelopeFormat.associatedData(encoded, queueBytes));
+      compressed =
+          aead.decrypt(ciphertext, EnvelopeFormat.associatedData(encoded, deploymentBytes, queueBytes));
     } catch (GeneralSecurityException e) {
       throw new EnvelopeIntegrityException(
           "sealed batch " + id + " #" + record.sequence() + " failed authentication"
-              + " (altered, moved from another queue, position or epoch, or another key)");
+              + " (altered, moved from another deployment, queue, position or epoch, or another key)");
     }
+    // Header fields are authentic from here on.
+    StreamWatermarks.Check check =
+        accepted.check(record.streamId(), record.sequence(), record.sealedAtMillis());
     byte[] payload = record.codec().decompress(compressed, record.plaintextLength());
-    StreamKey stream = new StreamKey(id.toString().substring(0, 32));
-    Long last = lastSequence.get(stream);
-    if (last != null && record.sequence() <= last) {
-      throw new OutOfOrderRecordException(
-          "sealed batch " + id + " #" + record.sequence() + " comes after #" + last + " of the same stream");
+    accepted.advance(record.streamId(), record.sequence(), record.sealedAtMillis());
+    if (!check.firstOfStream()) {
+      missingRecords += check.missingBefore();
     }
-    lastSequence.put(stream, record.sequence());
-    return new OpenedBatch(id, record.sequence(), record.sealedAtMillis(), record.payloadType(), payload);
+    return new OpenedBatch(id, record.sequence(), record.sealedAtMillis(), record.payloadType(), payload,
+        check.missingBefore(), check.firstOfStream());
   }
 
-  private Aead cipherFor(EpochId id) throws UnknownEpochException, KeyUnavailableException {
+  private Aead cipherFor(EpochId id) throws EnvelopeException, KeyUnavailableException {
     Aead aead = ciphers.get(id);
     if (aead != null) {
       return aead;
@@ -119,10 +186,11 @@ public final class Opener {
     if (keyRecord == null) {
       throw new UnknownEpochException("no key record for epoch " + id + " precedes this batch");
     }
+    checkSignature(id, keyRecord);
     DataKey dek;
     try {
       unwrapCalls++;
-      dek = unwrapper.unwrap(keyRecord.wrapped(), keyRecord.context(queue));
+      dek = unwrapper.unwrap(keyRecord.wrapped(), keyRecord.context(deployment, queue));
     } catch (KeyRefusedException e) {
       throw new UnknownEpochException("the data key of epoch " + id + " was refused: " + e.getMessage(), e);
     }
@@ -137,6 +205,37 @@ public final class Opener {
     }
     ciphers.put(id, aead);
     return aead;
+  }
+
+  /**
+   * A reader with a verifier requires a valid signature on every key record. Without one, it
+   * accepts only aws-kms key records: their wrapped key is a KMS ciphertext, which nobody makes
+   * without KMS permission on the key, whereas local and aws-kms-rsa keys are wrapped with a
+   * public key anyone may hold.
+   */
+  private void checkSignature(EpochId id, KeyRecord keyRecord) throws KeyRecordSignatureException {
+    KeyProviderId provider = keyRecord.wrapped().provider();
+    if (verifier == null) {
+      if (provider == KeyProviderId.AWS_KMS) {
+        return;
+      }
+      throw new KeyRecordSignatureException(
+          "key record of epoch " + id + " (" + provider.configName() + ") cannot be checked: this reader"
+              + " has no verifying key (verifier.json), and " + provider.configName()
+              + " keys are wrapped with a public key anyone may hold");
+    }
+    if (!keyRecord.isSigned()) {
+      throw new KeyRecordSignatureException(
+          "key record of epoch " + id + " (" + provider.configName() + ") is not signed: forged, or"
+              + " written by a writer without its signing key");
+    }
+    byte[] statement = EnvelopeFormat.keyStatement(
+        keyRecord.encoded(), keyRecord.signedLength(), deployment, queue);
+    if (!verifier.verifies(keyRecord.signature(), statement)) {
+      throw new KeyRecordSignatureException(
+          "key record of epoch " + id + " has no valid signature for deployment " + deployment
+              + ", queue " + queue + " (forged, altered, or copied from another deployment or queue)");
+    }
   }
 
   private static <K, V> Map<K, V> lru(int max) {

@@ -4,6 +4,9 @@ import com.google.crypto.tink.Aead;
 import com.google.crypto.tink.subtle.AesGcmJce;
 import dev.spillway.core.keys.DataKey;
 import dev.spillway.core.keys.DataKeyIssuer;
+import dev.spillway.core.keys.DeploymentId;
+import dev.spillway.core.keys.KeyProviderId;
+import dev.spillway.core.keys.KeyRecordSigner;
 import dev.spillway.core.keys.IssuedDataKey;
 import dev.spillway.core.keys.KeyContext;
 import dev.spillway.core.keys.KeyUnavailableException;
@@ -29,7 +32,8 @@ import java.util.concurrent.TimeoutException;
  * what it sealed.
  *
  * <p>A sealer owns a random 16-byte stream id and a sequence counter; every sealed batch gets the
- * next sequence number. It is not thread-safe: the spill writer calls it under its append lock,
+ * next sequence number. Every key record it writes is signed with the issuer's {@link
+ * DataKeyIssuer#signer() signing key}, and every record is bound to its deployment and queue. It is not thread-safe: the spill writer calls it under its append lock,
  * which also keeps sequence order equal to append order.
  *
  * <p>Given an {@link Executor}, the sealer asks the provider for the next data key in the
@@ -44,6 +48,9 @@ public final class Sealer implements AutoCloseable {
   static final Duration FIRST_KEY_WAIT = Duration.ofSeconds(2);
 
   private final DataKeyIssuer issuer;
+  private final KeyRecordSigner signer;
+  private final DeploymentId deployment;
+  private final byte[] deploymentBytes;
   private final String queue;
   private final byte[] queueBytes;
   private final RotationPolicy policy;
@@ -65,13 +72,12 @@ public final class Sealer implements AutoCloseable {
   /** One data key in use: its cipher, its key record, and what it has sealed so far. */
   private record Epoch(Aead aead, KeyRecord keyRecord, long startedAtMillis, long[] usage) {}
 
+  /** A sealer of an {@link DeploymentId#UNNAMED unnamed} deployment that fetches keys on the caller. */
   public Sealer(DataKeyIssuer issuer, String queue, RotationPolicy policy, Codec codec, Clock clock) {
-    this(issuer, queue, policy, codec, clock, null);
+    this(issuer, DeploymentId.UNNAMED, queue, policy, codec, clock, null);
   }
 
-  /**
-   * @param keyFetcher runs key requests off the caller's thread; null runs them on the caller
-   */
+  /** A sealer of an {@link DeploymentId#UNNAMED unnamed} deployment. */
   public Sealer(
       DataKeyIssuer issuer,
       String queue,
@@ -79,8 +85,35 @@ public final class Sealer implements AutoCloseable {
       Codec codec,
       Clock clock,
       Executor keyFetcher) {
+    this(issuer, DeploymentId.UNNAMED, queue, policy, codec, clock, keyFetcher);
+  }
+
+  /**
+   * @param deployment bound into every record; the reader must be given the same one
+   * @param keyFetcher runs key requests off the caller's thread; null runs them on the caller
+   * @throws IllegalArgumentException if the issuer's provider wraps with a public key ({@code
+   *     local}, {@code aws-kms-rsa}) and the issuer has no {@link DataKeyIssuer#signer() signer}:
+   *     its records would be forgeable by anyone holding that public key, and readers refuse them
+   */
+  public Sealer(
+      DataKeyIssuer issuer,
+      DeploymentId deployment,
+      String queue,
+      RotationPolicy policy,
+      Codec codec,
+      Clock clock,
+      Executor keyFetcher) {
     this.keyFetcher = keyFetcher;
     this.issuer = Objects.requireNonNull(issuer, "issuer");
+    this.signer = issuer.signer();
+    if (signer == null && issuer.provider() != KeyProviderId.AWS_KMS) {
+      throw new IllegalArgumentException(
+          "the " + issuer.provider().configName() + " key provider wraps data keys with a public key,"
+              + " so its key records must be signed: give the writer its signing key ("
+              + "signer.json, made by 'spillway keys init' or 'keys rotate')");
+    }
+    this.deployment = Objects.requireNonNull(deployment, "deployment");
+    this.deploymentBytes = deployment.toBytes();
     this.queue = Objects.requireNonNull(queue, "queue");
     this.queueBytes = queue.getBytes(StandardCharsets.UTF_8);
     this.policy = Objects.requireNonNull(policy, "policy");
@@ -101,6 +134,11 @@ public final class Sealer implements AutoCloseable {
         // the request is under way
       }
     }
+  }
+
+  /** The deployment this sealer binds its records to. */
+  public DeploymentId deployment() {
+    return deployment;
   }
 
   /** This writer stream's id. */
@@ -174,7 +212,7 @@ public final class Sealer implements AutoCloseable {
         ciphertextLength);
     byte[] ciphertext;
     try {
-      ciphertext = epoch.aead.encrypt(compressed, EnvelopeFormat.associatedData(record, queueBytes));
+      ciphertext = epoch.aead.encrypt(compressed, EnvelopeFormat.associatedData(record, deploymentBytes, queueBytes));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM encryption failed", e);
     }
@@ -278,7 +316,7 @@ public final class Sealer implements AutoCloseable {
   private IssuedDataKey issueNow(long now) throws KeyUnavailableException {
     keyRequests++;
     try {
-      return issuer.issue(new KeyContext(queue, streamId, epochNumber + 1));
+      return issuer.issue(new KeyContext(queue, streamId, epochNumber + 1, deployment));
     } catch (KeyUnavailableException e) {
       // From when the failure is known, not from before the call: a timed-out call can last
       // longer than the back-off itself.
@@ -294,7 +332,7 @@ public final class Sealer implements AutoCloseable {
    */
   private IssuedDataKey issueInBackground(long now, boolean needed) throws KeyUnavailableException {
     if (pending == null) {
-      KeyContext ctx = new KeyContext(queue, streamId, epochNumber + 1);
+      KeyContext ctx = new KeyContext(queue, streamId, epochNumber + 1, deployment);
       keyRequests++;
       pending =
           CompletableFuture.supplyAsync(
@@ -344,7 +382,7 @@ public final class Sealer implements AutoCloseable {
 
   private void install(IssuedDataKey issued, long now) {
     long nextEpoch = epochNumber + 1;
-    KeyContext ctx = new KeyContext(queue, streamId, nextEpoch);
+    KeyContext ctx = new KeyContext(queue, streamId, nextEpoch, deployment);
     Aead aead;
     byte[] raw = issued.plaintext().bytes(SecretAccess.insecure());
     try {
@@ -355,12 +393,17 @@ public final class Sealer implements AutoCloseable {
       Arrays.fill(raw, (byte) 0);
       issued.plaintext().destroy();
     }
-    byte[] encoded = EnvelopeFormat.encodeKeyRecord(ctx, issued.wrapped(), now);
+    byte[] encoded =
+        EnvelopeFormat.encodeKeyRecord(ctx, issued.wrapped(), now, signer == null ? null : signer::sign);
+    KeyRecord keyRecord;
+    try {
+      keyRecord = (KeyRecord) EnvelopeFormat.parse(encoded);
+    } catch (EnvelopeException e) {
+      throw new IllegalStateException("a key record this sealer encoded does not parse", e);
+    }
     retire();
     epochNumber = nextEpoch;
-    current =
-        new Epoch(
-            aead, new KeyRecord(streamId.clone(), nextEpoch, issued.wrapped(), now, encoded), now, new long[2]);
+    current = new Epoch(aead, keyRecord, now, new long[2]);
   }
 
   /** Drops the current data key; the JCE's internal copy goes with the cipher object. */

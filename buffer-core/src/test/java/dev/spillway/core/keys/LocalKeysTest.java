@@ -159,4 +159,85 @@ class LocalKeysTest {
     assertThatThrownBy(() -> DataKeyUnwrapper.anyOf(java.util.List.of(refusing, flaky)).unwrap(k.wrapped(), c))
         .isInstanceOf(KeyUnavailableException.class);
   }
+
+  /** Writes key files like the real thing, but fails on the named file. */
+  static LocalKeys.KeyFileWriter failingOn(String name) {
+    return (file, content) -> {
+      if (file.getFileName().toString().equals(name)) {
+        throw new java.io.IOException("disk full (test) writing " + name);
+      }
+      dev.spillway.core.internal.PrivateFiles.writeAtomically(file, content);
+    };
+  }
+
+  /** Issues with the writer files as they are, and checks the reader files open it. */
+  static void assertWriterSealsToAKeyTheReaderHolds(Path dir) throws Exception {
+    DataKeyIssuer issuer = LocalKeys.issuer(dir.resolve(LocalKeys.WRITER_FILE));
+    DataKeyUnwrapper reader = LocalKeys.unwrapper(dir.resolve(LocalKeys.READER_FILE));
+    byte[] stream = new byte[16];
+    KeyContext c = new KeyContext("q", stream, 1);
+    IssuedDataKey k = issuer.issue(c);
+    assertThat(reader.unwrap(k.wrapped(), c).sameKeyAs(k.plaintext(), SecretAccess.insecure())).isTrue();
+    byte[] statement = "key record".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(reader.verifier().verifies(issuer.signer().sign(statement), statement)).isTrue();
+  }
+
+  @Test
+  void rotate_eachWriteFailing_neverPublishesAKeyWithoutItsPrivateHalf() throws Exception {
+    for (String failing : new String[] {
+        LocalKeys.READER_FILE, LocalKeys.VERIFIER_FILE, LocalKeys.SIGNER_FILE, LocalKeys.WRITER_FILE}) {
+      Path dir = tmp.resolve("k-" + failing);
+      LocalKeys.init(dir);
+      String writerBefore = Files.readString(dir.resolve(LocalKeys.WRITER_FILE));
+      assertThatThrownBy(() -> LocalKeys.rotate(dir, KeysetProtection.none(), failingOn(failing)))
+          .hasMessageContaining(failing);
+      assertThat(Files.readString(dir.resolve(LocalKeys.WRITER_FILE)))
+          .as("the new public key is published last: untouched when %s fails", failing)
+          .isEqualTo(writerBefore);
+      assertWriterSealsToAKeyTheReaderHolds(dir);
+      LocalKeys.rotate(dir); // running it again completes the rotation
+      assertThat(Files.readString(dir.resolve(LocalKeys.WRITER_FILE))).isNotEqualTo(writerBefore);
+      assertWriterSealsToAKeyTheReaderHolds(dir);
+    }
+  }
+
+  @Test
+  void rotate_keepsOldSigningKeysVerifiable() throws Exception {
+    LocalKeys.init(tmp);
+    KeyRecordSigner before = LocalKeys.signer(tmp.resolve(LocalKeys.SIGNER_FILE));
+    byte[] statement = {1, 2, 3};
+    byte[] oldSignature = before.sign(statement);
+    LocalKeys.rotate(tmp);
+    KeyRecordVerifier verifier = LocalKeys.verifier(tmp.resolve(LocalKeys.VERIFIER_FILE));
+    assertThat(verifier.verifies(oldSignature, statement)).isTrue();
+    assertThat(verifier.verifies(LocalKeys.signer(tmp.resolve(LocalKeys.SIGNER_FILE)).sign(statement), statement))
+        .isTrue();
+    assertThat(Files.readString(tmp.resolve(LocalKeys.VERIFIER_FILE))).doesNotContain("PRIVATE");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve(LocalKeys.SIGNER_FILE))))
+        .isEqualTo("rw-------");
+  }
+
+  @Test
+  void issuer_directoryWithoutSigningKey_isRefusedSayingHowToMigrate() throws Exception {
+    LocalKeys.init(tmp);
+    Files.delete(tmp.resolve(LocalKeys.SIGNER_FILE));
+    Files.delete(tmp.resolve(LocalKeys.VERIFIER_FILE));
+    assertThatThrownBy(() -> LocalKeys.issuer(tmp.resolve(LocalKeys.WRITER_FILE)))
+        .hasMessageContaining(LocalKeys.SIGNER_FILE)
+        .hasMessageContaining("keys rotate");
+    assertThatThrownBy(() -> LocalKeys.unwrapper(tmp.resolve(LocalKeys.READER_FILE)))
+        .hasMessageContaining(LocalKeys.VERIFIER_FILE)
+        .hasMessageContaining("keys rotate");
+    LocalKeys.rotate(tmp); // the migration: creates the signing pair
+    assertWriterSealsToAKeyTheReaderHolds(tmp);
+  }
+
+  @Test
+  void signer_givenThePublicVerifierFile_isRefused() throws Exception {
+    LocalKeys.init(tmp);
+    assertThatThrownBy(() -> LocalKeys.signer(tmp.resolve(LocalKeys.VERIFIER_FILE)))
+        .hasMessageContaining("not a private Ed25519 signing keyset");
+    assertThatThrownBy(() -> LocalKeys.verifier(tmp.resolve(LocalKeys.SIGNER_FILE)))
+        .hasMessageContaining("not a public Ed25519 keyset");
+  }
 }

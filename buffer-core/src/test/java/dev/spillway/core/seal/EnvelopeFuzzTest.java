@@ -173,15 +173,18 @@ class EnvelopeFuzzTest {
     try {
       Path dir = Files.createTempDirectory("spillway-fuzz-keys");
       Path reader = dir.resolve(LocalKeys.READER_FILE);
-      try (InputStream in = EnvelopeFuzzTest.class.getResourceAsStream(RESOURCES + "fuzz-keys/" + LocalKeys.READER_FILE)) {
-        if (in == null) {
-          return null; // only while writing seeds for the first time
+      for (String f : new String[] {LocalKeys.READER_FILE, LocalKeys.VERIFIER_FILE}) {
+        try (InputStream in = EnvelopeFuzzTest.class.getResourceAsStream(RESOURCES + "fuzz-keys/" + f)) {
+          if (in == null) {
+            return null; // only while writing seeds for the first time
+          }
+          Files.write(dir.resolve(f), in.readAllBytes());
         }
-        Files.write(reader, in.readAllBytes());
       }
       Files.setPosixFilePermissions(reader, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
       DataKeyUnwrapper u = LocalKeys.unwrapper(reader);
       Files.delete(reader);
+      Files.delete(dir.resolve(LocalKeys.VERIFIER_FILE));
       Files.delete(dir);
       return u;
     } catch (IOException e) {

@@ -160,16 +160,17 @@ class EnvelopeTest {
   }
 
   @Test
-  void open_tamperedKeyRecord_isRefusedAsUnknownEpoch() throws Exception {
+  void open_tamperedKeyRecord_isRefusedAsForged() throws Exception {
     SealedBatch b = sealer(Codec.LZ4, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, payload(3));
-    byte[] key = b.keyRecord().encoded().clone();
-    key[key.length - 5] ^= 0x01; // inside the wrapped key
+    KeyRecord k = b.keyRecord();
+    byte[] key = k.encoded().clone();
+    key[k.signedLength() - 5] ^= 0x01; // inside the wrapped key
     Opener opener = opener();
     opener.accept((KeyRecord) EnvelopeFormat.parse(key));
     assertThatThrownBy(() -> opener.open((SealedRecord) EnvelopeFormat.parse(b.bytes())))
-        .isInstanceOf(UnknownEpochException.class)
+        .isInstanceOf(KeyRecordSignatureException.class)
         .extracting(e -> ((EnvelopeException) e).reason())
-        .isEqualTo(EnvelopeException.Reason.KEY_REFUSED);
+        .isEqualTo(EnvelopeException.Reason.FORGED_KEY);
   }
 
   @Test
@@ -249,17 +250,20 @@ class EnvelopeTest {
     SealedBatch b = sealer(Codec.LZ4, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, payload(1));
     TestKeys other = TestKeys.in(tmp.resolve("other"));
     Opener opener = new Opener(other.unwrapper(), QUEUE);
-    assertThatThrownBy(() -> open(opener, b)).isInstanceOf(UnknownEpochException.class);
+    // The other deployment's verifier does not know this signing key: refused before any unwrap.
+    assertThatThrownBy(() -> open(opener, b)).isInstanceOf(KeyRecordSignatureException.class);
+    Opener noVerifier = new Opener(other.unwrapper().verifiedBy(keys.unwrapper().verifier()), QUEUE);
+    assertThatThrownBy(() -> open(noVerifier, b)).isInstanceOf(UnknownEpochException.class);
   }
 
   @Test
   void parse_newerVersion_isUnsupportedVersionNamingIt() throws Exception {
     SealedBatch b = sealer(Codec.LZ4, RotationPolicy.defaults()).seal(PayloadType.OTLP_TRACES, payload(1));
-    byte[] v2 = b.bytes().clone();
-    v2[4] = 2;
-    assertThatThrownBy(() -> EnvelopeFormat.parse(v2))
+    byte[] v3 = b.bytes().clone();
+    v3[4] = 3;
+    assertThatThrownBy(() -> EnvelopeFormat.parse(v3))
         .isInstanceOf(UnsupportedEnvelopeVersionException.class)
-        .hasMessageContaining("version 2");
+        .hasMessageContaining("version 3");
   }
 
   @Test
@@ -357,6 +361,11 @@ class EnvelopeTest {
     @Override
     public dev.spillway.core.keys.KeyProviderId provider() {
       return delegate.provider();
+    }
+
+    @Override
+    public dev.spillway.core.keys.KeyRecordSigner signer() {
+      return delegate.signer();
     }
 
     @Override

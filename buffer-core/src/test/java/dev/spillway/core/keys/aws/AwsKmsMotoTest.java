@@ -1,5 +1,7 @@
 package dev.spillway.core.keys.aws;
 
+import dev.spillway.core.keys.KeyRecordSigner;
+
 import java.time.Instant;
 import dev.spillway.core.seal.MutableClock;
 import static dev.spillway.core.keys.aws.Batches.QUEUE;
@@ -214,7 +216,7 @@ class AwsKmsMotoTest {
     String arn = moto.createRsaKey();
     WireCounter wire = new WireCounter();
     try (AwsKms kms = moto.kms().addInterceptor(wire).build()) {
-      Sealer sealer = new Sealer(kms.rsaIssuer(arn), QUEUE,
+      Sealer sealer = new Sealer(kms.rsaIssuer(arn).signedBy(KeyRecordSigner.generate()), QUEUE,
           new RotationPolicy(Duration.ofHours(1), 4, 1L << 30), Codec.LZ4, new MutableClock(Instant.parse("2026-11-23T10:00:00Z")));
       List<SealedBatch> sealed = new ArrayList<>();
       for (int i = 0; i < 200; i++) {

@@ -1,5 +1,8 @@
 package dev.spillway.core.keys.aws;
 
+import dev.spillway.core.keys.KeyRecordSigner;
+import dev.spillway.core.keys.KeyRecordVerifier;
+
 import java.time.Instant;
 import dev.spillway.core.seal.MutableClock;
 import static dev.spillway.core.keys.aws.Batches.QUEUE;
@@ -67,7 +70,8 @@ class AwsKmsRsaTest {
   @Test
   void sealAndOpen_rsaProvider_roundTripsWithOneDecryptPerEpochAndOneGetPublicKey() throws Exception {
     try (AwsKms writer = kms().build(); AwsKms reader = kms().unwrapCacheSize(0).build()) {
-      Sealer sealer = new Sealer(writer.rsaIssuer(RsaKmsStub.KEY_ARN), QUEUE,
+      KeyRecordSigner signer = KeyRecordSigner.generate();
+      Sealer sealer = new Sealer(writer.rsaIssuer(RsaKmsStub.KEY_ARN).signedBy(signer), QUEUE,
           new RotationPolicy(Duration.ofHours(1), 8, 1L << 30), Codec.LZ4, new MutableClock(Instant.parse("2026-11-23T10:00:00Z")));
       List<SealedBatch> sealed = new ArrayList<>();
       List<Integer> ids = new ArrayList<>();
@@ -75,7 +79,8 @@ class AwsKmsRsaTest {
         sealed.add(sealer.seal(PayloadType.OTLP_METRICS, payload(i)));
         ids.add(i);
       }
-      Opener opener = new Opener(reader.rsaUnwrapper(RsaKmsStub.KEY_ARN), QUEUE);
+      Opener opener = new Opener(
+          reader.rsaUnwrapper(RsaKmsStub.KEY_ARN).verifiedBy(KeyRecordVerifier.of(signer)), QUEUE);
       Batches.openAll(opener, sealed, ids);
 
       assertThat(writer.metrics().calls(KmsOperation.GET_PUBLIC_KEY)).isEqualTo(1);

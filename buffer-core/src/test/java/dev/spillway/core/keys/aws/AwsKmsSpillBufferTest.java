@@ -1,5 +1,8 @@
 package dev.spillway.core.keys.aws;
 
+import dev.spillway.core.keys.KeyRecordSigner;
+import dev.spillway.core.keys.KeyRecordVerifier;
+
 import static dev.spillway.core.SpillFixtures.assertNoCanaryOnDisk;
 import static dev.spillway.core.SpillFixtures.drain;
 import static dev.spillway.core.SpillFixtures.payload;
@@ -342,7 +345,9 @@ class AwsKmsSpillBufferTest {
     try (AwsKms kms = moto.kms().addInterceptor(wire).build()) {
       // Writer side only: moto cannot decrypt RSA-OAEP ciphertexts made with its public key (see
       // RsaKmsStub), so this buffer is never polled; the read side is tested against the stub below.
-      try (SpillBuffer b = spill(kms.rsaIssuer(arn), kms.rsaUnwrapper(arn), 100).build()) {
+      KeyRecordSigner signer = KeyRecordSigner.generate();
+      try (SpillBuffer b = spill(kms.rsaIssuer(arn).signedBy(signer),
+          kms.rsaUnwrapper(arn).verifiedBy(KeyRecordVerifier.of(signer)), 100).build()) {
         for (long id = 0; id < batches; id++) {
           assertThat(offer(b, id).outcome()).isEqualTo(OfferResult.Outcome.SPILLED);
           if (id % 50 == 0) {
@@ -363,11 +368,12 @@ class AwsKmsSpillBufferTest {
   @Test
   void rsaProvider_throughSpillBuffer_roundTripsAgainstTheTestKeyStub() throws Exception {
     int batches = 300;
+    KeyRecordSigner signer = KeyRecordSigner.generate();
     try (RsaKmsStub stub = new RsaKmsStub();
         AwsKms writerKms = stubKms(stub).build();
         AwsKms readerKms = stubKms(stub).build();
-        SpillBuffer b = spill(writerKms.rsaIssuer(RsaKmsStub.KEY_ARN),
-            readerKms.rsaUnwrapper(RsaKmsStub.KEY_ARN), 100).build()) {
+        SpillBuffer b = spill(writerKms.rsaIssuer(RsaKmsStub.KEY_ARN).signedBy(signer),
+            readerKms.rsaUnwrapper(RsaKmsStub.KEY_ARN).verifiedBy(KeyRecordVerifier.of(signer)), 100).build()) {
       for (long id = 0; id < batches; id++) {
         assertThat(offer(b, id).outcome()).isEqualTo(OfferResult.Outcome.SPILLED);
       }
