@@ -60,13 +60,26 @@ public final class SealedRecordConsumer implements AutoCloseable {
 
   private record Settle(SpilledRecord record, boolean acked) {}
 
+  private final java.util.function.Consumer<Collection<TopicPartition>> onRevoked;
+
   public SealedRecordConsumer(KafkaSpillSettings settings) throws IOException {
-    this(settings.topic(), KafkaClientConfigs.consumer(settings), System::nanoTime);
+    this(settings, revoked -> {});
   }
 
-  SealedRecordConsumer(String topic, Map<String, Object> config, LongSupplier nanoClock) {
+  /**
+   * @param onRevoked told, on the drain thread, of partitions this member no longer owns (their
+   *     records in hand will be read again by the new owner)
+   */
+  public SealedRecordConsumer(KafkaSpillSettings settings, java.util.function.Consumer<Collection<TopicPartition>> onRevoked)
+      throws IOException {
+    this(settings.topic(), KafkaClientConfigs.consumer(settings), System::nanoTime, onRevoked);
+  }
+
+  SealedRecordConsumer(String topic, Map<String, Object> config, LongSupplier nanoClock,
+      java.util.function.Consumer<Collection<TopicPartition>> onRevoked) {
     this.consumer = new KafkaConsumer<>(config);
     this.nanoClock = nanoClock;
+    this.onRevoked = onRevoked;
     consumer.subscribe(Set.of(topic), new Rebalance());
   }
 
@@ -244,6 +257,9 @@ public final class SealedRecordConsumer implements AutoCloseable {
       }
       fetched.removeIf(r -> partitions.contains(r.partition()));
       released.removeIf(r -> partitions.contains(r.partition()));
+      if (!partitions.isEmpty()) {
+        onRevoked.accept(partitions);
+      }
     }
   }
 }

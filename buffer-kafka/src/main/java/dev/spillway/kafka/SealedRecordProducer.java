@@ -37,6 +37,11 @@ public final class SealedRecordProducer implements AutoCloseable {
     this(settings.topic(), KafkaClientConfigs.producer(settings));
   }
 
+  /** A producer for the drain's quarantine topic (the drain needs write access to that topic only). */
+  public static SealedRecordProducer quarantine(KafkaSpillSettings settings) throws IOException {
+    return new SealedRecordProducer(settings.quarantineTopic(), KafkaClientConfigs.producer(settings));
+  }
+
   SealedRecordProducer(String topic, Map<String, Object> config) {
     Map<String, Object> c = new java.util.HashMap<>(config);
     c.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, MAX_BLOCK_MS);
@@ -88,6 +93,32 @@ public final class SealedRecordProducer implements AutoCloseable {
         }
       });
     } catch (RuntimeException e) { // metadata or buffer space not there within max.block.ms
+      done.completeExceptionally(e);
+    }
+    return done;
+  }
+
+  /**
+   * Sets aside a record the drain cannot open, still sealed, with why and where it came from in
+   * headers ({@code spillway-reason}, {@code spillway-origin}); the key record goes along.
+   */
+  public CompletableFuture<Position> sendQuarantined(SpilledRecord r, String reason) {
+    RecordHeaders headers = new RecordHeaders();
+    if (r.keyRecord() != null) {
+      headers.add(KEY_RECORD_HEADER, r.keyRecord());
+    }
+    headers.add("spillway-reason", reason.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    headers.add("spillway-origin", r.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    CompletableFuture<Position> done = new CompletableFuture<>();
+    try {
+      producer.send(new ProducerRecord<>(topic, null, r.streamId(), r.sealedBatch(), headers), (meta, error) -> {
+        if (error != null) {
+          done.completeExceptionally(error);
+        } else {
+          done.complete(new Position(meta.partition(), meta.offset()));
+        }
+      });
+    } catch (RuntimeException e) {
       done.completeExceptionally(e);
     }
     return done;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spillway.kafka.testing.KafkaCluster;
+import dev.spillway.kafka.testing.SpillTopics;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,37 +36,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The Kafka transport of sealed records against a real KRaft broker with mTLS. */
 class SealedRecordTransportTest {
-  @TempDir static Path dir;
   static KafkaCluster cluster;
-  static final AtomicInteger topics = new AtomicInteger();
 
   @BeforeAll
   static void startBroker() throws Exception {
-    cluster = KafkaCluster.start(dir.resolve("kafka"), 1);
+    cluster = KafkaCluster.shared();
   }
 
-  @AfterAll
-  static void stopBroker() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
-  /** Settings as an operator writes them: PEM files, a fresh topic of {@code partitions}. */
   static KafkaSpillSettings.Builder settings(String client, int partitions) throws Exception {
-    String topic = "spill-" + topics.incrementAndGet();
-    Path[] pair = cluster.pki().pemPair(client);
-    KafkaSpillSettings.Builder b = KafkaSpillSettings.builder()
-        .bootstrapServers(List.of(cluster.bootstrapServers().split(",")))
-        .topic(topic)
-        .consumerGroup(topic + "-drain")
-        .tls(new KafkaSpillSettings.Tls(cluster.pki().caPem(), pair[0], pair[1]));
-    try (Admin admin = Admin.create(KafkaClientConfigs.admin(b.build()))) {
-      admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1)
-          .configs(Map.of("max.message.bytes", Integer.toString(KafkaSpillSettings.Builder.DEFAULT_MAX_RECORD_BYTES)))))
-          .all().get(30, TimeUnit.SECONDS);
-    }
-    return b;
+    return SpillTopics.fresh(cluster, client, partitions);
   }
 
   static byte[] stream(int i) {
@@ -234,38 +213,14 @@ class SealedRecordTransportTest {
   }
 
   static List<SpilledRecord> take(SealedRecordConsumer c, int n) {
-    List<SpilledRecord> out = new ArrayList<>();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (out.size() < n && System.nanoTime() < deadline) {
-      SpilledRecord r = c.next(Duration.ofMillis(500));
-      if (r != null) {
-        out.add(r);
-      }
-    }
-    assertThat(out).as("records within 60 s").hasSize(n);
-    return out;
+    return SpillTopics.take(c, n);
   }
 
   static Map<TopicPartition, Long> committed(KafkaSpillSettings s) throws Exception {
-    try (Admin admin = Admin.create(KafkaClientConfigs.admin(s))) {
-      Map<TopicPartition, OffsetAndMetadata> m = admin.listConsumerGroupOffsets(s.consumerGroup())
-          .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
-      Map<TopicPartition, Long> out = new HashMap<>();
-      m.forEach((tp, o) -> out.put(tp, o.offset()));
-      return out;
-    }
+    return SpillTopics.committed(s);
   }
 
   static Map<TopicPartition, Long> endOffsets(KafkaSpillSettings s, int partitions) throws Exception {
-    try (Admin admin = Admin.create(KafkaClientConfigs.admin(s))) {
-      Map<TopicPartition, OffsetSpec> q = new HashMap<>();
-      for (int i = 0; i < partitions; i++) {
-        q.put(new TopicPartition(s.topic(), i), OffsetSpec.latest());
-      }
-      Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> r = admin.listOffsets(q).all().get(30, TimeUnit.SECONDS);
-      Map<TopicPartition, Long> out = new HashMap<>();
-      r.forEach((tp, info) -> out.put(tp, info.offset()));
-      return out;
-    }
+    return SpillTopics.endOffsets(s, partitions);
   }
 }

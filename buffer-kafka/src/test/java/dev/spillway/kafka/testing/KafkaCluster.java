@@ -44,6 +44,33 @@ public final class KafkaCluster implements AutoCloseable {
     this.nodes = nodes;
   }
 
+  private static KafkaCluster shared;
+
+  /**
+   * One single-node cluster for every test of this JVM that does not stop brokers: started on
+   * first use (about 20 s), ended when the JVM exits.
+   */
+  public static synchronized KafkaCluster shared() throws IOException, InterruptedException {
+    if (shared == null) {
+      Path dir = Files.createTempDirectory("spillway-kafka-");
+      shared = start(dir, 1);
+      KafkaCluster c = shared;
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        c.close();
+        deleteTree(dir);
+      }, "kafka-test-cluster-stop"));
+    }
+    return shared;
+  }
+
+  private static void deleteTree(Path dir) {
+    try (var files = Files.walk(dir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (IOException e) {
+      // a temp dir left behind
+    }
+  }
+
   /** Formats and starts {@code size} nodes under {@code dir} and waits until all are brokers of one cluster. */
   public static KafkaCluster start(Path dir, int size) throws IOException, InterruptedException {
     KafkaPki pki = KafkaPki.create(dir.resolve("pki"), "spillway-test-kafka-ca");
@@ -108,6 +135,11 @@ public final class KafkaCluster implements AutoCloseable {
     return node(id).logDir();
   }
 
+  /** How many nodes the cluster has. */
+  public int size() {
+    return nodes.size();
+  }
+
   /** The TLS port of node {@code id}. */
   public int port(int id) {
     return node(id).port();
@@ -120,6 +152,12 @@ public final class KafkaCluster implements AutoCloseable {
       p.toHandle().destroyForcibly();
       p.waitFor(10, TimeUnit.SECONDS);
     }
+  }
+
+  /** Starts a killed node again on its ports and data, and waits until every node is a broker. */
+  public void restart(int id) throws IOException, InterruptedException {
+    run(node(id), false);
+    awaitBrokers(nodes.size());
   }
 
   /** The output of node {@code id} so far, for a failure message. */

@@ -32,19 +32,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The test broker itself: it speaks mTLS only, and what is produced can be consumed. */
 class KafkaClusterTest {
-  @TempDir static Path dir;
   static KafkaCluster cluster;
 
   @BeforeAll
   static void startBroker() throws Exception {
-    cluster = KafkaCluster.start(dir, 1);
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (cluster != null) {
-      cluster.close();
-    }
+    cluster = KafkaCluster.shared();
   }
 
   @Test
