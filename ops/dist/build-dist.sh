@@ -3,8 +3,10 @@
 #   bin/spillway        launcher (runs the bundled runtime with the flags Chronicle Queue needs)
 #   lib/spillway.jar    the daemon and CLI
 #   runtime/            a jlink'ed Java runtime (no JDK needed on the host)
-#   examples/ systemd/ k8s/ docker/ iam/   deployment files from ops/
-#   docs/ README.md
+#   ops/{systemd,k8s,docker,examples,iam,pki}/   deployment files
+#   docs/               the reference documents
+#   README.md           the operator's guide (ops/dist/README.md), not the developers' README
+# The layout is listed in ops/dist/README.md and in the root README; test-dist.sh checks all three agree.
 # Maven runs it in the buffer-server 'dist' profile:  mvn -Pdist -pl buffer-server -am package -DskipTests
 # Usage: build-dist.sh VERSION JAR OUT_DIR JAVA_HOME JVM_FLAGS...
 set -euo pipefail
@@ -31,14 +33,18 @@ cat > "$dist/bin/spillway" <<LAUNCHER
 # Spillway $version launcher. JAVA_OPTS adds JVM options (heap size, for instance).
 set -eu
 here=\$(cd "\$(dirname "\$0")/.." && pwd)
+# SPILLWAY_UMASK (e.g. 007): the split deployment's containers set it so the other role's user, in
+# the same group, can read and delete spill files (systemd sets UMask= instead).
+if [ -n "\${SPILLWAY_UMASK:-}" ]; then umask "\$SPILLWAY_UMASK"; fi
 # shellcheck disable=SC2086
 exec "\$here/runtime/bin/java" \${JAVA_OPTS:-} $flags -jar "\$here/lib/spillway.jar" "\$@"
 LAUNCHER
 chmod 0755 "$dist/bin/spillway"
 
-cp -r "$root/ops/examples" "$root/ops/systemd" "$root/ops/k8s" "$root/ops/docker" "$root/ops/iam" "$dist/"
+mkdir -p "$dist/ops"
+cp -r "$root/ops/examples" "$root/ops/systemd" "$root/ops/k8s" "$root/ops/docker" "$root/ops/iam" "$root/ops/pki" "$dist/ops/"
 cp "$root"/docs/*.md "$dist/docs/"
-cp "$root/README.md" "$dist/"
+sed "s/VERSION/$version/g" "$root/ops/dist/README.md" > "$dist/README.md"
 mkdir -p "$out"
 tar -C "$work" -czf "$out/$name.tar.gz" "$name"
 echo "built $out/$name.tar.gz ($(du -h "$out/$name.tar.gz" | cut -f1))"

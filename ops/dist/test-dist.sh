@@ -14,6 +14,25 @@ fail() { echo "test-dist: FAIL: $*" >&2; [ -f "$work/serve.log" ] && tail -20 "$
 
 tar -C "$work" -xzf "$tarball"
 dist=$(ls -d "$work"/spillway-*)
+
+# The layout: the archive's README (the operator's guide, not the developers' README) lists what
+# the archive holds, the project's README lists the same, and the archive holds exactly that.
+layout() { sed -n '/^<!-- layout/,/^<!-- \/layout -->/p' "$1" | sed -n '/^```$/,/^```$/p' | grep -v '^```$' | awk '{print $1}'; }
+root_readme="$(cd "$(dirname "$0")/../.." && pwd)/README.md"
+listed=$(layout "$dist/README.md")
+[ -n "$listed" ] || fail "the archive's README.md has no layout block"
+grep -q "operator's guide" "$dist/README.md" || fail "the archive's README.md is not the operator's guide"
+[ "$listed" = "$(layout "$root_readme")" ] || fail "README.md and the archive's README.md list different layouts"
+for path in $listed; do
+  [ -e "$dist/$path" ] || fail "the README lists $path, the archive has no $path"
+done
+for entry in $(cd "$dist" && ls -A; cd "$dist" && ls -A ops | sed 's#^#ops/#'); do
+  [ -d "$dist/$entry" ] && entry="$entry/"
+  [ "$entry" = "ops/" ] && continue
+  echo "$listed" | grep -q "^$entry" || fail "the archive holds $entry, which the README does not list"
+done
+[ -f "$dist/ops/systemd/spillway-ingest.service" ] && [ -f "$dist/ops/k8s/daemonset.yaml" ] \
+  || fail "ops/systemd and ops/k8s are not where the README says"
 [ -x "$dist/bin/spillway" ] || fail "no bin/spillway"
 [ -x "$dist/runtime/bin/java" ] || fail "no bundled runtime"
 "$dist/bin/spillway" version | grep -q '^spillway ' || fail "version"

@@ -72,6 +72,11 @@ public final class BenchKeys {
     }
 
     @Override
+    public dev.spillway.core.keys.KeyRecordSigner signer() {
+      return delegate.signer();
+    }
+
+    @Override
     public IssuedDataKey issue(KeyContext context) throws KeyUnavailableException {
       calls.incrementAndGet();
       return delegate.issue(context);

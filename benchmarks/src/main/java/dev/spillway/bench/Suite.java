@@ -101,7 +101,7 @@ final class Suite {
     return Renderer.render(out, md);
   }
 
-  /** OTLP bytes per batch and the sealed record sizes without and with LZ4, per batch size. */
+  /** OTLP bytes per batch and the sealed record sizes with each codec, per batch size. */
   static JsonArray compression(Path scratch) throws IOException {
     JsonArray arr = new JsonArray();
     Path dir = BenchDirs.create("ratio");
@@ -122,8 +122,12 @@ final class Suite {
           }
         }
         o.addProperty("lz4Ratio", payload.length / o.get("sealedLZ4").getAsDouble());
-        System.out.printf("# spans: batch %d: %d OTLP bytes (%.0f B/span), LZ4 sealed %d bytes (%.2fx)%n", n,
-            payload.length, payload.length / (double) n, o.get("sealedLZ4").getAsInt(), o.get("lz4Ratio").getAsDouble());
+        o.addProperty("zstdRatio", payload.length / o.get("sealedZSTD").getAsDouble());
+        System.out.printf("# spans: batch %d: %d OTLP bytes (%.0f B/span), LZ4 sealed %d bytes (%.2fx, %.0f B/span),"
+                + " zstd sealed %d bytes (%.2fx, %.0f B/span)%n", n,
+            payload.length, payload.length / (double) n, o.get("sealedLZ4").getAsInt(), o.get("lz4Ratio").getAsDouble(),
+            o.get("sealedLZ4").getAsInt() / (double) n, o.get("sealedZSTD").getAsInt(), o.get("zstdRatio").getAsDouble(),
+            o.get("sealedZSTD").getAsInt() / (double) n);
         arr.add(o);
       }
     } finally {

@@ -265,6 +265,10 @@ final class BufferEngine {
 
   private static void setgid(Path dir) throws IOException {
     // Java has no API for the setgid bit; chmod it is. New files then inherit the group.
+    // Already set (tmpfiles.d made it so): nothing to do, and a non-owner could not chmod.
+    if ((((Integer) java.nio.file.Files.getAttribute(dir, "unix:mode")) & 02000) != 0) {
+      return;
+    }
     try {
       Process p = new ProcessBuilder("chmod", "g+s", dir.toString()).redirectErrorStream(true).start();
       if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {

@@ -27,7 +27,8 @@ import java.util.Objects;
  * What a spill directory holds, for operators ({@code spillway spill inspect}). Without a reader
  * key it reads only what is public: segments, key epochs, record counts and sizes. With one, it
  * also opens and verifies every sealed batch (payloads are decrypted in memory and discarded, never
- * shown). Read-only: it moves no position and deletes nothing. Run it while no writer appends.
+ * shown). It moves no position and deletes nothing; like every process that opens the spill, it
+ * sets aside Chronicle files whose headers are corrupt (SPILL.md). Run it while no writer appends.
  */
 public final class SpillInspection {
   static {

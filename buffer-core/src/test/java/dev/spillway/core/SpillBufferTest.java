@@ -565,6 +565,11 @@ class SpillBufferTest {
       }
 
       @Override
+      public dev.spillway.core.keys.KeyRecordVerifier verifier() {
+        return keys.unwrapper().verifier();
+      }
+
+      @Override
       public DataKey unwrap(WrappedDataKey w, KeyContext c) throws KeyUnavailableException, KeyRefusedException {
         if (down.get()) {
           throw new KeyUnavailableException("KMS unreachable (test)");
@@ -650,7 +655,7 @@ class SpillBufferTest {
     SpillInspection.Report foreign = SpillInspection.inspect(dir, other.unwrapper(), SpillBufferBuilder.DEFAULT_QUEUE_NAME);
     assertThat(foreign.verified()).isFalse();
     assertThat(foreign.opened()).isZero();
-    assertThat(foreign.failures()).containsKey(dev.spillway.core.seal.EnvelopeException.Reason.KEY_REFUSED);
+    assertThat(foreign.failures()).containsKey(dev.spillway.core.seal.EnvelopeException.Reason.FORGED_KEY); // its verifier does not know our signing key
     assertThatThrownBy(() -> SpillInspection.inspect(tmp.resolve("nothing"), null, "q"))
         .hasMessageContaining("not a Spillway spill directory");
   }

@@ -44,7 +44,9 @@ public interface BufferOpener {
           .fsync(config.fsync())
           .compression(config.compression())
           .overflowPolicy(config.overflow())
+          .sharedGroup(config.sharedGroup())
           .observer(observer);
+      refuseToNarrowSharedDirectory(config);
       if (config.spikeLimitBytes() >= 0) {
         b.spikeLimitBytes(config.spikeLimitBytes());
       }
@@ -78,6 +80,25 @@ public interface BufferOpener {
         throw e;
       }
     };
+  }
+
+  /**
+   * Without {@code shared_group} the buffer sets its directory to 0700. A directory an operator
+   * made group-shared (2770, as ops/systemd/spillway-split.tmpfiles.conf does) belongs to a split
+   * deployment: narrowing it would lock the other role out, so say what to set instead.
+   */
+  private static void refuseToNarrowSharedDirectory(ServerConfig.Buffer config) throws IOException {
+    java.nio.file.Path dir = config.directory();
+    if (config.sharedGroup() || !java.nio.file.Files.isDirectory(dir)) {
+      return;
+    }
+    java.util.Set<java.nio.file.attribute.PosixFilePermission> perms = java.nio.file.Files.getPosixFilePermissions(dir);
+    if (perms.contains(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE)) {
+      throw new IOException(dir + " is shared with its group (mode "
+          + java.nio.file.attribute.PosixFilePermissions.toString(perms)
+          + "): set buffer.spill.shared_group: true for ingest and drain as two users, or chmod 700 it"
+          + " for a single process; it is not narrowed behind the other role's back");
+    }
   }
 
   /** Closes the buffer first (sealing memory needs the writer's key), then the key provider. */

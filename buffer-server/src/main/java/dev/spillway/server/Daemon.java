@@ -63,6 +63,11 @@ public final class Daemon implements AutoCloseable {
     Optional<ServerTlsContext> grpcTls = Optional.empty();
     Optional<ServerTlsContext> httpTls = Optional.empty();
     boolean ingest = role != Role.DRAIN;
+    if (ingest && config.grpc().isEmpty() && config.http().isEmpty()) {
+      throw new IOException(config.source() + ": role " + role.configName() + " receives spans but the"
+          + " configuration has no receivers block (receivers.otlp.protocols.grpc and/or http);"
+          + " only --role drain runs without one");
+    }
     if (ingest && config.grpc().isPresent() && config.grpc().get().tls().isPresent()) {
       grpcTls = Optional.of(tls("receivers.otlp.protocols.grpc.tls", config.grpc().get().tls().get(),
           ServerTlsContext.Alpn.GRPC, contexts));
@@ -81,7 +86,7 @@ public final class Daemon implements AutoCloseable {
     metrics.bufferMetrics(buffer.metrics());
 
     if (role != Role.INGEST) {
-      exporter = TraceExporter.create(config.exporter());
+      exporter = TraceExporter.create(config.exporter(), metrics);
       ServerConfig.Retry retry = config.exporter().otlp().map(ServerConfig.Otlp::retry).orElse(ServerConfig.Retry.DEFAULT);
       drain = new DrainLoop(buffer.reader().orElseThrow(), exporter, retry, metrics);
       drain.start();

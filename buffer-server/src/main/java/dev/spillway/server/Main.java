@@ -18,6 +18,11 @@ public final class Main {
   private static void quietChronicle() {
     System.setProperty("chronicle.analytics.disable", "true");
     System.setProperty("chronicle.announcer.disable", "true");
+    // grpc-java logs through java.util.logging: into the same Logback lines (timestamps, JSON).
+    if (!org.slf4j.bridge.SLF4JBridgeHandler.isInstalled()) {
+      org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+      org.slf4j.bridge.SLF4JBridgeHandler.install();
+    }
   }
 
   /** For tests and embedding: runs one command, returns its exit code. */

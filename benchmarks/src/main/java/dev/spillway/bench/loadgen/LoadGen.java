@@ -2,13 +2,16 @@ package dev.spillway.bench.loadgen;
 
 import dev.spillway.bench.SpanFixtures;
 import dev.spillway.core.export.internal.OtlpSpans;
+import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
@@ -18,6 +21,8 @@ import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
+import io.opentelemetry.proto.trace.v1.Span;
+import java.io.ByteArrayInputStream;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -40,6 +45,7 @@ import java.util.concurrent.locks.LockSupport;
  * <pre>
  * loadgen send --target HOST:PORT --ca CA --cert CRT --key KEY [--connections N] [--batch SPANS]
  *              [--rate SPANS_PER_S (0 = flat out)] [--duration SECONDS] [--out FILE]
+ *              [--unique-ids true]
  * loadgen receive --port PORT --cert CRT --key KEY [--client-ca CA] [--stats FILE] [--max-seconds S]
  * </pre>
  *
@@ -48,14 +54,39 @@ import java.util.concurrent.locks.LockSupport;
  * (not from its scheduled time: under overload a fixed-rate run reports lower accepted spans/s, not
  * higher latency). UNAVAILABLE and RESOURCE_EXHAUSTED answers are refusals (back-pressure); other
  * failures are errors. Prints one {@code RESULT} line of {@code key=value} and writes them to
- * {@code --out} as well. Stops after {@code --duration}.
+ * {@code --out} as well, with the epoch milliseconds of the first request and of the end. Stops
+ * after {@code --duration}. With {@code --unique-ids true} every span sent carries its own span id
+ * ({@link SpanIdStamper}) and the request goes out as ready bytes, so a downstream stub can count
+ * what was lost or delivered twice.
  *
  * <p>{@code receive}: a downstream stub that accepts every request, counts spans, and writes
- * "{@code epoch_ms total_spans total_requests}" to {@code --stats} every 200 ms. Stops after
+ * "{@code epoch_ms total_spans total_requests unique_ids duplicate_ids foreign_ids last_new_ms}" to
+ * {@code --stats} every 200 ms (ids as counted by {@link SpanIdTally}; {@code last_new_ms} is when
+ * the last span id not seen before arrived), and once more when it stops. Stops after
  * {@code --max-seconds} (default 600) or when killed.
  */
 public final class LoadGen {
+  /** The OTLP trace export call with ready request bytes; the answer is read and ignored. */
+  private static final MethodDescriptor<byte[], byte[]> RAW_EXPORT =
+      TraceServiceGrpc.getExportMethod().toBuilder(new RawBytes(), new RawBytes()).build();
+
   private LoadGen() {}
+
+  private static final class RawBytes implements MethodDescriptor.Marshaller<byte[]> {
+    @Override
+    public java.io.InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(java.io.InputStream stream) {
+      try (stream) {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+  }
 
   public static int run(String[] args) throws Exception {
     if (args.length == 0) {
@@ -108,6 +139,7 @@ public final class LoadGen {
         .keyManager(new File(need(o, "cert")), new File(need(o, "key")))
         .build();
     ExportTraceServiceRequest request = OtlpSpans.toRequest(SpanFixtures.spans(batch));
+    boolean uniqueIds = Boolean.parseBoolean(o.getOrDefault("unique-ids", "false"));
     String host = target.substring(0, target.lastIndexOf(':'));
     int port = Integer.parseInt(target.substring(target.lastIndexOf(':') + 1));
 
@@ -120,6 +152,7 @@ public final class LoadGen {
     int[] counts = new int[connections];
     int maxSamples = 1 << 20;
     long startNanos = System.nanoTime();
+    long startMillis = System.currentTimeMillis();
     long endNanos = startNanos + (long) (duration * 1e9);
     Map<String, AtomicLong> errorKinds = new java.util.concurrent.ConcurrentHashMap<>();
     for (int c = 0; c < connections; c++) {
@@ -133,6 +166,7 @@ public final class LoadGen {
       int idx = c;
       double perConn = rate / connections;
       long intervalNanos = perConn > 0 ? (long) (batch / perConn * 1e9) : 0;
+      SpanIdStamper stamper = uniqueIds ? new SpanIdStamper(request, c) : null;
       Thread t = new Thread(() -> {
         TraceServiceGrpc.TraceServiceBlockingStub stub = TraceServiceGrpc.newBlockingStub(ch);
         long next = System.nanoTime();
@@ -150,7 +184,12 @@ public final class LoadGen {
           }
           long t0 = System.nanoTime();
           try {
-            stub.withDeadlineAfter(10, TimeUnit.SECONDS).export(request);
+            if (stamper != null) {
+              ClientCalls.blockingUnaryCall(ch, RAW_EXPORT,
+                  CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), stamper.next());
+            } else {
+              stub.withDeadlineAfter(10, TimeUnit.SECONDS).export(request);
+            }
             accepted.addAndGet(batch);
             if (counts[idx] < maxSamples) {
               lat[counts[idx]++] = System.nanoTime() - t0;
@@ -194,10 +233,11 @@ public final class LoadGen {
     Arrays.sort(all);
     String result = String.format(Locale.ROOT,
         "RESULT connections=%d batch=%d rate=%.0f seconds=%.1f accepted_spans=%d accepted_spans_per_s=%.0f "
-            + "requests_ok=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.2f refused_requests=%d errors=%d",
+            + "requests_ok=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.2f refused_requests=%d errors=%d "
+            + "unique_ids=%b start_ms=%d end_ms=%d",
         connections, batch, rate, elapsed, accepted.get(), accepted.get() / elapsed, total,
         pct(all, 0.50), pct(all, 0.99), all.length == 0 ? Double.NaN : all[all.length - 1] / 1e6,
-        refused.get(), errors.get());
+        refused.get(), errors.get(), uniqueIds, startMillis, System.currentTimeMillis());
     System.out.println(result);
     errorKinds.forEach((kind, n) -> System.out.println("ERROR " + n + " x " + kind));
     if (o.containsKey("out")) {
@@ -226,6 +266,7 @@ public final class LoadGen {
     }
     AtomicLong spans = new AtomicLong();
     AtomicLong requests = new AtomicLong();
+    SpanIdTally tally = new SpanIdTally();
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
         .sslContext(sb.build())
         .maxInboundMessageSize(64 << 20)
@@ -233,9 +274,13 @@ public final class LoadGen {
           @Override
           public void export(ExportTraceServiceRequest req, StreamObserver<ExportTraceServiceResponse> out) {
             long n = 0;
+            long now = System.currentTimeMillis();
             for (ResourceSpans rs : req.getResourceSpansList()) {
               for (ScopeSpans ss : rs.getScopeSpansList()) {
                 n += ss.getSpansCount();
+                for (Span s : ss.getSpansList()) {
+                  tally.record(s.getSpanId(), now);
+                }
               }
             }
             spans.addAndGet(n);
@@ -249,11 +294,20 @@ public final class LoadGen {
     System.out.println("loadgen receive: listening on 127.0.0.1:" + port);
     Path stats = o.containsKey("stats") ? Path.of(o.get("stats")) : null;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(maxSeconds);
-    Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.shutdownNow();
+      if (stats != null) {
+        try { // the final counts, also when killed with SIGTERM
+          writeStats(stats, System.currentTimeMillis() + " " + spans.get() + " " + requests.get() + " " + tally.summary() + "\n");
+        } catch (IOException e) {
+          System.err.println("loadgen receive: cannot write " + stats + ": " + e.getMessage());
+        }
+      }
+    }));
     while (System.nanoTime() < deadline) {
       Thread.sleep(200);
       if (stats != null) {
-        writeStats(stats, System.currentTimeMillis() + " " + spans.get() + " " + requests.get() + "\n");
+        writeStats(stats, System.currentTimeMillis() + " " + spans.get() + " " + requests.get() + " " + tally.summary() + "\n");
       }
     }
     server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

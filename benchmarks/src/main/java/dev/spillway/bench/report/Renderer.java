@@ -21,6 +21,11 @@ import java.util.TreeMap;
  * of ns/span per batch size and implementation (written beside the page).
  */
 public final class Renderer {
+  /** The daemon against the collector end to end lives in ops/bench; the page points there. */
+  static final String SIDE_BY_SIDE_LINK = "End to end, the daemon side by side with the OpenTelemetry Collector (same load, "
+      + "certificates, sink and core pinning): [docs/BENCHMARKS.md, side by side](../docs/BENCHMARKS.md#side-by-side-with-the-opentelemetry-collector-opsbenchside-by-sidesh), "
+      + "dated reports in [ops/bench/](../ops/bench/).";
+
   private Renderer() {}
 
   /** What each benchmark row measures, in the order the page lists them. */
@@ -31,6 +36,7 @@ public final class Renderer {
     LABELS.put("AeadBaselineBenchmark.kmsEnvelopeAead", "baseline: Tink KmsEnvelopeAead, 1 ms simulated KMS per batch");
     LABELS.put("SealBenchmark.seal[NONE]", "Spillway seal, no compression");
     LABELS.put("SealBenchmark.seal[LZ4]", "Spillway seal, LZ4");
+    LABELS.put("SealBenchmark.seal[ZSTD]", "Spillway seal, zstd (level 1)");
     LABELS.put("SpillAppendBenchmark.append[plaintext]", "baseline: plaintext Chronicle append");
     LABELS.put("SpillAppendBenchmark.append[sealed-none]", "Spillway seal + Chronicle append, no compression");
     LABELS.put("SpillAppendBenchmark.append[sealed-lz4]", "Spillway seal + Chronicle append, LZ4");
@@ -112,6 +118,7 @@ public final class Renderer {
     s.append("Rendered by `java -jar benchmarks/target/benchmarks.jar render` from one `suite --")
         .append(ctx.get("suite").getAsString()).append("` run (").append(ctx.get("started").getAsString())
         .append(" → ").append(str(ctx, "finished")).append("). How to run and read them: [docs/BENCHMARKS.md](../docs/BENCHMARKS.md).\n\n");
+    s.append(SIDE_BY_SIDE_LINK).append("\n\n");
     if (!str(ctx, "note").isEmpty()) {
       s.append("> ").append(str(ctx, "note")).append("\n\n");
     }
@@ -121,11 +128,15 @@ public final class Renderer {
     s.append(String.format(Locale.ROOT, "Disk, sustained sequential write with fdatasync (%d GiB, 8 MiB writes): **%.0f MB/s**.%n%n",
         ctx.get("diskBytesWritten").getAsLong() >> 30, disk / 1e6));
     s.append("Spans: generated OTLP spans (user ids, e-mails, SQL with literals, JWT-like bearer tokens; 20 attributes, 2–3 events).\n\n");
-    s.append("| batch | OTLP bytes | bytes/span | sealed, no compression | sealed, LZ4 | LZ4 ratio |\n|---:|---:|---:|---:|---:|---:|\n");
+    s.append("| batch | OTLP bytes | bytes/span | sealed, no compression | sealed, LZ4 | LZ4 ratio | sealed, zstd | zstd ratio |\n"
+        + "|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (JsonObject c : comp.values()) {
-      s.append(String.format(Locale.ROOT, "| %d | %d | %.0f | %d | %d | %.2f× |%n", c.get("batch").getAsInt(),
+      boolean zstd = c.has("sealedZSTD"); // results from before the zstd codec have no such column
+      s.append(String.format(Locale.ROOT, "| %d | %d | %.0f | %d | %d | %.2f× | %s | %s |%n", c.get("batch").getAsInt(),
           c.get("otlpBytes").getAsLong(), c.get("bytesPerSpan").getAsDouble(), c.get("sealedNONE").getAsLong(),
-          c.get("sealedLZ4").getAsLong(), c.get("lz4Ratio").getAsDouble()));
+          c.get("sealedLZ4").getAsLong(), c.get("lz4Ratio").getAsDouble(),
+          zstd ? Long.toString(c.get("sealedZSTD").getAsLong()) : "–",
+          zstd ? String.format(Locale.ROOT, "%.2f×", c.get("otlpBytes").getAsDouble() / c.get("sealedZSTD").getAsDouble()) : "–"));
     }
 
     s.append("\n## ns per span (lower is better), and OTLP MB/s through the step\n\n");

@@ -28,7 +28,7 @@ public class SealBenchmark {
   @Param({"128", "512", "8192"})
   public int batch;
 
-  @Param({"NONE", "LZ4"})
+  @Param({"NONE", "LZ4", "ZSTD"})
   public String codec;
 
   private byte[] payload;

@@ -47,6 +47,7 @@ class RendererTest {
     // two threads: 1 / 750 ns = 1.33 M spans/s ÷ 400,000 = 3.33×
     assertThat(page).contains("2 producer threads compressing in parallel (informational) | 3.33×");
     assertThat(page).contains("![ns per span](results-chart.svg)");
+    assertThat(page).contains("(../docs/BENCHMARKS.md#side-by-side-with-the-opentelemetry-collector-opsbenchside-by-sidesh)");
     assertThat(dir.resolve("results-chart.svg")).exists();
   }
 

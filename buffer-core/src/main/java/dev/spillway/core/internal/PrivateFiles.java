@@ -50,8 +50,23 @@ public final class PrivateFiles {
         }
       }
     }
-    // The umask may have narrowed the mode at creation; set it exactly.
-    Files.setPosixFilePermissions(abs, mode);
+    // The umask may have narrowed the mode at creation; set it exactly. Not when it already is:
+    // chmod would clear a setgid bit, and only the owner may chmod (a group member running
+    // ingest in a shared directory is not the owner).
+    Set<PosixFilePermission> current = Files.getPosixFilePermissions(abs);
+    if (current.equals(mode)) {
+      return;
+    }
+    try {
+      Files.setPosixFilePermissions(abs, mode);
+    } catch (java.nio.file.FileSystemException e) {
+      if (mode.containsAll(current)) {
+        return; // narrower than asked for and not ours to widen: safe as it is
+      }
+      throw new IOException(abs + " has mode " + PosixFilePermissions.toString(current) + ", wider than "
+          + PosixFilePermissions.toString(mode) + ", and this user cannot change it (not its owner):"
+          + " chmod it as its owner", e);
+    }
   }
 
   /**

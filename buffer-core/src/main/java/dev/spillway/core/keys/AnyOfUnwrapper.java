@@ -28,6 +28,25 @@ final class AnyOfUnwrapper implements DataKeyUnwrapper {
     return all.isEmpty() ? null : KeyRecordVerifier.anyOf(all);
   }
 
+  /**
+   * Whether any unwrapper that accepts the key requires a signature: an {@code aws-kms} reader
+   * without a verifier beside a previous local keyset (which has one) still accepts unsigned
+   * {@code aws-kms} key records.
+   */
+  @Override
+  public boolean requiresSignature(WrappedDataKey wrapped) {
+    boolean anyAccepts = false;
+    for (DataKeyUnwrapper u : unwrappers) {
+      if (u.accepts(wrapped)) {
+        anyAccepts = true;
+        if (u.requiresSignature(wrapped)) {
+          return true;
+        }
+      }
+    }
+    return !anyAccepts || wrapped.provider() != KeyProviderId.AWS_KMS;
+  }
+
   @Override
   public boolean accepts(WrappedDataKey wrapped) {
     return unwrappers.stream().anyMatch(u -> u.accepts(wrapped));

@@ -22,6 +22,7 @@ public interface DataKeyIssuer {
    * The key that signs this writer's key records, or null when they go unsigned. Records of the
    * {@code local} and {@code aws-kms-rsa} providers must be signed (their wrapping key is public,
    * so anyone could wrap a key of their own); a {@code Sealer} refuses such an issuer without one.
+   * An issuer that decorates another must forward this.
    */
   default KeyRecordSigner signer() {
     return null;

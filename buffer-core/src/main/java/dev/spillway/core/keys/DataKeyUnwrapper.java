@@ -22,10 +22,21 @@ public interface DataKeyUnwrapper {
   /**
    * The check of key-record signatures, or null when this reader has none. A reader without one
    * accepts only unsigned {@code aws-kms} key records (a KMS ciphertext cannot be made without KMS
-   * permission); it refuses every {@code local} and {@code aws-kms-rsa} key record.
+   * permission); it refuses every {@code local} and {@code aws-kms-rsa} key record. An unwrapper
+   * that decorates another must forward this (or its records are refused: fail closed).
    */
   default KeyRecordVerifier verifier() {
     return null;
+  }
+
+  /**
+   * Whether a key record holding {@code wrapped} must carry a valid signature to be accepted:
+   * always for keys wrapped with a public key ({@code local}, {@code aws-kms-rsa}), and for {@code
+   * aws-kms} when this unwrapper was given a verifier. An unwrapper that decorates another must
+   * forward this.
+   */
+  default boolean requiresSignature(WrappedDataKey wrapped) {
+    return wrapped.provider() != KeyProviderId.AWS_KMS || verifier() != null;
   }
 
   /** This unwrapper, with key records checked by {@code verifier}. */

@@ -24,6 +24,11 @@ final class VerifiedUnwrapper implements DataKeyUnwrapper {
   }
 
   @Override
+  public boolean requiresSignature(WrappedDataKey wrapped) {
+    return true;
+  }
+
+  @Override
   public KeyRecordVerifier verifier() {
     return verifier;
   }

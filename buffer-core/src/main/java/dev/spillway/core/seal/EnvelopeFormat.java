@@ -169,7 +169,8 @@ public final class EnvelopeFormat {
     int version = record[4] & 0xff;
     if (version > VERSION) {
       throw new UnsupportedEnvelopeVersionException(
-          "record has format version " + version + "; this reader knows versions 1.." + VERSION);
+          "record has format version " + version + "; this reader knows versions "
+              + OLDEST_READ_VERSION + ".." + VERSION);
     }
     if (version == 0) {
       throw new EnvelopeFormatException("record has format version 0, which was never written");

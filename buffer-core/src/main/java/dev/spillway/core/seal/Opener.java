@@ -208,26 +208,31 @@ public final class Opener {
   }
 
   /**
-   * A reader with a verifier requires a valid signature on every key record. Without one, it
-   * accepts only aws-kms key records: their wrapped key is a KMS ciphertext, which nobody makes
-   * without KMS permission on the key, whereas local and aws-kms-rsa keys are wrapped with a
-   * public key anyone may hold.
+   * Key records of keys wrapped with a public key ({@code local}, {@code aws-kms-rsa}) must carry
+   * a valid signature; so must {@code aws-kms} ones where the unwrapper has a verifier for them
+   * ({@link DataKeyUnwrapper#requiresSignature}). An unsigned {@code aws-kms} key record is
+   * otherwise accepted: its wrapped key is a KMS ciphertext, which nobody makes without KMS
+   * permission on the key.
    */
   private void checkSignature(EpochId id, KeyRecord keyRecord) throws KeyRecordSignatureException {
     KeyProviderId provider = keyRecord.wrapped().provider();
-    if (verifier == null) {
-      if (provider == KeyProviderId.AWS_KMS) {
-        return;
-      }
+    boolean required = unwrapper.requiresSignature(keyRecord.wrapped());
+    if (required && verifier == null) {
       throw new KeyRecordSignatureException(
           "key record of epoch " + id + " (" + provider.configName() + ") cannot be checked: this reader"
               + " has no verifying key (verifier.json), and " + provider.configName()
               + " keys are wrapped with a public key anyone may hold");
     }
     if (!keyRecord.isSigned()) {
-      throw new KeyRecordSignatureException(
-          "key record of epoch " + id + " (" + provider.configName() + ") is not signed: forged, or"
-              + " written by a writer without its signing key");
+      if (required) {
+        throw new KeyRecordSignatureException(
+            "key record of epoch " + id + " (" + provider.configName() + ") is not signed: forged, or"
+                + " written by a writer without its signing key");
+      }
+      return;
+    }
+    if (verifier == null) {
+      return; // a signed aws-kms record, and nothing to check it with: KMS binds its context
     }
     byte[] statement = EnvelopeFormat.keyStatement(
         keyRecord.encoded(), keyRecord.signedLength(), deployment, queue);

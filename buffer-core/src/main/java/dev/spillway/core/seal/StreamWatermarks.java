@@ -1,6 +1,11 @@
 package dev.spillway.core.seal;
 
+import dev.spillway.core.internal.PrivateFiles;
+import java.io.IOException;
 import java.nio.BufferUnderflowException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -247,6 +252,28 @@ public final class StreamWatermarks {
     }
     w.retire();
     return w;
+  }
+
+  /**
+   * Loads a table {@link #writeTo written} to {@code file}; an empty table if the file does not
+   * exist yet (a new spill, or the first start after an upgrade).
+   *
+   * @throws WatermarkFormatException naming the file if it exists but cannot be read as a table:
+   *     fail closed, since an empty table would accept replayed records again
+   */
+  public static StreamWatermarks readFrom(Path file, Duration retireAfter, int maxStreams) throws IOException {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      return new StreamWatermarks(retireAfter, maxStreams);
+    }
+    return fromBytes(bytes, file.toString(), retireAfter, maxStreams);
+  }
+
+  /** Writes {@link #toBytes()} to {@code file}: mode 0600, temporary file, fsync, rename. */
+  public void writeTo(Path file) throws IOException {
+    PrivateFiles.writeAtomically(file, toBytes());
   }
 
   private static Stream stream(byte[] streamId) {

@@ -67,6 +67,8 @@ public final class ChronicleSpillLog implements SpillLog {
     if (writer) {
       setAsideHeaderlessSegments(dir);
     }
+    // Chronicle loads classes named in its file headers: check them before it reads any.
+    ChronicleFileCheck.setAsideCorrupt(dir);
     SingleChronicleQueueBuilder b =
         SingleChronicleQueueBuilder.binary(dir)
             .rollCycle(ROLL)

@@ -187,6 +187,21 @@ class EnvelopeAttackTest {
   }
 
   @Test
+  void open_unsignedAwsKmsRecord_withAPreviousLocalKeysetBeside_isAcceptedButRequiredOnceVerified() throws Exception {
+    ContextBlindKms kms = new ContextBlindKms(); // an aws-kms key record, unsigned
+    SealedBatch b = sealer(NODE_A, kms).seal(PayloadType.OTLP_TRACES, payload(1));
+    assertThat(b.keyRecord().isSigned()).isFalse();
+    // A drain moved from local keys to aws-kms: the old local reader (with its verifier) stays.
+    DataKeyUnwrapper mixed = DataKeyUnwrapper.anyOf(List.of(kms, keys.unwrapper()));
+    Opener opener = new Opener(mixed, NODE_A, QUEUE, 4, new StreamWatermarks());
+    assertThat(open(opener, b).payload()).isEqualTo(payload(1));
+    // A reader that was given a verifier for its aws-kms key requires signatures on those too.
+    Opener strict = new Opener(kms.verifiedBy(keys.unwrapper().verifier()), NODE_A, QUEUE, 4, new StreamWatermarks());
+    assertThatThrownBy(() -> open(strict, b)).isInstanceOf(KeyRecordSignatureException.class)
+        .hasMessageContaining("not signed");
+  }
+
+  @Test
   void open_drainedRecordsCopiedBackAfterARestart_areRefusedAsReplayed() throws Exception {
     Sealer sealer = sealer(NODE_A, keys.issuer());
     List<SealedBatch> sealed = new ArrayList<>();

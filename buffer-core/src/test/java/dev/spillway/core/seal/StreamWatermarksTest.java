@@ -102,4 +102,21 @@ class StreamWatermarksTest {
     b[4] = 9;
     assertThatThrownBy(() -> read(b)).hasMessageContaining("format 9");
   }
+
+  @Test
+  void writeTo_thenReadFrom_roundTripsAndAMissingFileIsAnEmptyTable(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+      throws Exception {
+    java.nio.file.Path file = tmp.resolve("watermarks.bin");
+    assertThat(StreamWatermarks.readFrom(file, Duration.ofDays(7), 10).streams()).isZero();
+    StreamWatermarks w = new StreamWatermarks();
+    w.advance(stream(1), 5, 100);
+    w.writeTo(file);
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(file)))
+        .isEqualTo("rw-------");
+    assertThat(StreamWatermarks.readFrom(file, Duration.ofDays(7), 10).lastSequence(stream(1))).hasValue(5);
+    java.nio.file.Files.write(file, new byte[] {1, 2, 3});
+    assertThatThrownBy(() -> StreamWatermarks.readFrom(file, Duration.ofDays(7), 10))
+        .isInstanceOf(WatermarkFormatException.class)
+        .hasMessageContaining(file.toString());
+  }
 }

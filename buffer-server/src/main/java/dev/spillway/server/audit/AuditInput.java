@@ -1,18 +1,13 @@
 package dev.spillway.server.audit;
 
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
-import org.yaml.snakeyaml.error.YAMLException;
 
 /**
- * One file given to the audit, read, parsed and classified. Exactly one of {@link #tree()} and
- * {@link #env()} is non-null.
+ * One configuration to check, as found in a file: a whole file, one document of a multi-document
+ * manifest, a ConfigMap's {@code data} entry, a Helm values {@code config:}, an
+ * {@code OpenTelemetryCollector}'s {@code spec.config}, one compose service's {@code environment:},
+ * or several collector files merged by {@code --config}. Exactly one of {@link #tree()} and
+ * {@link #env()} is non-null. {@link InputReader} makes them.
  */
 final class AuditInput {
 
@@ -25,33 +20,62 @@ final class AuditInput {
     }
   }
 
-  private static final long MAX_BYTES = 8L * 1024 * 1024;
-
   private final Path path;
   private final String name;
   private final InputKind kind;
+  private final String description;
   private final ConfigNode tree;
   private final EnvFile env;
+  private final boolean operatorManaged;
+  private final String legacyCollector;
 
-  private AuditInput(Path path, InputKind kind, ConfigNode tree, EnvFile env) {
-    this.path = path;
-    this.name = path.toString();
-    this.kind = kind;
-    this.tree = tree;
-    this.env = env;
+  AuditInput(Path path, String name, InputKind kind, String description, ConfigNode tree, EnvFile env,
+      boolean operatorManaged) {
+    this(path, name, kind, description, tree, env, operatorManaged, null);
   }
 
+  private AuditInput(Path path, String name, InputKind kind, String description, ConfigNode tree, EnvFile env,
+      boolean operatorManaged, String legacyCollector) {
+    this.path = path;
+    this.name = name;
+    this.kind = kind;
+    this.description = description;
+    this.tree = tree;
+    this.env = env;
+    this.operatorManaged = operatorManaged;
+    this.legacyCollector = legacyCollector;
+  }
+
+  /** The same configuration, known to run on a collector older than v0.104 (named by {@code image}). */
+  AuditInput runningLegacyCollector(String image) {
+    return new AuditInput(path, name, kind, description + ", run by " + image, tree, env, operatorManaged, image);
+  }
+
+  /**
+   * The collector image older than v0.104 that the deployment folder names (its receivers then
+   * default to 0.0.0.0), or null.
+   */
+  String legacyCollector() {
+    return legacyCollector;
+  }
+
+  /** The file (the first one, for a layered configuration); relative certificate paths resolve against it. */
   Path path() {
     return path;
   }
 
-  /** The file as the user named it, used in every finding. */
+  /** The file as the user named it, used in findings that have no node of their own. */
   String name() {
     return name;
   }
 
   InputKind kind() {
     return kind;
+  }
+
+  /** What it was recognised as, for the report: "collector config in ConfigMap data.relay". */
+  String description() {
+    return description;
   }
 
   ConfigNode tree() {
@@ -63,88 +87,16 @@ final class AuditInput {
   }
 
   /**
-   * Reads and classifies a file: an environment file by its lines, JSON with {@code Statement}
-   * as an IAM policy, and YAML by its top-level keys. The file name only breaks ties.
+   * True for an {@code OpenTelemetryCollector} resource: the operator gives receivers without an
+   * endpoint the address {@code 0.0.0.0} (operator #3126), not the collector's localhost default.
    */
-  static AuditInput read(Path path) throws InputException {
-    String text = readText(path);
-    String base = path.getFileName() == null ? "" : path.getFileName().toString().toLowerCase(Locale.ROOT);
-    boolean envName = base.endsWith(".env") || base.startsWith(".env") || base.equals("environment");
-    if (EnvFile.looksLike(text) || (envName && !text.stripLeading().startsWith("{"))) {
-      try {
-        return new AuditInput(path, InputKind.SDK_ENV, null, EnvFile.parse(text));
-      } catch (IllegalArgumentException e) {
-        throw new InputException("not a valid environment file: " + e.getMessage());
-      }
-    }
-    ConfigNode root;
-    try {
-      root = ConfigNode.parse(text);
-    } catch (MarkedYAMLException e) {
-      String where = e.getProblemMark() == null ? "" : " at line " + (e.getProblemMark().getLine() + 1);
-      throw new InputException("cannot parse as YAML/JSON" + where + ": " + e.getProblem());
-    } catch (YAMLException e) {
-      throw new InputException("cannot parse as YAML/JSON: " + e.getMessage());
-    }
-    if (!root.isMapping()) {
-      throw new InputException("not a configuration file this audit knows (the top level is not a mapping)");
-    }
-    InputKind kind = classify(root, base);
-    if (kind == null) {
-      throw new InputException(
-          "cannot tell what kind of file this is: expected a collector config (receivers/exporters/service),"
-              + " a Spillway config (receivers + buffer.spill), a Tempo config (storage.trace),"
-              + " an IAM policy (Statement) or an SDK environment file (KEY=VALUE lines)");
-    }
-    return new AuditInput(path, kind, root, null);
+  boolean operatorManaged() {
+    return operatorManaged;
   }
 
-  private static InputKind classify(ConfigNode root, String base) {
-    if (root.get("Statement").isPresent()) {
-      return InputKind.IAM_POLICY;
-    }
-    if (root.at("storage.trace").isPresent()) {
-      return InputKind.TEMPO_CONFIG;
-    }
-    boolean receivers = root.get("receivers").isPresent();
-    boolean buffer = root.get("buffer").isPresent();
-    boolean collectorish = root.get("service").isPresent() || root.get("processors").isPresent()
-        || root.get("extensions").isPresent();
-    if (buffer && !collectorish) {
-      return InputKind.SPILLWAY_CONFIG;
-    }
-    if (receivers || root.get("exporters").isPresent() || collectorish) {
-      if (!collectorish && base.contains("spillway")) {
-        return InputKind.SPILLWAY_CONFIG;
-      }
-      return InputKind.COLLECTOR_CONFIG;
-    }
-    return null;
-  }
-
-  private static String readText(Path path) throws InputException {
-    try {
-      if (!Files.exists(path)) {
-        throw new InputException("no such file");
-      }
-      if (Files.isDirectory(path)) {
-        throw new InputException("is a directory");
-      }
-      if (Files.size(path) > MAX_BYTES) {
-        throw new InputException("larger than " + (MAX_BYTES >> 20) + " MiB; not a configuration file");
-      }
-      byte[] bytes = Files.readAllBytes(path);
-      return StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
-    } catch (CharacterCodingException e) {
-      throw new InputException("not UTF-8 text");
-    } catch (java.nio.file.AccessDeniedException e) {
-      throw new InputException("permission denied");
-    } catch (java.io.IOException e) {
-      throw new InputException("cannot read: " + e);
-    }
+  /** The deployment folder: SDK and receiver configurations in one folder are paired. */
+  Path folder() {
+    Path parent = path.toAbsolutePath().normalize().getParent();
+    return parent == null ? path.toAbsolutePath() : parent;
   }
 }

@@ -81,6 +81,16 @@ final class EnvFile {
     return s.length() <= 60 ? s : s.substring(0, 57) + "...";
   }
 
+  /** Variables read from elsewhere (a compose service's {@code environment:}), with their lines. */
+  static EnvFile of(Map<String, Entry> entries) {
+    return new EnvFile(Collections.unmodifiableMap(new LinkedHashMap<>(entries)));
+  }
+
+  /** True when any {@code OTEL_EXPORTER_OTLP_*} variable is set: only then is this an SDK exporter's setup. */
+  boolean configuresOtlpExporter() {
+    return entries.keySet().stream().anyMatch(k -> k.startsWith("OTEL_EXPORTER_OTLP_"));
+  }
+
   /** The value, or null when the variable is not set or set to the empty string. */
   Entry get(String name) {
     Entry e = entries.get(name);

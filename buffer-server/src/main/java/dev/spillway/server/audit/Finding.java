@@ -11,8 +11,9 @@ import java.util.Objects;
  * @param key dotted key path inside the file (or the variable name), empty when not applicable
  * @param line 1-based line in the file, 0 when unknown
  * @param message what was found, specific to this file
+ * @param fix how to fix it here: the check's advice for this context, else the rule's general fix
  */
-record Finding(Rule rule, Severity severity, String file, String key, int line, String message) {
+record Finding(Rule rule, Severity severity, String file, String key, int line, String message, String fix) {
 
   Finding {
     Objects.requireNonNull(rule, "rule");
@@ -20,14 +21,19 @@ record Finding(Rule rule, Severity severity, String file, String key, int line, 
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(message, "message");
+    Objects.requireNonNull(fix, "fix");
+  }
+
+  Finding(Rule rule, Severity severity, String file, String key, int line, String message) {
+    this(rule, severity, file, key, line, message, rule.fix());
   }
 
   LeakagePoint point() {
     return rule.point();
   }
 
-  /** How to fix it: the rule's general fix. */
-  String fix() {
-    return rule.fix();
+  /** The identity a baseline or suppression refers to: rule, file and key (lines move when files are edited). */
+  String fingerprint() {
+    return rule.id() + "\t" + file + "\t" + key;
   }
 }

@@ -8,21 +8,24 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * Leakage point 3 in IAM: a writer (the collector, Tempo, Spillway's ingest role) must be able to
- * create data keys and must never decrypt. Works on identity policies (no {@code Principal}) and on
- * key policies, where each principal whose ARN says writer/ingest/collector is checked on its own.
+ * Leakage point 3 in IAM: a writer (Spillway's ingest role, an envelope-encrypting collector) must
+ * be able to create data keys and must never decrypt; a reader (a drain, Tempo's queriers and
+ * compactor) must be able to decrypt. Works on identity policies (no {@code Principal}) and on key
+ * policies, where each principal is judged on the statements naming it.
  *
- * <p>Who is a writer: a name hint (file name, Sid, principal ARN containing writer, ingest,
- * collector or tempo; reader or drain makes it a reader), else any policy that allows a data-key
- * or encrypt operation. Conditions on Allow are assumed satisfiable; a Deny counts only when it
- * has no Condition, because a conditional Deny does not always apply.
+ * <p>Who is a writer or a reader comes from the user ({@code --writer-role}, {@code --reader-role}:
+ * a principal ARN or a policy file), never from words in a file name: the same policy must get the
+ * same verdict whatever it is called. A policy whose role is not given is reported as unknown.
+ * Tempo is a reader: SSE-KMS uploads (multipart) and reads both need {@code kms:Decrypt}, so the
+ * writer rule "deny Decrypt" would break it. Conditions on Allow are assumed satisfiable; a Deny
+ * counts only when it has no Condition, because a conditional Deny does not always apply.
  */
 final class IamPolicyChecks {
 
-  private static final List<String> WRITER_HINTS = List.of("writer", "ingest", "collector", "tempo");
-  private static final List<String> READER_HINTS = List.of("reader", "drain");
-
   private IamPolicyChecks() {}
+
+  /** The part a principal or a policy plays, as the user declared it. */
+  enum Role { WRITER, READER }
 
   /** One statement, parsed. */
   record Statement(ConfigNode node, String sid, boolean allow, List<String> actions,
@@ -40,7 +43,7 @@ final class IamPolicyChecks {
     }
   }
 
-  static void check(AuditInput in, Findings out) {
+  static void check(AuditInput in, Findings out, Audit.Roles roles) {
     ConfigNode st = in.tree().get("Statement");
     List<ConfigNode> nodes = st.isSequence() ? st.items() : List.of(st);
     List<Statement> statements = new ArrayList<>();
@@ -48,13 +51,17 @@ final class IamPolicyChecks {
       statements.add(parse(n));
     }
     boolean keyPolicy = statements.stream().anyMatch(s -> !s.principals().isEmpty());
-    String base = in.path().getFileName() == null ? "" : in.path().getFileName().toString();
     if (!keyPolicy) {
-      StringBuilder hints = new StringBuilder(base);
-      statements.forEach(s -> hints.append(' ').append(s.sid()));
-      Role role = role(hints.toString(), statements);
+      Role role = roles.of(in.path().toString());
       if (role == Role.WRITER) {
-        checkWriter(in, out, statements, "policy");
+        checkWriter(in, out, statements, "policy " + in.name());
+      } else if (role == Role.READER) {
+        checkReader(in, out, statements, "policy " + in.name());
+      } else if (grantsKms(statements)) {
+        out.add(Rule.P3_IAM_ROLE, Severity.UNKNOWN, in.name(), st,
+            "identity policy granting KMS actions, role not given: writer and reader rules not applied",
+            "Run again with --writer-role " + in.name() + " (Spillway ingest) or --reader-role " + in.name()
+                + " (Tempo, a drain).");
       }
       return;
     }
@@ -66,39 +73,37 @@ final class IamPolicyChecks {
         }
       }
     }
+    List<String> unjudged = new ArrayList<>();
     for (Map.Entry<String, List<Statement>> e : byPrincipal.entrySet()) {
-      String hint = e.getKey().toLowerCase(Locale.ROOT);
-      if (contains(hint, READER_HINTS) || !contains(hint, WRITER_HINTS)) {
-        continue; // administrators, readers and unnamed principals are not judged as writers
-      }
       List<Statement> applicable = new ArrayList<>(e.getValue());
       statements.stream().filter(s -> s.principals().contains("*")).forEach(applicable::add);
-      checkWriter(in, out, applicable, "principal " + e.getKey());
-    }
-  }
-
-  private enum Role { WRITER, READER }
-
-  private static Role role(String hints, List<Statement> statements) {
-    String h = hints.toLowerCase(Locale.ROOT);
-    if (contains(h, READER_HINTS)) {
-      return Role.READER;
-    }
-    if (contains(h, WRITER_HINTS)) {
-      return Role.WRITER;
-    }
-    for (String op : List.of("kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:Encrypt",
-        "kms:GetPublicKey")) {
-      if (statements.stream().anyMatch(s -> s.allow() && s.covers(op) && isKmsSpecific(s))) {
-        return Role.WRITER;
+      Role role = roles.of(e.getKey());
+      if (role == Role.WRITER) {
+        checkWriter(in, out, applicable, "principal " + e.getKey());
+      } else if (role == Role.READER) {
+        checkReader(in, out, applicable, "principal " + e.getKey());
+      } else {
+        unjudged.add(e.getKey());
       }
     }
-    return Role.READER;
+    if (!unjudged.isEmpty() && unjudged.size() == byPrincipal.size()) {
+      out.add(Rule.P3_IAM_ROLE, Severity.UNKNOWN, in.name(), st,
+          "key policy: no principal named as writer or reader (" + String.join(", ", unjudged) + ")",
+          "Run again with --writer-role ARN for Spillway's ingest role and --reader-role ARN for drains and Tempo.");
+    }
   }
 
-  /** A statement that names KMS actions (not a bare "*" admin grant). */
-  private static boolean isKmsSpecific(Statement s) {
-    return s.actions().stream().anyMatch(a -> a.toLowerCase(Locale.ROOT).startsWith("kms:"));
+  private static boolean grantsKms(List<Statement> statements) {
+    return statements.stream().anyMatch(s -> s.allow()
+        && s.actions().stream().anyMatch(a -> a.toLowerCase(Locale.ROOT).startsWith("kms:")));
+  }
+
+  private static void checkReader(AuditInput in, Findings out, List<Statement> statements, String who) {
+    if (allowedBy(statements, "kms:Decrypt") == null) {
+      out.fail(Rule.P3_IAM_READER_DECRYPT, in.name(), in.tree().get("Statement"),
+          "reader " + who + " is not allowed kms:Decrypt: it cannot open what the writers sealed"
+              + " (Tempo: cannot read or upload SSE-KMS blocks)");
+    }
   }
 
   private static void checkWriter(AuditInput in, Findings out, List<Statement> statements, String who) {
@@ -182,7 +187,4 @@ final class IamPolicyChecks {
     return Pattern.compile(re.toString(), Pattern.CASE_INSENSITIVE).matcher(action).matches();
   }
 
-  private static boolean contains(String s, List<String> words) {
-    return words.stream().anyMatch(s::contains);
-  }
 }

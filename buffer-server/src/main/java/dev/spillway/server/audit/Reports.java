@@ -43,13 +43,23 @@ final class Reports {
       out.println();
       out.println(paint(colour, BOLD, point.title()));
       for (Finding f : group) {
-        String sev = String.format("%-4s", f.severity().label().toUpperCase(Locale.ROOT));
-        String colourOf = f.severity() == Severity.FAIL ? RED : f.severity() == Severity.WARN ? YELLOW : GREEN;
+        String sev = String.format("%-4s", f.severity() == Severity.UNKNOWN ? "????" : f.severity().label().toUpperCase(Locale.ROOT));
+        String colourOf = f.severity() == Severity.FAIL ? RED : f.severity() == Severity.WARN ? YELLOW
+            : f.severity() == Severity.UNKNOWN ? DIM : GREEN;
         out.println("  " + paint(colour, colourOf, sev) + "  " + f.rule().id() + "  " + location(f));
         out.println("        " + f.message());
         if (f.severity() != Severity.PASS) {
           out.println("        " + paint(colour, DIM, "fix: " + f.fix()));
         }
+      }
+    }
+    if (!r.suppressed().isEmpty()) {
+      out.println();
+      out.println(paint(colour, BOLD, "Suppressed (baseline or --suppress, with the reason given)"));
+      for (Audit.Suppressed s : r.suppressed()) {
+        Finding f = s.finding();
+        out.println("  " + f.severity().label().toUpperCase(Locale.ROOT) + "  " + f.rule().id() + "  " + location(f)
+            + "  -- " + s.reason());
       }
     }
     if (!r.errors().isEmpty()) {
@@ -60,8 +70,10 @@ final class Reports {
       }
     }
     out.println();
-    out.println(r.count(Severity.FAIL) + " fail, " + r.count(Severity.WARN) + " warn, " + r.count(Severity.PASS)
-        + " pass" + (r.errors().isEmpty() ? "" : ", " + r.errors().size() + " input error(s)")
+    out.println(r.count(Severity.FAIL) + " fail, " + r.count(Severity.WARN) + " warn, "
+        + (r.count(Severity.UNKNOWN) == 0 ? "" : r.count(Severity.UNKNOWN) + " unknown, ") + r.count(Severity.PASS)
+        + " pass" + (r.suppressed().isEmpty() ? "" : ", " + r.suppressed().size() + " suppressed")
+        + (r.errors().isEmpty() ? "" : ", " + r.errors().size() + " input error(s)")
         + "; exit " + r.exitCode());
   }
 
@@ -85,7 +97,9 @@ final class Reports {
     b.append("{\n  \"tool\": \"spillway audit\",\n  \"exitCode\": ").append(r.exitCode()).append(",\n");
     b.append("  \"summary\": {\"fail\": ").append(r.count(Severity.FAIL))
         .append(", \"warn\": ").append(r.count(Severity.WARN))
+        .append(", \"unknown\": ").append(r.count(Severity.UNKNOWN))
         .append(", \"pass\": ").append(r.count(Severity.PASS))
+        .append(", \"suppressed\": ").append(r.suppressed().size())
         .append(", \"errors\": ").append(r.errors().size()).append("},\n");
     b.append("  \"inputs\": [");
     for (int i = 0; i < r.inputs().size(); i++) {
@@ -101,24 +115,38 @@ final class Reports {
           .append(", \"reason\": ").append(JsonText.quote(e.reason())).append('}');
     }
     b.append(r.errors().isEmpty() ? "],\n" : "\n  ],\n");
+    b.append("  \"suppressed\": [");
+    for (int i = 0; i < r.suppressed().size(); i++) {
+      Audit.Suppressed sup = r.suppressed().get(i);
+      b.append(i == 0 ? "\n    " : ",\n    ");
+      findingJson(b, sup.finding(), sup.reason());
+    }
+    b.append(r.suppressed().isEmpty() ? "],\n" : "\n  ],\n");
     b.append("  \"findings\": [");
     List<Finding> sorted = new ArrayList<>(r.findings());
     sorted.sort(Comparator.comparing((Finding f) -> f.point().ordinal()).thenComparing(ORDER));
     for (int i = 0; i < sorted.size(); i++) {
-      Finding f = sorted.get(i);
-      b.append(i == 0 ? "\n" : ",\n").append("    {")
-          .append("\"rule\": ").append(JsonText.quote(f.rule().id()))
-          .append(", \"point\": ").append(JsonText.quote(f.point().id()))
-          .append(", \"severity\": ").append(JsonText.quote(f.severity().label()))
-          .append(", \"file\": ").append(JsonText.quote(f.file()))
-          .append(", \"key\": ").append(JsonText.quote(f.key()))
-          .append(", \"line\": ").append(f.line())
-          .append(", \"message\": ").append(JsonText.quote(f.message()))
-          .append(", \"fix\": ").append(JsonText.quote(f.fix()))
-          .append('}');
+      b.append(i == 0 ? "\n    " : ",\n    ");
+      findingJson(b, sorted.get(i), null);
     }
     b.append(sorted.isEmpty() ? "]\n" : "\n  ]\n").append("}");
     out.println(b);
+  }
+
+  private static void findingJson(StringBuilder b, Finding f, String suppressedBecause) {
+    b.append("{")
+        .append("\"rule\": ").append(JsonText.quote(f.rule().id()))
+        .append(", \"point\": ").append(JsonText.quote(f.point().id()))
+        .append(", \"severity\": ").append(JsonText.quote(f.severity().label()))
+        .append(", \"file\": ").append(JsonText.quote(f.file()))
+        .append(", \"key\": ").append(JsonText.quote(f.key()))
+        .append(", \"line\": ").append(f.line())
+        .append(", \"message\": ").append(JsonText.quote(f.message()))
+        .append(", \"fix\": ").append(JsonText.quote(f.fix()));
+    if (suppressedBecause != null) {
+      b.append(", \"reason\": ").append(JsonText.quote(suppressedBecause));
+    }
+    b.append('}');
   }
 
   static void sarif(Audit.Result r, PrintStream out) {
@@ -143,20 +171,32 @@ final class Reports {
           .append(JsonText.quote(e.input() + ": " + e.reason())).append("}}");
     }
     b.append("]}],\n    \"results\": [");
-    for (int i = 0; i < r.findings().size(); i++) {
-      Finding f = r.findings().get(i);
+    List<Finding> all = new ArrayList<>(r.findings());
+    List<String> reasons = new ArrayList<>();
+    r.findings().forEach(f -> reasons.add(null));
+    for (Audit.Suppressed sup : r.suppressed()) {
+      all.add(sup.finding());
+      reasons.add(sup.reason());
+    }
+    for (int i = 0; i < all.size(); i++) {
+      Finding f = all.get(i);
       String level = f.severity() == Severity.FAIL ? "error" : f.severity() == Severity.WARN ? "warning" : "none";
-      String kind = f.severity() == Severity.PASS ? "pass" : "fail";
+      String kind = f.severity() == Severity.PASS ? "pass" : f.severity() == Severity.UNKNOWN ? "review" : "fail";
       b.append(i == 0 ? "\n" : ",\n").append("      {\"ruleId\": ").append(JsonText.quote(f.rule().id()))
           .append(", \"ruleIndex\": ").append(f.rule().ordinal())
           .append(", \"kind\": ").append(JsonText.quote(kind))
           .append(", \"level\": ").append(JsonText.quote(level))
           .append(", \"message\": {\"text\": ")
           .append(JsonText.quote((f.key().isEmpty() ? "" : f.key() + ": ") + f.message())).append('}')
-          .append(", \"locations\": [").append(sarifLocation(f)).append("]")
-          .append(", \"properties\": {\"leakagePoint\": ").append(JsonText.quote(f.point().id())).append("}}");
+          .append(", \"locations\": [").append(sarifLocation(f)).append("]");
+      if (reasons.get(i) != null) {
+        b.append(", \"suppressions\": [{\"kind\": \"external\", \"justification\": ")
+            .append(JsonText.quote(reasons.get(i))).append("}]");
+      }
+      b.append(", \"properties\": {\"leakagePoint\": ").append(JsonText.quote(f.point().id()))
+          .append(", \"fix\": ").append(JsonText.quote(f.fix())).append("}}");
     }
-    b.append(r.findings().isEmpty() ? "]\n" : "\n    ]\n").append("  }]\n}");
+    b.append(all.isEmpty() ? "]\n" : "\n    ]\n").append("  }]\n}");
     out.println(b);
   }
 

@@ -56,6 +56,11 @@ enum Rule {
       LeakagePoint.POINT_2,
       "Pipeline has no memory_limiter ahead of batch",
       "Put memory_limiter first in every pipeline's processors, before batch, so pressure sheds load instead of growing queues."),
+  P3_BACKEND_PLAINTEXT(
+      "P3-BACKEND-PLAINTEXT",
+      LeakagePoint.POINT_3,
+      "Spans written to Elasticsearch/OpenSearch over http:// or to Kafka without TLS",
+      "Use https:// URLs (and tls.ca_file) for Elasticsearch/OpenSearch, and a tls block on Kafka exporters and receivers."),
   P3_TEMPO_SSE(
       "P3-TEMPO-SSE",
       LeakagePoint.POINT_3,
@@ -76,6 +81,16 @@ enum Rule {
       LeakagePoint.POINT_3,
       "Writer policy lacks kms:GenerateDataKey (GenerateDataKeyWithoutPlaintext alone returns no key to encrypt with)",
       "Allow kms:GenerateDataKey (the article also asks for kms:GenerateDataKeyWithoutPlaintext), or kms:GetPublicKey for an RSA writer."),
+  P3_IAM_ROLE(
+      "P3-IAM-ROLE",
+      LeakagePoint.POINT_3,
+      "Whose policy is this? The audit judges writer and reader rules only for roles the user names",
+      "Name the roles: --writer-role ARN|POLICY-FILE for Spillway's ingest role, --reader-role ARN|POLICY-FILE for drains and Tempo."),
+  P3_IAM_READER_DECRYPT(
+      "P3-IAM-READER-DECRYPT",
+      LeakagePoint.POINT_3,
+      "Reader (Tempo, a drain) is not allowed kms:Decrypt: it cannot read what was written",
+      "Allow the reader kms:Decrypt on the key (Tempo with SSE-KMS also needs kms:GenerateDataKey for its own uploads)."),
   P3_IAM_WRITER_DENY(
       "P3-IAM-WRITER-DENY",
       LeakagePoint.POINT_3,

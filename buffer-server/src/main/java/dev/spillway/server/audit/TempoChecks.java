@@ -3,9 +3,10 @@ package dev.spillway.server.audit;
 import java.util.Locale;
 
 /**
- * Leakage point 3 in a Tempo config: server-side encryption of the S3 backend, in Tempo's real
- * schema ({@code storage.trace.s3.sse}, tempodb/backend/s3/config.go), and the WAL directory,
- * where Tempo keeps spans on local disk before it uploads a block (point 2).
+ * Tempo: its distributor's receivers (the collector's receivers, same keys: receivers TLS),
+ * server-side encryption of the S3 backend in Tempo's real schema ({@code storage.trace.s3.sse},
+ * tempodb/backend/s3/config.go, point 3), and the WAL directory, where Tempo keeps spans on local
+ * disk before it uploads a block (point 2).
  */
 final class TempoChecks {
 
@@ -14,21 +15,24 @@ final class TempoChecks {
 
   private TempoChecks() {}
 
-  static void check(AuditInput in, Findings out, SpillMount mounts) {
+  static void check(AuditInput in, Findings out, Audit.Environment env) {
+    OtlpConfigChecks.checkListeners(in, in.tree().at("distributor.receivers"), null, out);
     ConfigNode trace = in.tree().at("storage.trace");
     String backend = trace.get("backend").textOrEmpty().toLowerCase(Locale.ROOT);
     ConfigNode s3 = trace.get("s3");
 
     ConfigNode wal = trace.at("wal.path");
     if (!wal.textOrEmpty().isEmpty()) {
-      OtlpConfigChecks.checkMount(in, wal, wal.text(), "Tempo WAL", mounts, out);
+      OtlpConfigChecks.checkMount(in, wal, wal.text(), "Tempo WAL", env, out);
     }
     if (!backend.equals("s3") && !s3.isPresent()) {
       return;
     }
     if (s3.get("insecure").isTrue()) {
-      out.fail(Rule.P1_INSECURE, in.name(), s3.get("insecure"),
-          "storage.trace.s3.insecure: true uploads blocks to the object store over plain HTTP");
+      out.add(Rule.P1_INSECURE, Severity.FAIL, in.name(), s3.get("insecure"),
+          "storage.trace.s3.insecure: true uploads blocks to the object store over plain HTTP",
+          "Set " + s3.get("insecure").path() + ": false (Tempo then uses https:// to " + s3.get("endpoint").textOrEmpty()
+              + "); give the object store a TLS listener if it is MinIO or another self-hosted S3.");
     }
     ConfigNode sseKms = s3.get("sse_kms");
     if (sseKms.isPresent()) {

@@ -38,6 +38,11 @@ public final class ConfigLoader {
   /** Default largest OTLP request after decompression: {@value} bytes (the collector's 4 MiB gRPC default... and more for HTTP). */
   public static final long DEFAULT_MAX_REQUEST_BYTES = 4L << 20;
 
+  /** Exporter types (the part before any {@code /NAME}) for OTLP over gRPC and over HTTP. */
+  private static final String[] OTLP_GRPC_TYPES = {"otlp_grpc", "otlp"};
+  private static final String[] OTLP_HTTP_TYPES = {"otlp_http", "otlphttp"};
+  private static final java.util.regex.Pattern INSTANCE_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_.\\-]+");
+
   private final Function<String, String> env;
   private final boolean allowInsecureDev;
   private final List<String> warnings = new ArrayList<>();
@@ -57,8 +62,15 @@ public final class ConfigLoader {
     String text;
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new ConfigException(file + ": cannot read the configuration: no such file"
+          + (file.isAbsolute() ? "" : " (relative to " + Path.of("").toAbsolutePath() + ")"));
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw new ConfigException(file + ": cannot read the configuration: permission denied for user "
+          + System.getProperty("user.name"));
     } catch (IOException e) {
-      throw new ConfigException(file + ": cannot read the configuration: " + e.getMessage());
+      String reason = Files.isDirectory(file) ? "it is a directory" : e.toString();
+      throw new ConfigException(file + ": cannot read the configuration: " + reason);
     }
     Path dir = file.toAbsolutePath().getParent();
     return parse(text, file.toString(), dir);
@@ -85,39 +97,68 @@ public final class ConfigLoader {
     if (root == null) {
       throw new ConfigException(name + ": the configuration is empty");
     }
-    YamlSection top = YamlSection.root(name, root, env);
+    List<ConfigException> problems = new ArrayList<>();
+    YamlSection top = YamlSection.root(name, root, env, problems);
 
+    // Each block is read even when an earlier one failed, so one run reports every error.
     Optional<ServerConfig.Receiver> grpc = Optional.empty();
     Optional<ServerConfig.Receiver> http = Optional.empty();
     Optional<YamlSection> receivers = top.section("receivers");
-    if (receivers.isEmpty()) {
-      throw top.errorHere("receivers: is required (receivers.otlp.protocols.grpc and/or http)");
-    }
-    YamlSection otlp =
-        receivers.get().section("otlp").orElseThrow(() -> receivers.get().errorAt("otlp", "is required"));
-    YamlSection protocols =
-        otlp.section("protocols").orElseThrow(() -> otlp.errorAt("protocols", "is required"));
-    Optional<YamlSection> g = protocols.section("grpc");
-    if (g.isPresent()) {
-      grpc = Optional.of(receiver(g.get(), "grpc", "127.0.0.1:4317", "max_recv_msg_size_mib"));
-    }
-    Optional<YamlSection> h = protocols.section("http");
-    if (h.isPresent()) {
-      http = Optional.of(receiver(h.get(), "http", "127.0.0.1:4318", "max_request_body_size"));
-    }
-    protocols.finish();
-    otlp.finish();
-    receivers.get().finish();
-    if (grpc.isEmpty() && http.isEmpty()) {
-      throw protocols.errorHere("enable at least one of grpc or http");
+    // No receivers block: a configuration for serve --role drain only, which then needs no
+    // server certificate or key (the daemon refuses the ingest roles without receivers).
+    if (receivers.isPresent()) {
+      try {
+        YamlSection otlp =
+            receivers.get().section("otlp").orElseThrow(() -> receivers.get().errorAt("otlp", "is required"));
+        YamlSection protocols =
+            otlp.section("protocols").orElseThrow(() -> otlp.errorAt("protocols", "is required"));
+        Optional<YamlSection> g = protocols.section("grpc");
+        if (g.isPresent()) {
+          grpc = collect(problems, () -> receiver(g.get(), "grpc", "127.0.0.1:4317", "max_recv_msg_size_mib"));
+        }
+        Optional<YamlSection> h = protocols.section("http");
+        if (h.isPresent()) {
+          http = collect(problems, () -> receiver(h.get(), "http", "127.0.0.1:4318", "max_request_body_size"));
+        }
+        protocols.finish();
+        otlp.finish();
+        if (g.isEmpty() && h.isEmpty()) {
+          problems.add(protocols.errorHere("enable at least one of grpc or http"));
+        }
+      } catch (ConfigException e) {
+        problems.add(e);
+      }
+      receivers.get().finish();
     }
 
-    ServerConfig.Buffer buffer = buffer(top.section("buffer"), top);
-    ServerConfig.Exporter exporter = exporter(top.section("exporters"));
-    ServerConfig.Metrics metrics = metrics(top.section("telemetry"));
+    Optional<YamlSection> bufferSection = top.section("buffer");
+    Optional<ServerConfig.Buffer> buffer = collect(problems, () -> buffer(bufferSection, top));
+    Optional<YamlSection> exportersSection = top.section("exporters");
+    Optional<ServerConfig.Exporter> exporter = collect(problems, () -> exporter(exportersSection));
+    Optional<YamlSection> telemetrySection = top.section("telemetry");
+    Optional<ServerConfig.Metrics> metrics = collect(problems, () -> metrics(telemetrySection));
     top.section("service"); // accepted for collector-shaped files; pipelines are fixed here
     top.finish();
-    return new ServerConfig(name, grpc, http, buffer, exporter, metrics, List.copyOf(warnings));
+    if (!problems.isEmpty()) {
+      throw ConfigException.of(problems);
+    }
+    return new ServerConfig(name, grpc, http, buffer.orElseThrow(), exporter.orElseThrow(), metrics.orElseThrow(),
+        List.copyOf(warnings));
+  }
+
+  /** Reads one block; an error it throws is collected and the block is left out. */
+  private static <T> Optional<T> collect(List<ConfigException> problems, Block<T> block) {
+    try {
+      return Optional.of(block.read());
+    } catch (ConfigException e) {
+      problems.add(e);
+      return Optional.empty();
+    }
+  }
+
+  @FunctionalInterface
+  private interface Block<T> {
+    T read() throws ConfigException;
   }
 
   private ServerConfig.Receiver receiver(YamlSection s, String name, String defaultEndpoint, String sizeKey)
@@ -166,7 +207,8 @@ public final class ConfigLoader {
     TlsSettings.ClientAuth clientAuth =
         auth.equals("none") ? TlsSettings.ClientAuth.NONE : TlsSettings.ClientAuth.REQUIRE;
     if (clientAuth == TlsSettings.ClientAuth.REQUIRE && clientCa.isEmpty()) {
-      throw t.errorHere(
+      // A typo such as client_ca_fle is reported by finish() as the unknown key it is.
+      t.reportMissing("client_ca_file",
           "client certificates are required by default but client_ca_file is missing"
               + " (set client_ca_file, or client_auth: none to accept clients without certificates)");
     }
@@ -218,14 +260,15 @@ public final class ConfigLoader {
     } catch (IllegalArgumentException e) {
       throw spill.errorAt("fsync", "expected none, every-batch or a duration such as 1s");
     }
-    Codec codec = Codec.fromConfigName(spill.oneOf("compression", "lz4", "lz4", "none"));
+    Codec codec = Codec.fromConfigName(spill.oneOf("compression", "lz4", "lz4", "none", "zstd"));
     OverflowPolicy overflow =
         OverflowPolicy.fromConfigName(spill.oneOf("overflow", "refuse", "refuse", "drop-oldest"));
     YamlSection keys = spill.section("keys").orElseThrow(() -> spill.errorAt("keys", "is required"));
     ServerConfig.Keys k = keys(keys);
+    boolean sharedGroup = spill.bool("shared_group", false);
     spill.finish();
     b.finish();
-    return new ServerConfig.Buffer(durability, limit, spike, dir, maxDisk, fsync, codec, overflow, k);
+    return new ServerConfig.Buffer(durability, limit, spike, dir, maxDisk, fsync, codec, overflow, k, sharedGroup);
   }
 
   private ServerConfig.Keys keys(YamlSection keys) throws ConfigException {
@@ -337,16 +380,37 @@ public final class ConfigLoader {
       return new ServerConfig.Exporter(Optional.empty());
     }
     YamlSection ex = section.get();
-    boolean hasOtlp = ex.has("otlp") || ex.has("otlphttp");
-    boolean hasDebug = ex.has("debug");
-    if (hasOtlp && hasDebug) {
-      throw ex.errorHere("configure one exporter: otlp (or otlphttp) or debug, not both");
+    // Exporter keys as the collector 0.165 names them: otlp_grpc and otlp_http (otlp and otlphttp
+    // still accepted, as the collector does), debug; each optionally as a named instance TYPE/NAME.
+    ex.expect(OTLP_GRPC_TYPES);
+    ex.expect(OTLP_HTTP_TYPES);
+    ex.expect("debug");
+    List<String> configured = new ArrayList<>();
+    for (String key : ex.keys()) {
+      int slash = key.indexOf('/');
+      String type = slash < 0 ? key : key.substring(0, slash);
+      if (!List.of(OTLP_GRPC_TYPES).contains(type) && !List.of(OTLP_HTTP_TYPES).contains(type) && !type.equals("debug")) {
+        continue; // finish() reports it, with the nearest exporter type
+      }
+      if (slash >= 0 && !INSTANCE_NAME.matcher(key.substring(slash + 1)).matches()) {
+        ex.report(ex.errorAt(key, "a named exporter is TYPE/NAME with a NAME of letters, digits, '_', '-' or '.'"));
+      }
+      ex.expect(key);
+      configured.add(key);
     }
-    if (ex.has("otlp") && ex.has("otlphttp")) {
-      throw ex.errorHere("configure one exporter: otlp or otlphttp, not both");
+    if (configured.isEmpty()) {
+      ex.finish();
+      warnings.add("no exporter configured: the debug exporter logs what drains (counts, ids, names)");
+      return new ServerConfig.Exporter(Optional.empty());
     }
-    if (hasDebug) {
-      Optional<YamlSection> dbg = ex.section("debug");
+    if (configured.size() > 1) {
+      throw ex.errorHere("configure one exporter (the pipeline is fixed: receivers -> buffer -> one exporter);"
+          + " found " + String.join(", ", configured));
+    }
+    String key = configured.get(0);
+    String type = key.contains("/") ? key.substring(0, key.indexOf('/')) : key;
+    if (type.equals("debug")) {
+      Optional<YamlSection> dbg = ex.section(key);
       if (dbg.isPresent()) {
         dbg.get().oneOf("verbosity", "basic", "basic", "normal", "detailed");
         dbg.get().finish();
@@ -354,10 +418,14 @@ public final class ConfigLoader {
       ex.finish();
       return new ServerConfig.Exporter(Optional.empty());
     }
-    String key = ex.has("otlp") ? "otlp" : "otlphttp";
+    if (type.equals("otlp") || type.equals("otlphttp")) {
+      warnings.add("exporters." + key + ": the collector 0.165 names this exporter "
+          + (type.equals("otlp") ? "otlp_grpc" : "otlp_http") + " (" + type + " still works)");
+    }
+    boolean grpcType = List.of(OTLP_GRPC_TYPES).contains(type);
     YamlSection o = ex.section(key).orElseThrow();
     ServerConfig.Protocol protocol =
-        o.oneOf("protocol", key.equals("otlp") ? "grpc" : "http/protobuf", "grpc", "http/protobuf")
+        o.oneOf("protocol", grpcType ? "grpc" : "http/protobuf", "grpc", "http/protobuf")
                 .equals("grpc")
             ? ServerConfig.Protocol.GRPC
             : ServerConfig.Protocol.HTTP_PROTOBUF;
@@ -404,10 +472,12 @@ public final class ConfigLoader {
       retry = new ServerConfig.Retry(enabled, initial, max, elapsed);
     }
     o.section("sending_queue"); // the spill buffer is the queue; accepted for pasted blocks
+    long maxSpans = o.integer("send_batch_max_size", 0, 0, 1_000_000_000);
+    long maxBytes = o.integer("send_batch_max_bytes", ServerConfig.Otlp.DEFAULT_MAX_REQUEST_BYTES, 0, 1L << 30);
     o.finish();
     ex.finish();
-    return new ServerConfig.Exporter(
-        Optional.of(new ServerConfig.Otlp(endpoint, protocol, headers, gzip, timeout, tls, retry)));
+    return new ServerConfig.Exporter(Optional.of(
+        new ServerConfig.Otlp(endpoint, protocol, headers, gzip, timeout, tls, retry, maxSpans, maxBytes)));
   }
 
   private URI exporterEndpoint(YamlSection o, String raw, ServerConfig.Protocol protocol, boolean insecure)

@@ -49,7 +49,11 @@ public record ServerConfig(
     public static final int DEFAULT_MAX_CONNECTIONS = 1024;
   }
 
-  /** The spill buffer's settings; see buffer-core's SpillBufferBuilder for what each means. */
+  /**
+   * The spill buffer's settings; see buffer-core's SpillBufferBuilder for what each means.
+   * {@code sharedGroup}: ingest and drain run as two OS users sharing the directory's group
+   * (mode 2770, umask 007).
+   */
   public record Buffer(
       Durability durability,
       long memoryLimitBytes,
@@ -59,7 +63,8 @@ public record ServerConfig(
       FsyncPolicy fsync,
       Codec compression,
       OverflowPolicy overflow,
-      Keys keys) {}
+      Keys keys,
+      boolean sharedGroup) {}
 
   /**
    * {@code buffer.spill.keys}. With {@code local} the keysets; with {@code aws-kms} or {@code
@@ -117,7 +122,13 @@ public record ServerConfig(
     HTTP_PROTOBUF
   }
 
-  /** {@code exporters.otlp}. */
+  /**
+   * {@code exporters.otlp_grpc} / {@code otlp_http} (or their older names).
+   *
+   * @param maxRequestSpans {@code send_batch_max_size}: largest request in spans, 0 for no limit
+   * @param maxRequestBytes {@code send_batch_max_bytes}: largest request in bytes before
+   *     compression, 0 for no limit
+   */
   public record Otlp(
       URI endpoint,
       Protocol protocol,
@@ -125,7 +136,18 @@ public record ServerConfig(
       boolean gzip,
       Duration timeout,
       ClientTlsSettings tls,
-      Retry retry) {}
+      Retry retry,
+      long maxRequestSpans,
+      long maxRequestBytes) {
+    /** The collector's default receive limit (4 MiB): a request within it passes a default downstream. */
+    public static final long DEFAULT_MAX_REQUEST_BYTES = 4L << 20;
+
+    /** With the default request size: no span limit, {@value #DEFAULT_MAX_REQUEST_BYTES} bytes. */
+    public Otlp(URI endpoint, Protocol protocol, Map<String, String> headers, boolean gzip, Duration timeout,
+        ClientTlsSettings tls, Retry retry) {
+      this(endpoint, protocol, headers, gzip, timeout, tls, retry, 0, DEFAULT_MAX_REQUEST_BYTES);
+    }
+  }
 
   /** {@code retry_on_failure}; defaults from the article: 1s, 10s, 30s. */
   public record Retry(boolean enabled, Duration initialInterval, Duration maxInterval, Duration maxElapsedTime) {

@@ -22,7 +22,12 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 /**
  * One mapping of the YAML tree, with its key path and file position, so every error can say where.
  * Reading a key marks it as known; {@link #finish()} refuses the keys nobody read (a typo such as
- * {@code client_ca_fle} must not silently turn mTLS off). Not thread-safe.
+ * {@code client_ca_fle} must not silently turn mTLS off), naming the nearest known key.
+ *
+ * <p>Errors in a value (not an integer, not one of the allowed words, an unknown key) are collected
+ * in the {@code problems} list shared by the whole tree, and reading goes on with the default, so
+ * one run reports every such error; errors that leave nothing to go on are thrown. Not
+ * thread-safe.
  */
 final class YamlSection {
   private static final Pattern ENV = Pattern.compile("\\$\\{env:([A-Za-z_][A-Za-z0-9_]*)}|\\$\\$");
@@ -33,13 +38,15 @@ final class YamlSection {
   private final Map<String, NodeTuple> entries = new LinkedHashMap<>();
   private final Set<String> read = new LinkedHashSet<>();
   private final Function<String, String> env;
+  private final List<ConfigException> problems;
 
-  private YamlSection(String file, String path, Node node, Function<String, String> env)
-      throws ConfigException {
+  private YamlSection(String file, String path, Node node, Function<String, String> env,
+      List<ConfigException> problems) throws ConfigException {
     this.file = file;
     this.path = path;
     this.node = node;
     this.env = env;
+    this.problems = problems;
     if (!(node instanceof MappingNode mapping)) {
       throw error(node, path, "must be a mapping");
     }
@@ -53,9 +60,25 @@ final class YamlSection {
     }
   }
 
-  static YamlSection root(String file, Node node, Function<String, String> env)
+  /** The top of the tree; {@code problems} collects the errors reported rather than thrown. */
+  static YamlSection root(String file, Node node, Function<String, String> env, List<ConfigException> problems)
       throws ConfigException {
-    return new YamlSection(file, "", node, env);
+    return new YamlSection(file, "", node, env, problems);
+  }
+
+  /** Records an error and lets reading go on. */
+  void report(ConfigException e) {
+    problems.add(e);
+  }
+
+  /** Marks keys as known (for finish() and its suggestions) without reading them. */
+  void expect(String... keys) {
+    read.addAll(List.of(keys));
+  }
+
+  /** The keys present in this mapping, in file order. */
+  Set<String> keys() {
+    return java.util.Collections.unmodifiableSet(entries.keySet());
   }
 
   String path() {
@@ -85,7 +108,7 @@ final class YamlSection {
       // "http:" with nothing under it: present, all defaults.
       return Optional.of(emptyAt(v, child(key)));
     }
-    return Optional.of(new YamlSection(file, child(key), v, env));
+    return Optional.of(new YamlSection(file, child(key), v, env, problems));
   }
 
   Optional<String> string(String key) throws ConfigException {
@@ -112,10 +135,44 @@ final class YamlSection {
   String requiredString(String key) throws ConfigException {
     Optional<String> s = string(key);
     if (s.isEmpty() || s.get().isBlank()) {
+      Optional<String> typo = unreadNear(key);
+      if (typo.isPresent()) {
+        read.add(typo.get()); // reported here, not again by finish()
+        throw error(entries.get(typo.get()).getKeyNode(), child(typo.get()),
+            "unknown key; did you mean '" + key + "'? (" + key + " is required)");
+      }
       throw error(entries.containsKey(key) ? entries.get(key).getValueNode() : node, child(key),
           "is required");
     }
     return s.get();
+  }
+
+  /**
+   * Reports that {@code key} is missing, with {@code message}, unless a present key that nobody
+   * read is a likely typo of it: {@link #finish()} then names that one ("did you mean"), which is
+   * the real mistake.
+   */
+  void reportMissing(String key, String message) {
+    if (unreadNear(key).isEmpty()) {
+      report(errorHere(message));
+    }
+  }
+
+  /** A present, not yet read key within a small edit distance of {@code key}. */
+  private Optional<String> unreadNear(String key) {
+    String best = null;
+    int bestDistance = Integer.MAX_VALUE;
+    for (String k : entries.keySet()) {
+      if (read.contains(k)) {
+        continue;
+      }
+      int d = editDistance(k, key);
+      if (d <= maxTypoDistance(key) && d < bestDistance) {
+        best = k;
+        bestDistance = d;
+      }
+    }
+    return Optional.ofNullable(best);
   }
 
   long integer(String key, long defaultValue, long min, long max) throws ConfigException {
@@ -127,10 +184,12 @@ final class YamlSection {
     try {
       v = Long.parseLong(s.get().trim());
     } catch (NumberFormatException e) {
-      throw error(valueNode(key), child(key), "'" + s.get() + "' is not an integer");
+      report(error(valueNode(key), child(key), "'" + s.get() + "' is not an integer"));
+      return defaultValue;
     }
     if (v < min || v > max) {
-      throw error(valueNode(key), child(key), "must be between " + min + " and " + max + ", got " + v);
+      report(error(valueNode(key), child(key), "must be between " + min + " and " + max + ", got " + v));
+      return defaultValue;
     }
     return v;
   }
@@ -143,7 +202,10 @@ final class YamlSection {
     return switch (s.get().trim()) {
       case "true" -> true;
       case "false" -> false;
-      default -> throw error(valueNode(key), child(key), "must be true or false, got '" + s.get() + "'");
+      default -> {
+        report(error(valueNode(key), child(key), "must be true or false, got '" + s.get() + "'"));
+        yield defaultValue;
+      }
     };
   }
 
@@ -155,7 +217,8 @@ final class YamlSection {
     try {
       return Durations.parse(s.get(), child(key));
     } catch (IllegalArgumentException e) {
-      throw error(valueNode(key), child(key), e.getMessage().replaceFirst("^" + Pattern.quote(child(key)) + ": ", ""));
+      report(error(valueNode(key), child(key), e.getMessage().replaceFirst("^" + Pattern.quote(child(key)) + ": ", "")));
+      return defaultValue;
     }
   }
 
@@ -170,8 +233,9 @@ final class YamlSection {
         return a;
       }
     }
-    throw error(valueNode(key), child(key),
-        "'" + s.get() + "' is not one of " + String.join(", ", allowed));
+    report(error(valueNode(key), child(key),
+        "'" + s.get() + "' is not one of " + String.join(", ", allowed)));
+    return defaultValue;
   }
 
   List<String> stringList(String key) throws ConfigException {
@@ -206,13 +270,62 @@ final class YamlSection {
     return out;
   }
 
-  /** Refuses keys that were never read: they are typos or settings this daemon does not have. */
-  void finish() throws ConfigException {
+  /**
+   * Reports keys that were never read: they are typos or settings this daemon does not have. The
+   * nearest key that was asked for (present or not) is suggested.
+   */
+  void finish() {
     for (Map.Entry<String, NodeTuple> e : entries.entrySet()) {
       if (!read.contains(e.getKey())) {
-        throw error(e.getValue().getKeyNode(), child(e.getKey()), "unknown key");
+        String message = "unknown key";
+        Optional<String> near = nearestKnown(e.getKey());
+        if (near.isPresent()) {
+          message += "; did you mean '" + near.get() + "'?";
+        }
+        report(error(e.getValue().getKeyNode(), child(e.getKey()), message));
       }
     }
+  }
+
+  private Optional<String> nearestKnown(String unknown) {
+    String best = null;
+    int bestDistance = Integer.MAX_VALUE;
+    for (String k : read) {
+      if (entries.containsKey(k) && k.equals(unknown)) {
+        continue;
+      }
+      int d = editDistance(unknown, k);
+      if (d <= maxTypoDistance(k) && d < bestDistance) {
+        best = k;
+        bestDistance = d;
+      }
+    }
+    return Optional.ofNullable(best);
+  }
+
+  /** How far a typo may be from the key it was meant to be: 1 for short keys, up to 3. */
+  private static int maxTypoDistance(String key) {
+    return Math.max(1, Math.min(3, key.length() / 4));
+  }
+
+  /** Levenshtein distance (insertions, deletions, substitutions). */
+  static int editDistance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
   }
 
   ConfigException errorAt(String key, String message) {
@@ -258,7 +371,7 @@ final class YamlSection {
         new MappingNode(
             org.yaml.snakeyaml.nodes.Tag.MAP, false, new ArrayList<NodeTuple>(), at.getStartMark(), at.getEndMark(),
             org.yaml.snakeyaml.DumperOptions.FlowStyle.BLOCK);
-    return new YamlSection(file, childPath, empty, env);
+    return new YamlSection(file, childPath, empty, env, problems);
   }
 
   private static boolean isNull(ScalarNode s) {

@@ -19,7 +19,14 @@ public record ExportResult(Kind kind, long rejectedSpans, Optional<Duration> ret
     /** The downstream is down, throttling or overloaded: try again later, keep the batch. */
     RETRYABLE,
     /** The downstream says the data itself is bad (400 / INVALID_ARGUMENT): retrying cannot help. */
-    PERMANENT
+    PERMANENT,
+    /**
+     * The downstream refused the request as too large (HTTP 413, gRPC RESOURCE_EXHAUSTED about a
+     * message size): sent as it is it can never succeed, but smaller requests can. Only the
+     * transports return it; {@link SplittingExporter} turns it into split requests, so the drain
+     * loop never sees it.
+     */
+    TOO_LARGE
   }
 
   public static ExportResult success(long rejectedSpans) {
@@ -28,6 +35,10 @@ public record ExportResult(Kind kind, long rejectedSpans, Optional<Duration> ret
 
   public static ExportResult retryable(String reason, Optional<Duration> retryAfter) {
     return new ExportResult(Kind.RETRYABLE, 0, retryAfter, reason);
+  }
+
+  public static ExportResult tooLarge(String reason) {
+    return new ExportResult(Kind.TOO_LARGE, 0, Optional.empty(), reason);
   }
 
   public static ExportResult permanent(String reason) {

@@ -98,8 +98,13 @@ public final class GrpcExporter implements TraceExporter {
       }
       Optional<Duration> retryAfter = retryInfo(e);
       String reason = "grpc " + s.getCode() + (s.getDescription() == null ? "" : ": " + truncate(s.getDescription()));
+      // "UNAVAILABLE: io exception" alone does not say why: add the TLS reason when there is one.
+      reason += dev.spillway.server.tls.TlsFailureReason.of(e).map(r -> " (" + r + ")").orElse("");
       if (s.getCode() == Status.Code.INVALID_ARGUMENT) {
         return ExportResult.permanent(reason);
+      }
+      if (isMessageTooLarge(s) && retryAfter.isEmpty()) {
+        return ExportResult.tooLarge(reason);
       }
       if (RETRYABLE.contains(s.getCode()) || retryAfter.isPresent()) {
         return ExportResult.retryable(reason, retryAfter);
@@ -109,6 +114,21 @@ public final class GrpcExporter implements TraceExporter {
       return ExportResult.retryable(reason, Optional.empty());
     }
   }
+
+  /**
+   * RESOURCE_EXHAUSTED without RetryInfo is not retryable (OTLP specification); when its message
+   * is about a message size (grpc-java: "gRPC message exceeds maximum size", grpc-go: "received
+   * message larger than max") smaller requests will pass. Any other RESOURCE_EXHAUSTED (a memory
+   * limiter, a quota) stays retryable: dropping on it would lose data that waiting delivers.
+   */
+  static boolean isMessageTooLarge(Status s) {
+    return s.getCode() == Status.Code.RESOURCE_EXHAUSTED
+        && s.getDescription() != null
+        && TOO_LARGE_MESSAGE.matcher(s.getDescription()).find();
+  }
+
+  private static final java.util.regex.Pattern TOO_LARGE_MESSAGE = java.util.regex.Pattern.compile(
+      "(?i)(message|request|body).*(exceeds|larger than|too large|size)|too large");
 
   static Optional<Duration> retryInfo(Throwable e) {
     com.google.rpc.Status st = StatusProto.fromThrowable(e);
@@ -129,6 +149,11 @@ public final class GrpcExporter implements TraceExporter {
   }
 
   static String truncate(String s) {
+    // grpc-java appends the Netty pipeline ("\nChannel Pipeline: [SslHandler#0, ...]"): noise here.
+    int pipeline = s.indexOf("\nChannel Pipeline:");
+    if (pipeline >= 0) {
+      s = s.substring(0, pipeline);
+    }
     return s.length() <= 200 ? s : s.substring(0, 200) + "...";
   }
 

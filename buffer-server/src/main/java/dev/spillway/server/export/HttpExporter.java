@@ -72,7 +72,9 @@ public final class HttpExporter implements TraceExporter {
       r = client.send(rb.POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
           HttpResponse.BodyHandlers.ofByteArray());
     } catch (IOException e) {
-      return ExportResult.retryable("http: " + e.getClass().getSimpleName(), Optional.empty());
+      String why = dev.spillway.server.tls.TlsFailureReason.of(e)
+          .orElse(e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+      return ExportResult.retryable("http: " + why, Optional.empty());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return ExportResult.retryable("interrupted", Optional.empty());
@@ -89,6 +91,9 @@ public final class HttpExporter implements TraceExporter {
     Optional<Duration> retryAfter = r.headers().firstValue("Retry-After").flatMap(HttpExporter::seconds);
     if (code == 400) {
       return ExportResult.permanent("http 400");
+    }
+    if (code == 413) {
+      return ExportResult.tooLarge("http 413 (request entity too large)");
     }
     return ExportResult.retryable("http " + code, retryAfter);
   }

@@ -139,7 +139,7 @@ public final class ServerTlsContext extends SslContext {
       Optional<Path> clientCa = settings.clientCaFile();
       if (clientCa.isPresent() && settings.clientAuth() == TlsSettings.ClientAuth.REQUIRE) {
         X509TrustManager tm = PemFiles.trustManager(clientCa.get());
-        b.trustManager(new ClientNameCheck(tm, settings.allowedClientNames()));
+        b.trustManager(new ClientNameCheck(tm, settings.allowedClientNames(), name));
         b.clientAuth(ClientAuth.REQUIRE);
       } else {
         b.clientAuth(ClientAuth.NONE);

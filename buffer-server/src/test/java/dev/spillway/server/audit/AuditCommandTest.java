@@ -106,10 +106,17 @@ class AuditCommandTest {
   }
 
   @Test
-  void run_inputErrorAndFailure_exitTwoWins() {
+  void run_inputErrorAndFailure_exitsThree() {
     CommandRun r = command(fixtureEnvironment(), f("tempo/no-sse.yaml"), "/nonexistent.env");
-    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.exitCode()).isEqualTo(3);
     assertThat(r.out()).contains("P3-TEMPO-SSE");
+  }
+
+  @Test
+  void run_inputErrorWithoutFailure_exitsTwo() {
+    CommandRun r = command(fixtureEnvironment(), f("sdk/good.env"), "/nonexistent.env");
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("/nonexistent.env: no such file");
   }
 
   @Test
@@ -136,9 +143,9 @@ class AuditCommandTest {
   void run_jsonFormat_parsesBackWithEveryField() {
     CommandRun r = command(fixtureEnvironment(), "--format=json", f("sdk/http-endpoint.env"),
         f("tempo/article-sse-kms.yaml"), "/nonexistent.yaml");
-    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.exitCode()).isEqualTo(3);
     Map<String, Object> doc = parseJson(r.out());
-    assertThat(doc.get("exitCode")).isEqualTo(2);
+    assertThat(doc.get("exitCode")).isEqualTo(3);
     assertThat((Map<String, Object>) doc.get("summary")).containsEntry("fail", 3).containsEntry("errors", 1);
     List<Map<String, Object>> findings = (List<Map<String, Object>>) doc.get("findings");
     assertThat(findings).extracting(m -> m.get("rule"))
@@ -204,7 +211,8 @@ class AuditCommandTest {
     Files.writeString(collector, Files.readString(fixture("collector/rx-no-tls.yaml")));
     Path iam = dir.resolve("policy.txt");
     Files.writeString(iam, Files.readString(fixture("iam/writer-decrypt.json")));
-    CommandRun r = command(fixtureEnvironment(), "--format", "json", env.toString(), collector.toString(), iam.toString());
+    CommandRun r = command(fixtureEnvironment(), "--format", "json", "--writer-role", iam.toString(), env.toString(),
+        collector.toString(), iam.toString());
     assertThat(r.out()).contains("\"kind\": \"SDK environment file\"").contains("\"kind\": \"collector config\"")
         .contains("\"kind\": \"IAM policy\"");
     assertThat(r.out()).contains("P1-CA-MISSING").contains("RX-NO-TLS").contains("P3-IAM-WRITER-DECRYPT");

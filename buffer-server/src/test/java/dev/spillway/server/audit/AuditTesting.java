@@ -46,6 +46,17 @@ final class AuditTesting {
         clock, Duration.ofSeconds(3), Duration.ofSeconds(1));
   }
 
+  /**
+   * A CI machine: the fixture mount table, but a directory a configuration names is judged only if
+   * it exists here, as on the real command.
+   */
+  static Audit.Environment ciEnvironment() {
+    return new Audit.Environment(
+        new SpillMount(fixture("mounts/proc-mounts"), fixture("mounts/sys-block")),
+        Clock.systemUTC(), Duration.ofSeconds(3), Duration.ofSeconds(1),
+        p -> java.nio.file.Files.exists(Paths.get(p)), "ci-host");
+  }
+
   static Clock fixedClock(String instant) {
     return Clock.fixed(Instant.parse(instant), ZoneOffset.UTC);
   }

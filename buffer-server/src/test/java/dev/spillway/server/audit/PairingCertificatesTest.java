@@ -75,4 +75,37 @@ class PairingCertificatesTest {
     assertThat(r.findings().get(0).key()).isEqualTo("receivers.otlp.protocols.grpc.tls.client_ca_file");
     assertThat(r.findings().get(0).line()).isEqualTo(9);
   }
+
+  @Test
+  void pair_serverCertificateExpiredOnTheAuditsClock_fails() throws Exception {
+    Audit.Environment later = AuditTesting.fixtureEnvironment(AuditTesting.fixedClock("2099-01-01T00:00:00Z"));
+    Audit.Result r = new Audit(later).run(java.util.List.of(sdk("a/ca.crt", "a"), collector("a", "a/ca.crt")),
+        java.util.List.of(), java.util.Set.of());
+    assertThat(outcomes(r)).containsExactly("PIT-CA-ONE-SIDE:fail", "PIT-CA-ONE-SIDE:fail");
+    assertThat(r.findings()).extracting(Finding::message)
+        .anySatisfy(m -> assertThat(m).contains("cert_file a/server.crt expired on"))
+        .anySatisfy(m -> assertThat(m).contains("a/client.crt expired on"));
+  }
+
+  @Test
+  void pair_clientCertificateServedAsServerCertificate_failsOnKeyUsage() throws Exception {
+    Path yaml = collector("a", "a/ca.crt");
+    Files.writeString(yaml, Files.readString(yaml).replace("a/server.crt", "a/client.crt").replace("a/server.key", "a/client.key"));
+    Audit.Result r = audit(sdk("a/ca.crt", "a"), yaml);
+    assertThat(outcomes(r)).containsExactly("PIT-CA-ONE-SIDE:fail");
+    assertThat(r.findings().get(0).message()).contains("a/client.crt has extended key usage").contains("without serverAuth");
+  }
+
+  @Test
+  void pair_sameCasInDifferentFolders_notPairedUnlessAsked() throws Exception {
+    Path other = Files.createDirectories(root.resolve("elsewhere"));
+    Path yaml = Files.copy(collector("a", "a/ca.crt"), other.resolve("otelcol.yaml"));
+    Files.writeString(yaml, Files.readString(yaml).replace("a/", "../a/"));
+    Path env = sdk("b/ca.crt", "a");
+    assertThat(outcomes(audit(env, yaml))).isEmpty();
+    Audit.Request paired = new Audit.Request(java.util.List.of(), java.util.List.of(),
+        java.util.List.of(java.util.List.of(env, yaml)), java.util.List.of(), java.util.Set.of(), Audit.Roles.none(),
+        Audit.Suppressions.none());
+    assertThat(outcomes(new Audit(AuditTesting.fixtureEnvironment()).run(paired))).containsExactly("PIT-CA-ONE-SIDE:fail");
+  }
 }

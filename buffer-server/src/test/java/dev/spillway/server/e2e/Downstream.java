@@ -28,6 +28,11 @@ final class Downstream implements AutoCloseable {
   private final Object arrived = new Object();
 
   Downstream(TestPki pki, int port) throws Exception {
+    this(pki, port, 4 << 20);
+  }
+
+  /** With grpc-java's {@code maxInboundMessageSize}: larger requests get RESOURCE_EXHAUSTED. */
+  Downstream(TestPki pki, int port, int maxInboundMessageSize) throws Exception {
     var ssl = GrpcSslContexts.configure(
             SslContextBuilder.forServer(PemFiles.keyManagerFactory(pki.serverCert, pki.serverKey)), SslProvider.OPENSSL)
         .trustManager(PemFiles.trustManager(pki.ca))
@@ -35,6 +40,7 @@ final class Downstream implements AutoCloseable {
         .build();
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
         .sslContext(ssl)
+        .maxInboundMessageSize(maxInboundMessageSize)
         .addService(new TraceServiceGrpc.TraceServiceImplBase() {
           @Override
           public void export(ExportTraceServiceRequest request, StreamObserver<ExportTraceServiceResponse> out) {

@@ -36,7 +36,16 @@ public final class ChildJvm implements AutoCloseable {
 
   /** Starts {@code Main} with {@code args}; {@code env} is added to this process's environment. */
   public static ChildJvm start(Map<String, String> env, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>();
+    return start(List.of(), env, System.getProperty("java.class.path"), args);
+  }
+
+  /**
+   * As above, the java command preceded by {@code wrapper} (e.g. {@code setpriv ... --}) and with
+   * {@code classPath} instead of this JVM's.
+   */
+  public static ChildJvm start(List<String> wrapper, Map<String, String> env, String classPath, String... args)
+      throws IOException {
+    List<String> cmd = new ArrayList<>(wrapper);
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
       if (a.startsWith("--add-") || a.startsWith("--sun-misc") || a.startsWith("--enable-native")) {
@@ -45,7 +54,7 @@ public final class ChildJvm implements AutoCloseable {
     }
     cmd.add("-Xmx256m");
     cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(classPath);
     cmd.add("dev.spillway.server.Main");
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);

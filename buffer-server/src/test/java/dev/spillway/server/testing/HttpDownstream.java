@@ -57,6 +57,7 @@ public final class HttpDownstream implements AutoCloseable {
   private final ExecutorService executor = Executors.newFixedThreadPool(2);
   private final Object arrived = new Object();
   private volatile Function<Integer, Answer> respond = n -> Answer.ok(0);
+  private volatile long maxBodyBytes = Long.MAX_VALUE;
 
   public HttpDownstream(Path serverCert, Path serverKey, Path clientCa) throws Exception {
     this(serverCert, serverKey, clientCa, 0);
@@ -81,6 +82,12 @@ public final class HttpDownstream implements AutoCloseable {
         byte[] raw;
         try (InputStream in = exchange.getRequestBody()) {
           raw = in.readAllBytes();
+        }
+        if (raw.length > maxBodyBytes) {
+          // As a collector with max_request_body_size: the request is refused as too large.
+          bodiesTooLarge.incrementAndGet();
+          exchange.sendResponseHeaders(413, -1);
+          return;
         }
         if ("gzip".equals(exchange.getRequestHeaders().getFirst("Content-Encoding"))) {
           try (InputStream g = new GZIPInputStream(new java.io.ByteArrayInputStream(raw))) {
@@ -117,6 +124,14 @@ public final class HttpDownstream implements AutoCloseable {
     });
     server.setExecutor(executor);
     server.start();
+  }
+
+  /** Requests whose body was over {@link #maxBodyBytes(long)}, answered 413. */
+  public final java.util.concurrent.atomic.AtomicInteger bodiesTooLarge = new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Answers 413 to bodies larger than {@code limit} (as received, before gunzip). */
+  public void maxBodyBytes(long limit) {
+    this.maxBodyBytes = limit;
   }
 
   /** Decides the answer to the n-th request (1-based). */

@@ -1,0 +1,50 @@
+package dev.spillway.core.seal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class CodecTest {
+  static final byte[] SPANS = EnvelopeTest.payload(200);
+
+  @ParameterizedTest
+  @EnumSource(Codec.class)
+  void decompress_headerSaysFewerBytesThanTheFrameHolds_isFormatErrorNotABiggerArray(Codec codec) {
+    byte[] compressed = codec.compress(SPANS);
+    assertThatThrownBy(() -> codec.decompress(compressed, SPANS.length - 1))
+        .isInstanceOf(EnvelopeFormatException.class);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Codec.class)
+  void decompress_headerSaysMoreBytesThanTheFrameHolds_isFormatError(Codec codec) {
+    byte[] compressed = codec.compress(SPANS);
+    assertThatThrownBy(() -> codec.decompress(compressed, SPANS.length + 1))
+        .isInstanceOf(EnvelopeFormatException.class);
+  }
+
+  @Test
+  void zstd_garbage_isFormatErrorNamingZstd() {
+    assertThatThrownBy(() -> Codec.ZSTD.decompress(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, 100))
+        .isInstanceOf(EnvelopeFormatException.class)
+        .hasMessageContaining("zstd");
+  }
+
+  @Test
+  void zstd_onSpanText_isSmallerThanLz4() {
+    int lz4 = Codec.LZ4.compress(SPANS).length;
+    int zstd = Codec.ZSTD.compress(SPANS).length;
+    assertThat(zstd).isLessThan(lz4);
+    assertThat(Codec.ZSTD.code()).isEqualTo(2);
+  }
+
+  @Test
+  void fromConfigName_knowsZstdAndNamesTheChoices() {
+    assertThat(Codec.fromConfigName("zstd")).isEqualTo(Codec.ZSTD);
+    assertThatThrownBy(() -> Codec.fromConfigName("gzip"))
+        .hasMessageContaining("expected none, lz4 or zstd");
+  }
+}
