@@ -36,6 +36,9 @@ public interface BufferOpener {
   /** As {@link #spillBuffer()}, with {@code env} for {@code SPILLWAY_READER_KEYSET_PASSPHRASE}. */
   static BufferOpener spillBuffer(Function<String, String> env) {
     return (config, role, observer) -> {
+      if (config.kafka().isPresent()) {
+        return KafkaSpillOpener.open(config, config.kafka().get(), role, env);
+      }
       SpillBufferBuilder b = SpillBuffer.builder()
           .directory(config.directory())
           .durability(config.durability())

@@ -112,8 +112,8 @@ public final class Daemon implements AutoCloseable {
       LOG.info("metrics, /healthz and /readyz on {}:{}", config.metrics().endpoint().host(), metricsServer.port());
     }
     ready.set(true);
-    LOG.info("spillway ready (role {}, spill directory {}, ports grpc={} http={} metrics={})", role.configName(),
-        config.buffer().directory(), grpcPort(), httpPort(), metricsPort());
+    LOG.info("spillway ready (role {}, spill {}, ports grpc={} http={} metrics={})", role.configName(),
+        config.buffer().spillLocation(), grpcPort(), httpPort(), metricsPort());
   }
 
   private ServerTlsContext tls(String name, TlsSettings s, ServerTlsContext.Alpn alpn, List<ServerTlsContext> all)

@@ -251,6 +251,28 @@ public final class ConfigLoader {
       mem.get().finish();
     }
     YamlSection spill = b.section("spill").orElseThrow(() -> b.errorAt("spill", "is required"));
+    boolean kafka = spill.oneOf("backend", "chronicle", "chronicle", "kafka").equals("kafka");
+    Codec codec = Codec.fromConfigName(spill.oneOf("compression", "lz4", "lz4", "none", "zstd"));
+    YamlSection keys = spill.section("keys").orElseThrow(() -> spill.errorAt("keys", "is required"));
+    ServerConfig.Keys k = keys(keys);
+    String deployment = spill.string("deployment_id", "");
+    if (kafka) {
+      for (String local : List.of("directory", "max_disk_mib", "fsync", "overflow", "shared_group")) {
+        if (spill.has(local)) {
+          throw spill.errorAt(local, "is a setting of the local spill; with backend: kafka the spill lives on the"
+              + " brokers (topic retention replaces max_disk_mib, see docs/SCALE-OUT.md)");
+        }
+      }
+      YamlSection ks = spill.section("kafka").orElseThrow(() -> spill.errorAt("kafka", "is required with backend: kafka"));
+      ServerConfig.KafkaSpill settings = kafka(ks);
+      spill.finish();
+      b.finish();
+      return new ServerConfig.Buffer(durability, limit, spike, Path.of("kafka:" + settings.settings().topic()), 0,
+          FsyncPolicy.fromConfigValue("none"), codec, OverflowPolicy.REFUSE, k, false, deployment, Optional.of(settings));
+    }
+    if (spill.has("kafka")) {
+      throw spill.errorAt("kafka", "needs backend: kafka");
+    }
     Path dir = path(spill.requiredString("directory"));
     long maxDisk =
         spill.integer("max_disk_mib", SpillBufferBuilder.DEFAULT_MAX_DISK_BYTES >> 20, 1, 1L << 30) << 20;
@@ -260,15 +282,70 @@ public final class ConfigLoader {
     } catch (IllegalArgumentException e) {
       throw spill.errorAt("fsync", "expected none, every-batch or a duration such as 1s");
     }
-    Codec codec = Codec.fromConfigName(spill.oneOf("compression", "lz4", "lz4", "none", "zstd"));
     OverflowPolicy overflow =
         OverflowPolicy.fromConfigName(spill.oneOf("overflow", "refuse", "refuse", "drop-oldest"));
-    YamlSection keys = spill.section("keys").orElseThrow(() -> spill.errorAt("keys", "is required"));
-    ServerConfig.Keys k = keys(keys);
     boolean sharedGroup = spill.bool("shared_group", false);
     spill.finish();
     b.finish();
-    return new ServerConfig.Buffer(durability, limit, spike, dir, maxDisk, fsync, codec, overflow, k, sharedGroup);
+    return new ServerConfig.Buffer(durability, limit, spike, dir, maxDisk, fsync, codec, overflow, k, sharedGroup,
+        deployment, Optional.empty());
+  }
+
+  /** {@code buffer.spill.kafka}: every error names its key; the settings' own checks are reported at their key. */
+  private ServerConfig.KafkaSpill kafka(YamlSection ks) throws ConfigException {
+    var b = dev.spillway.kafka.KafkaSpillSettings.builder();
+    String at = "bootstrap_servers";
+    try {
+      List<String> servers = ks.stringList("bootstrap_servers");
+      if (servers.isEmpty()) {
+        throw ks.errorAt("bootstrap_servers", "is required: a list of host:port");
+      }
+      b.bootstrapServers(servers);
+      at = "topic";
+      ks.string("topic").ifPresent(b::topic);
+      at = "consumer_group";
+      ks.string("consumer_group").ifPresent(b::consumerGroup);
+      at = "quarantine_topic";
+      ks.string("quarantine_topic").ifPresent(b::quarantineTopic);
+      at = "tls";
+      YamlSection t = ks.section("tls").orElseThrow(() -> ks.errorAt("tls", "is required (ca_file, cert_file, key_file):"
+          + " the spill never talks to Kafka in plaintext"));
+      b.tls(new dev.spillway.kafka.KafkaSpillSettings.Tls(existingFile(t, "ca_file", true).orElseThrow(),
+          existingFile(t, "cert_file", true).orElseThrow(), existingFile(t, "key_file", true).orElseThrow()));
+      t.finish();
+      at = "sasl";
+      Optional<YamlSection> sasl = ks.section("sasl");
+      if (sasl.isPresent()) {
+        YamlSection sa = sasl.get();
+        at = "sasl.mechanism";
+        b.sasl(new dev.spillway.kafka.KafkaSpillSettings.Sasl(sa.oneOf("mechanism", "SCRAM-SHA-512", "PLAIN",
+            "SCRAM-SHA-256", "SCRAM-SHA-512"), sa.requiredString("username"),
+            existingFile(sa, "password_file", true).orElseThrow()));
+        sa.finish();
+      }
+      at = "linger";
+      b.linger(ks.duration("linger", Duration.ofMillis(dev.spillway.kafka.KafkaSpillSettings.Builder.DEFAULT_LINGER_MS)));
+      at = "batch_bytes";
+      b.batchBytes((int) ks.integer("batch_bytes", dev.spillway.kafka.KafkaSpillSettings.Builder.DEFAULT_BATCH_BYTES,
+          1024, 64 << 20));
+      at = "max_record_bytes";
+      b.maxRecordBytes((int) ks.integer("max_record_bytes",
+          dev.spillway.kafka.KafkaSpillSettings.Builder.DEFAULT_MAX_RECORD_BYTES, 64 << 10, 256 << 20));
+      at = "delivery_timeout";
+      b.deliveryTimeout(ks.duration("delivery_timeout",
+          Duration.ofMillis(dev.spillway.kafka.KafkaSpillSettings.Builder.DEFAULT_DELIVERY_TIMEOUT_MS)));
+      at = "producer_overrides";
+      b.producerOverrides(ks.stringMap("producer_overrides"));
+      at = "consumer_overrides";
+      b.consumerOverrides(ks.stringMap("consumer_overrides"));
+      Duration offerTimeout = ks.duration("offer_timeout", Duration.ofSeconds(5));
+      ks.finish();
+      return new ServerConfig.KafkaSpill(b.build(), offerTimeout);
+    } catch (IllegalArgumentException e) {
+      String msg = e.getMessage();
+      int colon = msg.indexOf(": ");
+      throw ks.errorAt(at, colon > 0 && msg.substring(0, colon).matches("[a-z_.]+") ? msg.substring(colon + 2) : msg);
+    }
   }
 
   private ServerConfig.Keys keys(YamlSection keys) throws ConfigException {

@@ -64,7 +64,28 @@ public record ServerConfig(
       Codec compression,
       OverflowPolicy overflow,
       Keys keys,
-      boolean sharedGroup) {}
+      boolean sharedGroup,
+      String deploymentId,
+      Optional<KafkaSpill> kafka) {
+
+    /** The settings of the local (Chronicle) spill, for a buffer without {@code backend: kafka}. */
+    public Buffer(Durability durability, long memoryLimitBytes, long spikeLimitBytes, Path directory, long maxDiskBytes,
+        FsyncPolicy fsync, Codec compression, OverflowPolicy overflow, Keys keys, boolean sharedGroup) {
+      this(durability, memoryLimitBytes, spikeLimitBytes, directory, maxDiskBytes, fsync, compression, overflow, keys,
+          sharedGroup, "", Optional.empty());
+    }
+
+    /** Where spilled batches go, for log lines: the directory, or the Kafka topic. */
+    public String spillLocation() {
+      return kafka.map(k -> "kafka topic " + k.settings().topic()).orElse("directory " + directory);
+    }
+  }
+
+  /**
+   * {@code buffer.spill.backend: kafka} with its {@code kafka} block (docs/SCALE-OUT.md): the
+   * client settings and how long a durable offer waits for the brokers.
+   */
+  public record KafkaSpill(dev.spillway.kafka.KafkaSpillSettings settings, Duration offerTimeout) {}
 
   /**
    * {@code buffer.spill.keys}. With {@code local} the keysets; with {@code aws-kms} or {@code

@@ -44,6 +44,11 @@ final class DaemonProcess implements AutoCloseable {
 
   /** Starts the daemon and waits until it logs that it is ready; fails with its output if not. */
   static DaemonProcess start(Path config, List<String> jvmOptions, Duration timeout) throws Exception {
+    return start(config, "both", jvmOptions, timeout);
+  }
+
+  /** As {@link #start(Path, List, Duration)}, with {@code serve --role ROLE}. */
+  static DaemonProcess start(Path config, String role, List<String> jvmOptions, Duration timeout) throws Exception {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     for (String f : System.getProperty("spillway.jvm.flags", "").trim().split("\\s+")) {
@@ -56,6 +61,8 @@ final class DaemonProcess implements AutoCloseable {
     cmd.add(System.getProperty("java.class.path"));
     cmd.add("dev.spillway.server.Main");
     cmd.add("serve");
+    cmd.add("--role");
+    cmd.add(role);
     cmd.add("--config");
     cmd.add(config.toString());
     DaemonProcess d = new DaemonProcess(new ProcessBuilder(cmd).redirectErrorStream(true).start());
