@@ -13,6 +13,7 @@ import dev.spillway.core.seal.PayloadType;
 import dev.spillway.core.seal.SealedBatch;
 import dev.spillway.core.seal.SealedRecord;
 import dev.spillway.core.seal.Sealer;
+import dev.spillway.core.seal.StreamWatermarks;
 import dev.spillway.core.seal.SealingUnavailableException;
 import dev.spillway.core.spill.ChronicleSpillLog;
 import dev.spillway.core.spill.QuarantineFile;
@@ -256,7 +257,7 @@ final class BufferEngine {
       this.usableSpace = log.usableSpace();
     }
     if (canRead) {
-      this.opener = new Opener(cfg.unwrapper, cfg.queueName);
+      this.opener = newOpener();
     }
     if (canWrite && cfg.fsync.kind() == FsyncPolicy.Kind.INTERVAL) {
       long ms = cfg.fsync.interval().toMillis();
@@ -279,8 +280,13 @@ final class BufferEngine {
     return new BufferEngine(b.snapshot(), write, read); // settings fixed at build()
   }
 
+  private Opener newOpener() {
+    return new Opener(cfg.unwrapper, cfg.deployment, cfg.queueName, Opener.DEFAULT_MAX_CACHED_KEYS,
+        new StreamWatermarks());
+  }
+
   private Sealer newSealer() {
-    Sealer s = new Sealer(cfg.issuer, cfg.queueName, cfg.rotation, cfg.codec, cfg.clock, keyFetcher);
+    Sealer s = new Sealer(cfg.issuer, cfg.deployment, cfg.queueName, cfg.rotation, cfg.codec, cfg.clock, keyFetcher);
     s.prefetch(); // the first offer should not wait for the key provider
     return s;
   }
@@ -1426,7 +1432,7 @@ final class BufferEngine {
       }
       epochLastSegment.keySet().forEach(opener::forget);
       epochLastSegment.clear();
-      opener = new Opener(cfg.unwrapper, cfg.queueName);
+      opener = newOpener();
       positioned = false;
       state.lock();
       try {

@@ -1,6 +1,7 @@
 package dev.spillway.core;
 
 import dev.spillway.core.keys.DataKeyIssuer;
+import dev.spillway.core.keys.DeploymentId;
 import dev.spillway.core.keys.DataKeyUnwrapper;
 import dev.spillway.core.seal.Codec;
 import dev.spillway.core.seal.RotationPolicy;
@@ -24,6 +25,7 @@ public final class SpillBufferBuilder {
   public static final String DEFAULT_QUEUE_NAME = "spillway";
 
   String queueName = DEFAULT_QUEUE_NAME;
+  DeploymentId deployment = DeploymentId.UNNAMED;
   Path directory;
   long memoryLimitBytes = DEFAULT_MEMORY_LIMIT_BYTES;
   long spikeLimitBytes = -1; // derived: a fifth of the limit
@@ -54,6 +56,16 @@ public final class SpillBufferBuilder {
       throw new IllegalArgumentException("queueName must be 1..128 characters");
     }
     this.queueName = name;
+    return this;
+  }
+
+  /**
+   * The deployment this buffer belongs to, bound into every record, key context and key-record
+   * signature: a segment copied from another deployment that shares the key pair does not open
+   * here (docs/THREAT-MODEL.md). Writer and reader must be given the same one. Default: unnamed.
+   */
+  public SpillBufferBuilder deploymentId(DeploymentId deployment) {
+    this.deployment = Objects.requireNonNull(deployment, "deployment");
     return this;
   }
 
@@ -211,6 +223,7 @@ public final class SpillBufferBuilder {
   SpillBufferBuilder snapshot() {
     SpillBufferBuilder c = new SpillBufferBuilder();
     c.queueName = queueName;
+    c.deployment = deployment;
     c.directory = directory;
     c.memoryLimitBytes = memoryLimitBytes;
     c.spikeLimitBytes = spikeLimitBytes;

@@ -48,6 +48,9 @@ public interface BufferOpener {
           .compression(config.compression())
           .overflowPolicy(config.overflow())
           .sharedGroup(config.sharedGroup())
+          .deploymentId(config.deploymentId().isEmpty()
+              ? dev.spillway.core.keys.DeploymentId.UNNAMED
+              : dev.spillway.core.keys.DeploymentId.of(config.deploymentId()))
           .observer(observer);
       refuseToNarrowSharedDirectory(config);
       if (config.spikeLimitBytes() >= 0) {

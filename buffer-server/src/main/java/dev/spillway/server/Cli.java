@@ -309,11 +309,15 @@ final class Cli {
     @Option(names = "--queue", paramLabel = "NAME", defaultValue = SpillBufferBuilder.DEFAULT_QUEUE_NAME,
         description = "default ${DEFAULT-VALUE}")
     String queue;
+    @Option(names = "--deployment-id", paramLabel = "NAME", defaultValue = "",
+        description = "buffer.spill.deployment_id of the daemon that wrote the spill (default: unnamed)")
+    String deployment;
 
     @Override
     public Integer call() throws IOException {
       return new SpillInspectCommand(out, err, System::getenv).run(dir, Optional.ofNullable(readerKey),
-          Optional.ofNullable(passphraseFile), queue);
+          Optional.ofNullable(passphraseFile), deployment.isEmpty() ? dev.spillway.core.keys.DeploymentId.UNNAMED
+              : dev.spillway.core.keys.DeploymentId.of(deployment), queue);
     }
   }
 

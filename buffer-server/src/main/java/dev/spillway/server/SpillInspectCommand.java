@@ -34,6 +34,12 @@ final class SpillInspectCommand {
   }
 
   int run(Path dir, Optional<Path> readerKey, Optional<Path> passphraseFile, String queue) throws IOException {
+    return run(dir, readerKey, passphraseFile, dev.spillway.core.keys.DeploymentId.UNNAMED, queue);
+  }
+
+  /** As {@link #run(Path, Optional, Optional, String)}, for a spill written under {@code deployment}. */
+  int run(Path dir, Optional<Path> readerKey, Optional<Path> passphraseFile, dev.spillway.core.keys.DeploymentId deployment,
+      String queue) throws IOException {
     DataKeyUnwrapper unwrapper = null;
     if (readerKey.isPresent()) {
       unwrapper = load(readerKey.get(), passphraseFile);
@@ -41,7 +47,7 @@ final class SpillInspectCommand {
       err.println("--passphrase-file needs --reader-key");
       return Cli.USAGE;
     }
-    SpillInspection.Report r = SpillInspection.inspect(dir, unwrapper, queue);
+    SpillInspection.Report r = SpillInspection.inspect(dir, unwrapper, deployment, queue);
     long keyRecords = r.segments().stream().mapToLong(SpillInspection.Segment::keyRecords).sum();
     long sealedBytes = r.segments().stream().mapToLong(SpillInspection.Segment::sealedBytes).sum();
     out.printf(Locale.ROOT, "spill %s (queue '%s'): %d segment(s), %d key record(s), %d batch(es), %d sealed bytes%n",

@@ -256,6 +256,13 @@ public final class ConfigLoader {
     YamlSection keys = spill.section("keys").orElseThrow(() -> spill.errorAt("keys", "is required"));
     ServerConfig.Keys k = keys(keys);
     String deployment = spill.string("deployment_id", "");
+    if (!deployment.isEmpty()) {
+      try {
+        dev.spillway.core.keys.DeploymentId.of(deployment);
+      } catch (IllegalArgumentException e) {
+        throw spill.errorAt("deployment_id", e.getMessage());
+      }
+    }
     if (kafka) {
       for (String local : List.of("directory", "max_disk_mib", "fsync", "overflow", "shared_group")) {
         if (spill.has(local)) {
