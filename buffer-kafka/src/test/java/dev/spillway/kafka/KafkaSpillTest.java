@@ -100,7 +100,7 @@ class KafkaSpillTest {
       r.close();
     }
     assertThat(SpillTopics.committed(s)).isEqualTo(nonEmpty(SpillTopics.endOffsets(s, 2)));
-    assertThat(filesContaining(cluster.logDir(1), CANARY.getBytes(StandardCharsets.UTF_8))).isEmpty();
+    assertThat(cluster.filesHolding(CANARY.getBytes(StandardCharsets.UTF_8))).isEmpty();
   }
 
   @Test
@@ -220,27 +220,5 @@ class KafkaSpillTest {
     java.util.Map<org.apache.kafka.common.TopicPartition, Long> out = new java.util.HashMap<>(ends);
     out.values().removeIf(end -> end == 0);
     return out;
-  }
-
-  static List<Path> filesContaining(Path root, byte[] needle) throws IOException {
-    try (Stream<Path> files = Files.walk(root)) {
-      return files.filter(Files::isRegularFile).filter(f -> {
-        try {
-          byte[] b = Files.readAllBytes(f);
-          outer:
-          for (int i = 0; i + needle.length <= b.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-              if (b[i + j] != needle[j]) {
-                continue outer;
-              }
-            }
-            return true;
-          }
-          return false;
-        } catch (IOException e) {
-          return false;
-        }
-      }).toList();
-    }
   }
 }

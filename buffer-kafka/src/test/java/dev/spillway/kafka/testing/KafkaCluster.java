@@ -135,6 +135,34 @@ public final class KafkaCluster implements AutoCloseable {
     return node(id).logDir();
   }
 
+  /** Files in any node's data directory that hold {@code needle}: plaintext that reached the brokers' disks. */
+  public List<Path> filesHolding(byte[] needle) throws IOException {
+    List<Path> hits = new ArrayList<>();
+    for (Node n : nodes) {
+      try (var files = Files.walk(n.logDir())) {
+        for (Path f : files.filter(Files::isRegularFile).toList()) {
+          if (holds(Files.readAllBytes(f), needle)) {
+            hits.add(f);
+          }
+        }
+      }
+    }
+    return hits;
+  }
+
+  private static boolean holds(byte[] hay, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= hay.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (hay[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
   /** How many nodes the cluster has. */
   public int size() {
     return nodes.size();
