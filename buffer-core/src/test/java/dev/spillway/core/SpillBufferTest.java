@@ -331,7 +331,9 @@ class SpillBufferTest {
       }
     };
     try (SpillBuffer b =
-        builder(dir, keys).readerKeys(stalling).memoryLimitBytes(0).maxDiskBytes(2 << 20)
+        // verifiedBy: a decorating unwrapper passes the key-record verifier on, or nothing opens.
+        builder(dir, keys).readerKeys(stalling.verifiedBy(keys.unwrapper().verifier())).memoryLimitBytes(0)
+            .maxDiskBytes(2 << 20)
             .segmentBytes(256 << 10).compression(dev.spillway.core.seal.Codec.NONE)
             .overflowPolicy(OverflowPolicy.DROP_OLDEST).build()) {
       offerAll(b, 0, 10, 8_000);
