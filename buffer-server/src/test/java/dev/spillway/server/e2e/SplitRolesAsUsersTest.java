@@ -83,8 +83,11 @@ class SplitRolesAsUsersTest {
     // Keys: each role's own half, owned by that role's user, 0600 in a 0700 directory.
     Path all = base.resolve("keys-all");
     LocalKeys.init(all);
-    Path ingestKeys = privateCopy(all.resolve(LocalKeys.WRITER_FILE), base.resolve("ingest-keys"), INGEST);
-    Path drainKeys = privateCopy(all.resolve(LocalKeys.READER_FILE), base.resolve("drain-keys"), DRAIN);
+    // Each role gets its key half and the matching half of the key-record signing pair.
+    Path ingestKeys = privateCopy(base.resolve("ingest-keys"), INGEST, all.resolve(LocalKeys.WRITER_FILE),
+        all.resolve(LocalKeys.SIGNER_FILE));
+    Path drainKeys = privateCopy(base.resolve("drain-keys"), DRAIN, all.resolve(LocalKeys.READER_FILE),
+        all.resolve(LocalKeys.VERIFIER_FILE));
 
     // As spillway-split.tmpfiles.conf: d .../spill 2770 root spillway-spill
     Path spill = Files.createDirectory(base.resolve("spill"));
@@ -168,11 +171,13 @@ class SplitRolesAsUsersTest {
   }
 
   /** Copies {@code file} into a new 0700 directory owned by {@code user}, the copy 0600. */
-  private static Path privateCopy(Path file, Path dir, String user) throws Exception {
+  private static Path privateCopy(Path dir, String user, Path... files) throws Exception {
     Files.createDirectory(dir);
-    Path copy = dir.resolve(file.getFileName());
-    Files.copy(file, copy);
-    chmod(copy, "rw-------");
+    for (Path file : files) {
+      Path copy = dir.resolve(file.getFileName());
+      Files.copy(file, copy);
+      chmod(copy, "rw-------");
+    }
     chmod(dir, "rwx------");
     run("chown", "-R", user + ":" + user, dir.toString());
     return dir;
