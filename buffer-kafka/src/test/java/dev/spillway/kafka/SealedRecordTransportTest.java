@@ -148,7 +148,9 @@ class SealedRecordTransportTest {
             continue;
           }
           delivered.incrementAndGet();
-          Thread.sleep(15); // an export's round trip: slow enough for the second drain to join
+          // An export's round trip. Slow until the second drain has taken partitions over, so the
+          // first cannot finish everything before the rebalance, however fast the machine.
+          Thread.sleep(bySecond.get() == 0 ? 50 : 2);
           if (ThreadLocalRandom.current().nextInt(5) == 0) {
             c.release(r); // a failed export: it must come again
           } else {
@@ -162,13 +164,19 @@ class SealedRecordTransportTest {
         throw new java.io.UncheckedIOException(e);
       }
     };
-    CompletableFuture<Void> a = CompletableFuture.runAsync(drain.apply(byFirst));
+    // A thread each: the common pool may run one task at a time on a small machine.
+    java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
+    CompletableFuture<Void> a = CompletableFuture.runAsync(drain.apply(byFirst), threads);
     long joinAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (acked.size() < 30 && System.nanoTime() < joinAt) {
       Thread.sleep(20);
     }
-    CompletableFuture<Void> b = CompletableFuture.runAsync(drain.apply(bySecond));
-    CompletableFuture.allOf(a, b).get(120, TimeUnit.SECONDS);
+    CompletableFuture<Void> b = CompletableFuture.runAsync(drain.apply(bySecond), threads);
+    try {
+      CompletableFuture.allOf(a, b).get(120, TimeUnit.SECONDS);
+    } finally {
+      threads.shutdownNow();
+    }
 
     assertThat(acked).hasSize(320);
     assertThat(committed(s)).isEqualTo(endOffsets(s, 4));
