@@ -48,9 +48,7 @@ public interface BufferOpener {
           .compression(config.compression())
           .overflowPolicy(config.overflow())
           .sharedGroup(config.sharedGroup())
-          .deploymentId(config.deploymentId().isEmpty()
-              ? dev.spillway.core.keys.DeploymentId.UNNAMED
-              : dev.spillway.core.keys.DeploymentId.of(config.deploymentId()))
+          .deploymentId(config.deploymentId())
           .observer(observer);
       refuseToNarrowSharedDirectory(config);
       if (config.spikeLimitBytes() >= 0) {

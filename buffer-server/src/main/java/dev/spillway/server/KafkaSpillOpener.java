@@ -36,7 +36,7 @@ final class KafkaSpillOpener {
   static BufferOpener.Opened open(ServerConfig.Buffer config, ServerConfig.KafkaSpill kafka, Role role,
       Function<String, String> env) throws IOException {
     SpillKeys keys = SpillKeys.open(config.keys(), role, env, w -> LOG.warn("{}", w));
-    DeploymentId deployment = config.deploymentId().isEmpty() ? DeploymentId.UNNAMED : DeploymentId.of(config.deploymentId());
+    DeploymentId deployment = config.deploymentId();
     String topic = kafka.settings().topic();
     ExecutorService keyFetcher = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "spillway-key-fetch");

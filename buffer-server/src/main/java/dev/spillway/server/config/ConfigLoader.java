@@ -255,10 +255,11 @@ public final class ConfigLoader {
     Codec codec = Codec.fromConfigName(spill.oneOf("compression", "lz4", "lz4", "none", "zstd"));
     YamlSection keys = spill.section("keys").orElseThrow(() -> spill.errorAt("keys", "is required"));
     ServerConfig.Keys k = keys(keys);
-    String deployment = spill.string("deployment_id", "");
-    if (!deployment.isEmpty()) {
+    dev.spillway.core.keys.DeploymentId deployment = dev.spillway.core.keys.DeploymentId.UNNAMED;
+    Optional<String> deploymentName = spill.string("deployment_id");
+    if (deploymentName.isPresent() && !deploymentName.get().isEmpty()) {
       try {
-        dev.spillway.core.keys.DeploymentId.of(deployment);
+        deployment = dev.spillway.core.keys.DeploymentId.of(deploymentName.get());
       } catch (IllegalArgumentException e) {
         throw spill.errorAt("deployment_id", e.getMessage());
       }

@@ -65,14 +65,14 @@ public record ServerConfig(
       OverflowPolicy overflow,
       Keys keys,
       boolean sharedGroup,
-      String deploymentId,
+      dev.spillway.core.keys.DeploymentId deploymentId,
       Optional<KafkaSpill> kafka) {
 
     /** The settings of the local (Chronicle) spill, for a buffer without {@code backend: kafka}. */
     public Buffer(Durability durability, long memoryLimitBytes, long spikeLimitBytes, Path directory, long maxDiskBytes,
         FsyncPolicy fsync, Codec compression, OverflowPolicy overflow, Keys keys, boolean sharedGroup) {
       this(durability, memoryLimitBytes, spikeLimitBytes, directory, maxDiskBytes, fsync, compression, overflow, keys,
-          sharedGroup, "", Optional.empty());
+          sharedGroup, dev.spillway.core.keys.DeploymentId.UNNAMED, Optional.empty());
     }
 
     /** Where spilled batches go, for log lines: the directory, or the Kafka topic. */
