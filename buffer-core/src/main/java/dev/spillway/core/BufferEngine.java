@@ -444,6 +444,7 @@ final class BufferEngine {
   private void appendOlder(MemoryBatch m) throws RefusalException {
     if (!m.delivery) {
       appendSealed(m.type, m.payload);
+      cfg.observer.onMovedToDisk(m.type, m.payload);
       return;
     }
     // The twin is readable the moment it is appended, before it is registered below: hold the
@@ -469,6 +470,7 @@ final class BufferEngine {
       }
       throw e;
     }
+    cfg.observer.onMovedToDisk(m.type, m.payload);
     state.lock();
     try {
       twinAppendAfter = Long.MAX_VALUE;
@@ -1498,6 +1500,7 @@ final class BufferEngine {
         for (MemoryBatch m : toSeal) {
           try {
             appendSealed(m.type, m.payload);
+            cfg.observer.onMovedToDisk(m.type, m.payload);
             sealed++;
           } catch (RefusalException e) {
             LOG.error(
