@@ -8,7 +8,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.X509TrustManager;
 import javax.security.auth.x500.X500Principal;
 
@@ -23,7 +22,7 @@ import javax.security.auth.x500.X500Principal;
  * sends: 48 unknown_ca, 45 certificate_expired, 42 bad_certificate. Without the code netty-tcnative
  * reports an unspecified error and the client gets 80 internal_error, which says nothing.
  */
-final class ClientNameCheck extends X509ExtendedTrustManager {
+final class ClientNameCheck extends ClientTrustManager {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ClientNameCheck.class);
   static final long LOG_INTERVAL_MILLIS = 10_000;
 
@@ -39,6 +38,7 @@ final class ClientNameCheck extends X509ExtendedTrustManager {
 
   /** @param listener the configuration path of the listener, for log lines */
   ClientNameCheck(X509TrustManager delegate, List<String> allowed, String listener) {
+    super(delegate);
     this.delegate = delegate;
     this.allowed = Set.copyOf(allowed);
     this.listener = listener;
@@ -114,27 +114,6 @@ final class ClientNameCheck extends X509ExtendedTrustManager {
     checkClientTrusted(chain, authType);
   }
 
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-    throw new CertificateException("a server-side trust manager does not verify servers");
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-      throws CertificateException {
-    checkServerTrusted(chain, authType);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-      throws CertificateException {
-    checkServerTrusted(chain, authType);
-  }
-
-  @Override
-  public X509Certificate[] getAcceptedIssuers() {
-    return delegate.getAcceptedIssuers();
-  }
 
   private void checkNames(X509Certificate[] chain) throws CertificateException {
     if (allowed.isEmpty()) {

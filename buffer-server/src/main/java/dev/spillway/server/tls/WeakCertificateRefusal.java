@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * certificate's subject and the reason, at most one line per {@value #LOG_INTERVAL_SECONDS} s
  * (with the number suppressed), since the peer controls how often this happens. Thread-safe.
  */
-final class WeakCertificateRefusal extends X509ExtendedTrustManager {
+final class WeakCertificateRefusal extends ClientTrustManager {
   static final int MIN_RSA_BITS = 2048;
   static final int MIN_EC_BITS = 224;
   static final long LOG_INTERVAL_SECONDS = 10;
@@ -52,6 +52,7 @@ final class WeakCertificateRefusal extends X509ExtendedTrustManager {
    * @param listener the configuration path of the listener, for the log line
    */
   WeakCertificateRefusal(X509ExtendedTrustManager delegate, String listener) {
+    super(delegate);
     this.delegate = delegate;
     this.listener = listener;
   }
@@ -126,25 +127,4 @@ final class WeakCertificateRefusal extends X509ExtendedTrustManager {
     check(chain);
   }
 
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-    throw new CertificateException("a server-side trust manager does not verify servers");
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-      throws CertificateException {
-    checkServerTrusted(chain, authType);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-      throws CertificateException {
-    checkServerTrusted(chain, authType);
-  }
-
-  @Override
-  public X509Certificate[] getAcceptedIssuers() {
-    return delegate.getAcceptedIssuers();
-  }
 }
