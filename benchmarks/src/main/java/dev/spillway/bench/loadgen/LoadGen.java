@@ -2,9 +2,16 @@ package dev.spillway.bench.loadgen;
 
 import dev.spillway.bench.SpanFixtures;
 import dev.spillway.core.export.internal.OtlpSpans;
+import dev.spillway.core.export.internal.OtlpLogs;
+import dev.spillway.core.export.internal.OtlpMetrics;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse;
+import io.opentelemetry.proto.collector.logs.v1.LogsServiceGrpc;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
+import io.opentelemetry.proto.collector.metrics.v1.MetricsServiceGrpc;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
-import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -22,7 +29,6 @@ import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
-import java.io.ByteArrayInputStream;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -43,7 +49,8 @@ import java.util.concurrent.locks.LockSupport;
  * OTLP/gRPC load over mTLS, built from the OpenTelemetry proto classes and grpc-netty (BoringSSL).
  *
  * <pre>
- * loadgen send --target HOST:PORT --ca CA --cert CRT --key KEY [--connections N] [--batch SPANS]
+ * loadgen send --target HOST:PORT --ca CA --cert CRT --key KEY [--signal traces|metrics|logs]
+ *              [--connections N] [--batch ITEMS]
  *              [--rate SPANS_PER_S (0 = flat out)] [--duration SECONDS] [--out FILE]
  *              [--unique-ids true]
  * loadgen receive --port PORT --cert CRT --key KEY [--client-ca CA] [--stats FILE] [--max-seconds S]
@@ -59,34 +66,20 @@ import java.util.concurrent.locks.LockSupport;
  * ({@link SpanIdStamper}) and the request goes out as ready bytes, so a downstream stub can count
  * what was lost or delivered twice.
  *
- * <p>{@code receive}: a downstream stub that accepts every request, counts spans, and writes
- * "{@code epoch_ms total_spans total_requests unique_ids duplicate_ids foreign_ids last_new_ms}" to
+ * <p>{@code --signal} picks the OTLP service and the fixture: spans, metric data points or log
+ * records ({@link LoadSignal}); the RESULT line then counts {@code accepted_items} ({@code
+ * accepted_spans} for traces, the key the harness scripts read).
+ *
+ * <p>{@code receive}: a downstream stub that accepts every request of all three signals, counts
+ * spans, metric points and log records, and writes
+ * "{@code epoch_ms total_spans total_requests unique_ids duplicate_ids foreign_ids last_new_ms
+ * metric_points log_records}" to
  * {@code --stats} every 200 ms (ids as counted by {@link SpanIdTally}; {@code last_new_ms} is when
  * the last span id not seen before arrived), and once more when it stops. Stops after
  * {@code --max-seconds} (default 600) or when killed.
  */
 public final class LoadGen {
-  /** The OTLP trace export call with ready request bytes; the answer is read and ignored. */
-  private static final MethodDescriptor<byte[], byte[]> RAW_EXPORT =
-      TraceServiceGrpc.getExportMethod().toBuilder(new RawBytes(), new RawBytes()).build();
-
   private LoadGen() {}
-
-  private static final class RawBytes implements MethodDescriptor.Marshaller<byte[]> {
-    @Override
-    public java.io.InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(java.io.InputStream stream) {
-      try (stream) {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    }
-  }
 
   public static int run(String[] args) throws Exception {
     if (args.length == 0) {
@@ -138,8 +131,13 @@ public final class LoadGen {
         .trustManager(new File(need(o, "ca")))
         .keyManager(new File(need(o, "cert")), new File(need(o, "key")))
         .build();
+    LoadSignal signal = LoadSignal.of(o.getOrDefault("signal", "traces"));
     ExportTraceServiceRequest request = OtlpSpans.toRequest(SpanFixtures.spans(batch));
+    byte[] requestBytes = signal.request(batch);
     boolean uniqueIds = Boolean.parseBoolean(o.getOrDefault("unique-ids", "false"));
+    if (uniqueIds && signal != LoadSignal.TRACES) {
+      throw new IllegalArgumentException("--unique-ids counts span ids: it needs --signal traces");
+    }
     String host = target.substring(0, target.lastIndexOf(':'));
     int port = Integer.parseInt(target.substring(target.lastIndexOf(':') + 1));
 
@@ -185,8 +183,11 @@ public final class LoadGen {
           long t0 = System.nanoTime();
           try {
             if (stamper != null) {
-              ClientCalls.blockingUnaryCall(ch, RAW_EXPORT,
+              ClientCalls.blockingUnaryCall(ch, signal.rawExport,
                   CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), stamper.next());
+            } else if (signal != LoadSignal.TRACES) {
+              ClientCalls.blockingUnaryCall(ch, signal.rawExport,
+                  CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), requestBytes);
             } else {
               stub.withDeadlineAfter(10, TimeUnit.SECONDS).export(request);
             }
@@ -232,12 +233,16 @@ public final class LoadGen {
     }
     Arrays.sort(all);
     String result = String.format(Locale.ROOT,
-        "RESULT connections=%d batch=%d rate=%.0f seconds=%.1f accepted_spans=%d accepted_spans_per_s=%.0f "
-            + "requests_ok=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.2f refused_requests=%d errors=%d "
+        "RESULT signal=%s connections=%d batch=%d rate=%.0f seconds=%.1f accepted_items=%d "
+            + "accepted_items_per_s=%.0f request_bytes=%d requests_ok=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.2f refused_requests=%d errors=%d "
             + "unique_ids=%b start_ms=%d end_ms=%d",
-        connections, batch, rate, elapsed, accepted.get(), accepted.get() / elapsed, total,
+        signal.configName(), connections, batch, rate, elapsed, accepted.get(), accepted.get() / elapsed,
+        requestBytes.length, total,
         pct(all, 0.50), pct(all, 0.99), all.length == 0 ? Double.NaN : all[all.length - 1] / 1e6,
         refused.get(), errors.get(), uniqueIds, startMillis, System.currentTimeMillis());
+    if (signal == LoadSignal.TRACES) { // the key the harness scripts read
+      result = result.replace("accepted_items", "accepted_spans");
+    }
     System.out.println(result);
     errorKinds.forEach((kind, n) -> System.out.println("ERROR " + n + " x " + kind));
     if (o.containsKey("out")) {
@@ -266,6 +271,8 @@ public final class LoadGen {
     }
     AtomicLong spans = new AtomicLong();
     AtomicLong requests = new AtomicLong();
+    AtomicLong metricPoints = new AtomicLong();
+    AtomicLong logRecords = new AtomicLong();
     SpanIdTally tally = new SpanIdTally();
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
         .sslContext(sb.build())
@@ -289,6 +296,24 @@ public final class LoadGen {
             out.onCompleted();
           }
         })
+        .addService(new MetricsServiceGrpc.MetricsServiceImplBase() {
+          @Override
+          public void export(ExportMetricsServiceRequest req, StreamObserver<ExportMetricsServiceResponse> out) {
+            metricPoints.addAndGet(OtlpMetrics.count(req));
+            requests.incrementAndGet();
+            out.onNext(ExportMetricsServiceResponse.getDefaultInstance());
+            out.onCompleted();
+          }
+        })
+        .addService(new LogsServiceGrpc.LogsServiceImplBase() {
+          @Override
+          public void export(ExportLogsServiceRequest req, StreamObserver<ExportLogsServiceResponse> out) {
+            logRecords.addAndGet(OtlpLogs.count(req));
+            requests.incrementAndGet();
+            out.onNext(ExportLogsServiceResponse.getDefaultInstance());
+            out.onCompleted();
+          }
+        })
         .build()
         .start();
     System.out.println("loadgen receive: listening on 127.0.0.1:" + port);
@@ -298,7 +323,8 @@ public final class LoadGen {
       server.shutdownNow();
       if (stats != null) {
         try { // the final counts, also when killed with SIGTERM
-          writeStats(stats, System.currentTimeMillis() + " " + spans.get() + " " + requests.get() + " " + tally.summary() + "\n");
+          writeStats(stats, System.currentTimeMillis() + " " + spans.get() + " " + requests.get() + " " + tally.summary()
+              + " " + metricPoints.get() + " " + logRecords.get() + "\n");
         } catch (IOException e) {
           System.err.println("loadgen receive: cannot write " + stats + ": " + e.getMessage());
         }
@@ -307,7 +333,8 @@ public final class LoadGen {
     while (System.nanoTime() < deadline) {
       Thread.sleep(200);
       if (stats != null) {
-        writeStats(stats, System.currentTimeMillis() + " " + spans.get() + " " + requests.get() + " " + tally.summary() + "\n");
+        writeStats(stats, System.currentTimeMillis() + " " + spans.get() + " " + requests.get() + " " + tally.summary()
+              + " " + metricPoints.get() + " " + logRecords.get() + "\n");
       }
     }
     server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
