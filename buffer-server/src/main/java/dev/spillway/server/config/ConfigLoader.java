@@ -365,6 +365,9 @@ public final class ConfigLoader {
     for (String p : keys.stringList("previous_reader_keysets")) {
       previous.add(path(p));
     }
+    // The key-record signing pair; for local keys they default to the files beside the keysets.
+    Optional<Path> signer = keys.string("signer_keyset").map(this::path);
+    Optional<Path> verifier = keys.string("verifier_keyset").map(this::path);
     Optional<YamlSection> kmsSection = keys.section("kms");
     Optional<ServerConfig.Kms> kms = Optional.empty();
     if (provider.equals("local")) {
@@ -391,7 +394,8 @@ public final class ConfigLoader {
       throw keys.errorAt("reader_keyset_passphrase_file", "there is no reader keyset to open with it");
     }
     keys.finish();
-    return new ServerConfig.Keys(provider, writer, reader, passphraseFile, List.copyOf(previous), kms);
+    return new ServerConfig.Keys(provider, writer, reader, passphraseFile, List.copyOf(previous), kms,
+        signer, verifier);
   }
 
   private ServerConfig.Kms kms(YamlSection k) throws ConfigException {

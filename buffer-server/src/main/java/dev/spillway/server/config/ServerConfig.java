@@ -98,10 +98,13 @@ public record ServerConfig(
       Optional<Path> readerKeyset,
       Optional<Path> readerKeysetPassphraseFile,
       List<Path> previousReaderKeysets,
-      Optional<Kms> kms) {
+      Optional<Kms> kms,
+      Optional<Path> signerKeyset,
+      Optional<Path> verifierKeyset) {
 
     public Keys(String provider, Optional<Path> writerKeyset, Optional<Path> readerKeyset) {
-      this(provider, writerKeyset, readerKeyset, Optional.empty(), List.of(), Optional.empty());
+      this(provider, writerKeyset, readerKeyset, Optional.empty(), List.of(), Optional.empty(),
+          Optional.empty(), Optional.empty());
     }
 
     public boolean isKms() {

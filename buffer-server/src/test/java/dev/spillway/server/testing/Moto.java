@@ -88,6 +88,13 @@ public final class Moto implements AutoCloseable {
     return admin.createKey(b -> b.description("spillway server test")).keyMetadata().arn();
   }
 
+  /** Creates an asymmetric RSA_2048 ENCRYPT_DECRYPT key (for aws-kms-rsa's writer); returns its ARN. */
+  public String createRsaKey() {
+    return admin.createKey(b -> b.description("spillway server test, rsa")
+        .keySpec(software.amazon.awssdk.services.kms.model.KeySpec.RSA_2048)
+        .keyUsage(software.amazon.awssdk.services.kms.model.KeyUsageType.ENCRYPT_DECRYPT)).keyMetadata().arn();
+  }
+
   @Override
   public void close() {
     admin.close();
