@@ -53,12 +53,6 @@ public final class SpillingLogRecordExporterBuilder {
     return this;
   }
 
-  /** Closed after the buffer at shutdown (a KMS client the autoconfigure provider made). */
-  SpillingLogRecordExporterBuilder closeAfterBuffer(AutoCloseable resource) {
-    settings.closeAfterBuffer(resource);
-    return this;
-  }
-
   /**
    * Opens the spill buffer (both halves: the buffer builder needs writer and reader keys) and
    * starts the drain thread.
