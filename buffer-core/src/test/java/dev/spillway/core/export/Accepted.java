@@ -34,6 +34,7 @@ final class Accepted {
     private final Object lock = new Object();
     private final List<ByteString> accepted = new ArrayList<>(); // guarded by lock
     private final List<ExportLogsServiceRequest> batches = new ArrayList<>(); // guarded by lock
+    private long bytes; // guarded by lock
 
     Logs(LogRecordExporter under) {
       this.under = under;
@@ -48,6 +49,7 @@ final class Accepted {
           synchronized (lock) {
             accepted.addAll(SdkSignalEncoding.perLogRecord(request));
             batches.add(request);
+            bytes += request.getSerializedSize();
           }
         }
       });
@@ -63,6 +65,13 @@ final class Accepted {
     int count() {
       synchronized (lock) {
         return accepted.size();
+      }
+    }
+
+    /** OTLP bytes of the accepted batches. */
+    long bytes() {
+      synchronized (lock) {
+        return bytes;
       }
     }
 
@@ -83,6 +92,7 @@ final class Accepted {
     private final Object lock = new Object();
     private final List<ByteString> accepted = new ArrayList<>(); // guarded by lock
     private final List<ExportMetricsServiceRequest> batches = new ArrayList<>(); // guarded by lock
+    private long bytes; // guarded by lock
 
     Metrics(MetricExporter under) {
       this.under = under;
@@ -97,6 +107,7 @@ final class Accepted {
           synchronized (lock) {
             accepted.addAll(SdkSignalEncoding.perDataPoint(request));
             batches.add(request);
+            bytes += request.getSerializedSize();
           }
         }
       });
@@ -112,6 +123,13 @@ final class Accepted {
     int count() {
       synchronized (lock) {
         return accepted.size();
+      }
+    }
+
+    /** OTLP bytes of the accepted batches. */
+    long bytes() {
+      synchronized (lock) {
+        return bytes;
       }
     }
 

@@ -107,7 +107,7 @@ class SpillingLogRecordExporterTest {
     SpillingLogRecordExporter exporter = exporter();
     Accepted.Logs accepted = new Accepted.Logs(exporter);
     SdkLoggerProvider provider = provider(accepted);
-    int records = 3_000; // ~300 B of OTLP each: about 14 times the memory tier
+    int records = 3_000;
     try {
       emit(provider.get("dev.spillway.logs"), 0, records);
       assertThat(provider.forceFlush().join(60, TimeUnit.SECONDS).isSuccess()).isTrue();
@@ -115,6 +115,7 @@ class SpillingLogRecordExporterTest {
       long[] acceptedRefused = exporter.acceptedAndRefusedRecords();
       assertThat(acceptedRefused).containsExactly(records, 0);
       assertThat(accepted.count()).isEqualTo(records);
+      assertThat(accepted.bytes()).as("OTLP bytes accepted").isGreaterThan(4 * MEMORY_LIMIT);
       BufferMetrics m = exporter.bufferMetrics();
       assertThat(m.refused()).isZero();
       assertThat(m.spilled()).as("batches sealed to disk past the memory tier").isPositive();

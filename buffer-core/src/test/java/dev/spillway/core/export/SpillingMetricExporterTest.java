@@ -146,13 +146,14 @@ class SpillingMetricExporterTest {
     Accepted.Metrics accepted = new Accepted.Metrics(exporter);
     SdkMeterProvider provider = provider(accepted);
     Instruments instruments = new Instruments(provider.get("dev.spillway.metrics"));
-    int rounds = 150; // 24 points of ~200 B each per collection: about 10 times the memory tier
+    int rounds = 150;
 
     collect(provider, instruments, 0, rounds);
 
     // (The SDK may add metrics of its own: count what the exporter was given.)
     int points = accepted.count();
     assertThat(points).isGreaterThanOrEqualTo(rounds * 3 * SERIES);
+    assertThat(accepted.bytes()).as("OTLP bytes accepted").isGreaterThan(4 * MEMORY_LIMIT);
     assertThat(exporter.acceptedAndRefusedPoints()).containsExactly(points, 0);
     BufferMetrics m = exporter.bufferMetrics();
     assertThat(m.refused()).isZero();
