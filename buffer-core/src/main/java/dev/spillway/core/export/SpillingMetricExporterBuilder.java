@@ -23,9 +23,9 @@ public final class SpillingMetricExporterBuilder {
 
   /**
    * How long one replay attempt may take on the delegate before the batch is left in the buffer
-   * and retried after the back-off. Default {@value SpillingSpanExporterBuilder#DEFAULT_EXPORT_TIMEOUT_MILLIS} ms. A delegate
-   * that answers later still delivers its copy, so a slow delegate can see a batch twice
-   * (at-least-once). Keep the delegate's whole call (its timeout times its attempts) under it:
+   * and retried after the back-off. Default {@value
+   * SpillingSpanExporterBuilder#DEFAULT_EXPORT_TIMEOUT_MILLIS} ms. A delegate that answers later
+   * still delivers its copy, so a slow delegate can see a batch twice (at-least-once). Keep the delegate's whole call (its timeout times its attempts) under it:
    * best, give the delegate one attempt ({@code setRetryPolicy(null)}) and a shorter timeout.
    */
   public SpillingMetricExporterBuilder setExportTimeout(Duration timeout) {
@@ -36,7 +36,8 @@ public final class SpillingMetricExporterBuilder {
   /**
    * Waits between replay attempts while the delegate keeps failing: {@code initial}, doubling up
    * to {@code max}, each scaled by a random factor in [0.5, 1.5]; reset by a success. Defaults {@value
-   * SpillingSpanExporterBuilder#DEFAULT_REPLAY_BACKOFF_INITIAL_MILLIS} ms and {@value SpillingSpanExporterBuilder#DEFAULT_REPLAY_BACKOFF_MAX_MILLIS} ms.
+   * SpillingSpanExporterBuilder#DEFAULT_REPLAY_BACKOFF_INITIAL_MILLIS} ms and {@value
+   * SpillingSpanExporterBuilder#DEFAULT_REPLAY_BACKOFF_MAX_MILLIS} ms.
    */
   public SpillingMetricExporterBuilder setReplayBackoff(Duration initial, Duration max) {
     settings.replayBackoff(initial, max);
