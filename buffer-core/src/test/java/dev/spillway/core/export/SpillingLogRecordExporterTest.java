@@ -183,6 +183,33 @@ class SpillingLogRecordExporterTest {
   }
 
   @Test
+  void flush_backlogHeldInMemory_sealsItToDiskAndShutdownDrainsIt() throws Exception {
+    SpillingLogRecordExporter exporter =
+        SpillingLogRecordExporter.builder(otlp(), bufferConfig().memoryLimitBytes(64L << 20))
+            .setReplayBackoff(Duration.ofSeconds(30), Duration.ofSeconds(30)) // no replay meanwhile
+            .build();
+    receiver.failWith(Status.UNAVAILABLE);
+    Accepted.Logs accepted = new Accepted.Logs(exporter);
+    SdkLoggerProvider provider = provider(accepted);
+    emit(provider.get("dev.spillway.logs"), 0, 50);
+    assertThat(provider.forceFlush().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
+    assertThat(exporter.acceptedAndRefusedRecords()).containsExactly(50, 0);
+    assertThat(exporter.bufferMetrics().diskRecordsPending()).as("on disk before flush").isZero();
+
+    assertThat(exporter.flush().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
+
+    assertThat(exporter.bufferMetrics().memoryBatches()).isZero();
+    assertThat(exporter.bufferMetrics().diskRecordsPending()).as("on disk after flush").isPositive();
+    assertThat(Spans.segmentBytes(dir)).isPositive();
+    assertThat(filesWithCanary(dir)).isEmpty();
+    // Sealed, not lost: shutdown replays to the recovered delegate before closing.
+    receiver.recover();
+    assertThat(provider.shutdown().join(60, TimeUnit.SECONDS).isSuccess()).isTrue();
+    assertThat(receiver.awaitLogRecords(50, WAIT)).isTrue();
+    assertThat(Accepted.logRecords(receiver.logRequests())).isEqualTo(accepted.records());
+  }
+
+  @Test
   void shutdown_calledTwice_sameResultAndLaterExportsFail() throws Exception {
     SpillingLogRecordExporter exporter = exporter();
     var first = exporter.shutdown();
