@@ -239,12 +239,29 @@ public final class Renderer {
     } else {
       s.append("No `keycalls.tsv` in this run.\n");
     }
+    s.append(keptSections(md));
     Files.createDirectories(md.toAbsolutePath().getParent());
     Files.writeString(md, s.toString(), StandardCharsets.UTF_8);
     Files.writeString(md.toAbsolutePath().getParent().resolve(chart), Svg.chart(keys, LABELS, scores, batches),
         StandardCharsets.UTF_8);
     System.out.println("wrote " + md + " and " + chart);
     return 0;
+  }
+
+  /**
+   * Sections written by hand (figures from runs outside the suite) follow this line in the page;
+   * a new render keeps them as they are.
+   */
+  static final String KEPT_MARKER = "<!-- hand-written sections below: kept by render -->";
+
+  /** The page's hand-written tail, from {@link #KEPT_MARKER} on, or nothing. */
+  private static String keptSections(Path md) throws IOException {
+    if (!Files.exists(md)) {
+      return "";
+    }
+    String old = Files.readString(md, StandardCharsets.UTF_8);
+    int at = old.indexOf(KEPT_MARKER);
+    return at < 0 ? "" : "\n" + old.substring(at);
   }
 
   private interface RatioFn {

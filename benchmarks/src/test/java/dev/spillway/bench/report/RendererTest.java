@@ -33,6 +33,7 @@ class RendererTest {
         result("spill.SpillAppendBenchmark.append", 1, b + ", \"mode\": \"sealed-none\"", 336_000),
         result("spill.SpillAppendBenchmark.append", 1, b + ", \"mode\": \"sealed-lz4\"", 80_000)) + "]");
     Path md = dir.resolve("RESULTS.md");
+    Files.writeString(md, "an old render\n\n" + Renderer.KEPT_MARKER + "\n\n## Codecs\n\nby hand\n");
 
     Renderer.render(dir, md);
 
@@ -49,6 +50,8 @@ class RendererTest {
     assertThat(page).contains("![ns per span](results-chart.svg)");
     assertThat(page).contains("(../docs/BENCHMARKS.md#side-by-side-with-the-opentelemetry-collector-opsbenchside-by-sidesh)");
     assertThat(dir.resolve("results-chart.svg")).exists();
+    assertThat(page).doesNotContain("an old render");
+    assertThat(page).endsWith(Renderer.KEPT_MARKER + "\n\n## Codecs\n\nby hand\n");
   }
 
   @Test

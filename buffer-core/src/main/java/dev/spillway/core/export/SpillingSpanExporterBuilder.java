@@ -4,8 +4,6 @@ import dev.spillway.core.SpillBufferBuilder;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 
 /**
@@ -14,21 +12,19 @@ import java.util.Objects;
  */
 public final class SpillingSpanExporterBuilder {
   /** Default time the delegate gets for one replay attempt: {@value} ms. */
-  public static final long DEFAULT_EXPORT_TIMEOUT_MILLIS = 10_000;
+  public static final long DEFAULT_EXPORT_TIMEOUT_MILLIS = ReplaySettings.DEFAULT_EXPORT_TIMEOUT_MILLIS;
   /** Default first wait before replaying again after a failed replay: {@value} ms. */
-  public static final long DEFAULT_REPLAY_BACKOFF_INITIAL_MILLIS = 1_000;
+  public static final long DEFAULT_REPLAY_BACKOFF_INITIAL_MILLIS =
+      ReplaySettings.DEFAULT_REPLAY_BACKOFF_INITIAL_MILLIS;
   /** Default longest wait between replay attempts to a failing delegate: {@value} ms. */
-  public static final long DEFAULT_REPLAY_BACKOFF_MAX_MILLIS = 30_000;
+  public static final long DEFAULT_REPLAY_BACKOFF_MAX_MILLIS = ReplaySettings.DEFAULT_REPLAY_BACKOFF_MAX_MILLIS;
   /** Default time shutdown keeps replaying a backlog to a healthy delegate: {@value} ms. */
-  public static final long DEFAULT_SHUTDOWN_DRAIN_TIMEOUT_MILLIS = 5_000;
+  public static final long DEFAULT_SHUTDOWN_DRAIN_TIMEOUT_MILLIS =
+      ReplaySettings.DEFAULT_SHUTDOWN_DRAIN_TIMEOUT_MILLIS;
 
-  final SpanExporter delegate;
-  final SpillBufferBuilder buffer;
-  Duration exportTimeout = Duration.ofMillis(DEFAULT_EXPORT_TIMEOUT_MILLIS);
-  Duration backoffInitial = Duration.ofMillis(DEFAULT_REPLAY_BACKOFF_INITIAL_MILLIS);
-  Duration backoffMax = Duration.ofMillis(DEFAULT_REPLAY_BACKOFF_MAX_MILLIS);
-  Duration shutdownDrainTimeout = Duration.ofMillis(DEFAULT_SHUTDOWN_DRAIN_TIMEOUT_MILLIS);
-  final List<AutoCloseable> closeAfterBuffer = new ArrayList<>();
+  private final SpanExporter delegate;
+  private final SpillBufferBuilder buffer;
+  private final ReplaySettings settings = new ReplaySettings();
 
   SpillingSpanExporterBuilder(SpanExporter delegate, SpillBufferBuilder buffer) {
     this.delegate = Objects.requireNonNull(delegate, "delegate");
@@ -43,7 +39,7 @@ public final class SpillingSpanExporterBuilder {
    * best, give the delegate one attempt ({@code setRetryPolicy(null)}) and a shorter timeout.
    */
   public SpillingSpanExporterBuilder setExportTimeout(Duration timeout) {
-    this.exportTimeout = positive(timeout, "exportTimeout");
+    settings.exportTimeout(timeout);
     return this;
   }
 
@@ -53,14 +49,7 @@ public final class SpillingSpanExporterBuilder {
    * #DEFAULT_REPLAY_BACKOFF_INITIAL_MILLIS} ms and {@value #DEFAULT_REPLAY_BACKOFF_MAX_MILLIS} ms.
    */
   public SpillingSpanExporterBuilder setReplayBackoff(Duration initial, Duration max) {
-    positive(initial, "replayBackoff initial");
-    positive(max, "replayBackoff max");
-    if (initial.compareTo(max) > 0) {
-      throw new IllegalArgumentException(
-          "replayBackoff initial " + initial + " exceeds max " + max);
-    }
-    this.backoffInitial = initial;
-    this.backoffMax = max;
+    settings.replayBackoff(initial, max);
     return this;
   }
 
@@ -70,17 +59,7 @@ public final class SpillingSpanExporterBuilder {
    * #DEFAULT_SHUTDOWN_DRAIN_TIMEOUT_MILLIS} ms; zero seals at once.
    */
   public SpillingSpanExporterBuilder setShutdownDrainTimeout(Duration timeout) {
-    Objects.requireNonNull(timeout, "shutdownDrainTimeout");
-    if (timeout.isNegative()) {
-      throw new IllegalArgumentException("shutdownDrainTimeout must be >= 0, got " + timeout);
-    }
-    this.shutdownDrainTimeout = timeout;
-    return this;
-  }
-
-  /** Closed after the buffer at shutdown (a KMS client the autoconfigure provider made). */
-  SpillingSpanExporterBuilder closeAfterBuffer(AutoCloseable resource) {
-    closeAfterBuffer.add(Objects.requireNonNull(resource, "resource"));
+    settings.shutdownDrainTimeout(timeout);
     return this;
   }
 
@@ -93,14 +72,6 @@ public final class SpillingSpanExporterBuilder {
    * @throws IllegalStateException if the buffer builder lacks a directory or keys
    */
   public SpillingSpanExporter build() throws IOException {
-    return SpillingSpanExporter.start(this);
-  }
-
-  private static Duration positive(Duration d, String what) {
-    Objects.requireNonNull(d, what);
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(what + " must be positive, got " + d);
-    }
-    return d;
+    return SpillingSpanExporter.start(delegate, buffer, settings);
   }
 }

@@ -1,10 +1,18 @@
 package dev.spillway.core.export;
 
+import dev.spillway.core.export.internal.OtlpLogs;
+import dev.spillway.core.export.internal.OtlpMetrics;
 import dev.spillway.core.export.internal.SdkEncoding;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse;
+import io.opentelemetry.proto.collector.logs.v1.LogsServiceGrpc;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
+import io.opentelemetry.proto.collector.metrics.v1.MetricsServiceGrpc;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
@@ -20,8 +28,9 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A real OTLP/gRPC trace receiver on 127.0.0.1 for tests: it can refuse every call with a status
- * (UNAVAILABLE: the collector is down), hold calls until released (a slow collector), or accept.
+ * A real OTLP/gRPC receiver on 127.0.0.1 for tests, serving traces, metrics and logs: it can refuse
+ * every call with a status (UNAVAILABLE: the collector is down), hold calls until released (a slow
+ * collector), or accept. Calls and refusals are counted over all three services.
  */
 final class OtlpReceiver implements AutoCloseable {
   private final Server server;
@@ -29,6 +38,10 @@ final class OtlpReceiver implements AutoCloseable {
   private final Condition arrived = lock.newCondition();
   // --- guarded by lock ---
   private final List<ResourceSpans> spans = new ArrayList<>();
+  private final List<ExportLogsServiceRequest> logRequests = new ArrayList<>();
+  private final List<ExportMetricsServiceRequest> metricRequests = new ArrayList<>();
+  private int logRecords;
+  private int dataPoints;
   private Status failWith;
   private CountDownLatch hold;
   private int refused;
@@ -38,6 +51,8 @@ final class OtlpReceiver implements AutoCloseable {
     server =
         NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
             .addService(new Service())
+            .addService(new LogsService())
+            .addService(new MetricsService())
             .build()
             .start();
   }
@@ -112,6 +127,54 @@ final class OtlpReceiver implements AutoCloseable {
     }
   }
 
+  /** Accepted log requests, in arrival order. */
+  List<ExportLogsServiceRequest> logRequests() {
+    lock.lock();
+    try {
+      return new ArrayList<>(logRequests);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Accepted metric requests, in arrival order. */
+  List<ExportMetricsServiceRequest> metricRequests() {
+    lock.lock();
+    try {
+      return new ArrayList<>(metricRequests);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Waits until at least {@code n} log records arrived (duplicates counted). */
+  boolean awaitLogRecords(int n, Duration timeout) throws InterruptedException {
+    lock.lock();
+    try {
+      long remaining = timeout.toNanos();
+      while (logRecords < n && remaining > 0) {
+        remaining = arrived.awaitNanos(remaining);
+      }
+      return logRecords >= n;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Waits until at least {@code n} metric data points arrived (duplicates counted). */
+  boolean awaitDataPoints(int n, Duration timeout) throws InterruptedException {
+    lock.lock();
+    try {
+      long remaining = timeout.toNanos();
+      while (dataPoints < n && remaining > 0) {
+        remaining = arrived.awaitNanos(remaining);
+      }
+      return dataPoints >= n;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Waits until at least {@code n} spans arrived; returns whether they did in time. */
   boolean awaitSpans(int n, Duration timeout) throws InterruptedException {
     lock.lock();
@@ -165,41 +228,82 @@ final class OtlpReceiver implements AutoCloseable {
     }
   }
 
+  /**
+   * Counts the call, waits while calls are held, and answers {@code response} with the failure
+   * status if one is set; otherwise runs {@code accept} under the lock and returns true, for the
+   * caller to answer.
+   */
+  private boolean admit(StreamObserver<?> response, Runnable accept) {
+    CountDownLatch wait;
+    lock.lock();
+    try {
+      calls++;
+      arrived.signalAll();
+      wait = hold;
+    } finally {
+      lock.unlock();
+    }
+    if (wait != null) {
+      try {
+        wait.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    lock.lock();
+    try {
+      if (failWith != null) {
+        refused++;
+        arrived.signalAll();
+        response.onError(failWith.asRuntimeException());
+        return false;
+      }
+      accept.run();
+      arrived.signalAll();
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   private final class Service extends TraceServiceGrpc.TraceServiceImplBase {
     @Override
     public void export(
         ExportTraceServiceRequest request, StreamObserver<ExportTraceServiceResponse> response) {
-      CountDownLatch wait;
-      lock.lock();
-      try {
-        calls++;
-        arrived.signalAll();
-        wait = hold;
-      } finally {
-        lock.unlock();
+      if (admit(response, () -> spans.addAll(SdkEncoding.perSpan(request)))) {
+        response.onNext(ExportTraceServiceResponse.getDefaultInstance());
+        response.onCompleted();
       }
-      if (wait != null) {
-        try {
-          wait.await(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
+    }
+  }
+
+  private final class LogsService extends LogsServiceGrpc.LogsServiceImplBase {
+    @Override
+    public void export(
+        ExportLogsServiceRequest request, StreamObserver<ExportLogsServiceResponse> response) {
+      Runnable accept = () -> {
+        logRequests.add(request);
+        logRecords += OtlpLogs.count(request);
+      };
+      if (admit(response, accept)) {
+        response.onNext(ExportLogsServiceResponse.getDefaultInstance());
+        response.onCompleted();
       }
-      lock.lock();
-      try {
-        if (failWith != null) {
-          refused++;
-          arrived.signalAll();
-          response.onError(failWith.asRuntimeException());
-          return;
-        }
-        spans.addAll(SdkEncoding.perSpan(request));
-        arrived.signalAll();
-      } finally {
-        lock.unlock();
+    }
+  }
+
+  private final class MetricsService extends MetricsServiceGrpc.MetricsServiceImplBase {
+    @Override
+    public void export(
+        ExportMetricsServiceRequest request, StreamObserver<ExportMetricsServiceResponse> response) {
+      Runnable accept = () -> {
+        metricRequests.add(request);
+        dataPoints += OtlpMetrics.count(request);
+      };
+      if (admit(response, accept)) {
+        response.onNext(ExportMetricsServiceResponse.getDefaultInstance());
+        response.onCompleted();
       }
-      response.onNext(ExportTraceServiceResponse.getDefaultInstance());
-      response.onCompleted();
     }
   }
 }

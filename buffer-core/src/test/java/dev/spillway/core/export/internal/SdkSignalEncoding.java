@@ -31,11 +31,11 @@ import java.util.List;
  * exporters put on the wire (their marshalers are internal API, fine for a test and never used by
  * main code), and a canonical form to compare two requests item by item whatever their grouping.
  */
-final class SdkSignalEncoding {
+public final class SdkSignalEncoding {
   private SdkSignalEncoding() {}
 
   /** The request the SDK's OTLP log exporters would send for {@code logs}. */
-  static ExportLogsServiceRequest logs(Collection<? extends LogRecordData> logs) {
+  public static ExportLogsServiceRequest logs(Collection<? extends LogRecordData> logs) {
     try {
       return ExportLogsServiceRequest.parseFrom(bytes(LogsRequestMarshaler.create(new ArrayList<>(logs))));
     } catch (IOException e) {
@@ -44,7 +44,7 @@ final class SdkSignalEncoding {
   }
 
   /** The request the SDK's OTLP metric exporters would send for {@code metrics}. */
-  static ExportMetricsServiceRequest metrics(Collection<? extends MetricData> metrics) {
+  public static ExportMetricsServiceRequest metrics(Collection<? extends MetricData> metrics) {
     try {
       return ExportMetricsServiceRequest.parseFrom(bytes(MetricsRequestMarshaler.create(new ArrayList<>(metrics))));
     } catch (IOException e) {
@@ -62,7 +62,7 @@ final class SdkSignalEncoding {
    * One {@code ResourceLogs} per log record, holding that record alone with its resource, scope and
    * schema urls, sorted by their protobuf bytes: equal for two requests carrying the same records.
    */
-  static List<ByteString> perLogRecord(ExportLogsServiceRequest request) {
+  public static List<ByteString> perLogRecord(ExportLogsServiceRequest request) {
     List<ByteString> out = new ArrayList<>();
     for (ResourceLogs rl : request.getResourceLogsList()) {
       for (ScopeLogs sl : rl.getScopeLogsList()) {
@@ -84,7 +84,7 @@ final class SdkSignalEncoding {
    * One {@code ResourceMetrics} per data point: the point alone in its metric (name, description,
    * unit, kind, temporality, monotonicity), scope and resource, sorted by their protobuf bytes.
    */
-  static List<ByteString> perDataPoint(ExportMetricsServiceRequest request) {
+  public static List<ByteString> perDataPoint(ExportMetricsServiceRequest request) {
     List<ByteString> out = new ArrayList<>();
     for (ResourceMetrics rm : request.getResourceMetricsList()) {
       for (ScopeMetrics sm : rm.getScopeMetricsList()) {
