@@ -239,6 +239,11 @@ public final class KafkaSpillWriter implements SpillWriter {
     }
   }
 
+  /** The producer's own metrics (send rate, errors, latency, buffer space), to export beside Spillway's. */
+  public java.util.Map<org.apache.kafka.common.MetricName, ? extends org.apache.kafka.common.Metric> clientMetrics() {
+    return producer.metrics();
+  }
+
   /** Failed sends sealed and sent again. */
   public long resent() {
     return resent.get();
