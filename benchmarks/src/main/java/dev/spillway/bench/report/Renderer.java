@@ -240,11 +240,28 @@ public final class Renderer {
       s.append("No `keycalls.tsv` in this run.\n");
     }
     Files.createDirectories(md.toAbsolutePath().getParent());
+    s.append(keptSections(md));
     Files.writeString(md, s.toString(), StandardCharsets.UTF_8);
     Files.writeString(md.toAbsolutePath().getParent().resolve(chart), Svg.chart(keys, LABELS, scores, batches),
         StandardCharsets.UTF_8);
     System.out.println("wrote " + md + " and " + chart);
     return 0;
+  }
+
+  /**
+   * Sections measured outside the JMH suite (the Kafka backend's throughput test) are written by
+   * hand under this line; rendering keeps them, from the line on, instead of dropping them.
+   */
+  static final String KEPT_MARKER = "<!-- hand-written sections below: kept when this page is rendered again -->";
+
+  /** What follows {@link #KEPT_MARKER} in the page now (with the marker), or nothing. */
+  static String keptSections(Path md) throws IOException {
+    if (!Files.exists(md)) {
+      return "";
+    }
+    String old = Files.readString(md, StandardCharsets.UTF_8);
+    int at = old.indexOf(KEPT_MARKER);
+    return at < 0 ? "" : "\n" + old.substring(at);
   }
 
   private interface RatioFn {

@@ -51,7 +51,9 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Behind a flag (minutes, and it loads both cores): {@code mvn -o -pl buffer-server -am test
  * -Dtest=KafkaThroughputBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false
  * -Dspillway.kafka.bench=true}. Prints {@code kafka bench:} lines; figures go to
- * benchmarks/RESULTS.md and docs/SCALE-OUT.md as ratios within the run.
+ * benchmarks/RESULTS.md and docs/SCALE-OUT.md as ratios within the run. {@code
+ * -Dspillway.kafka.bench.rounds=2} repeats the three runs (fresh spill directory and topics), to
+ * see how far the ratios move between rounds on a shared machine.
  */
 @EnabledIfSystemProperty(named = "spillway.kafka.bench", matches = "true",
     disabledReason = "a throughput benchmark (minutes, loads every core): run with -Dspillway.kafka.bench=true")
@@ -63,8 +65,13 @@ class KafkaThroughputBenchmarkTest {
 
   @TempDir Path dir;
 
-  /** What one run's clients saw in the measured window, and in all. */
-  record Run(String name, double spansPerSecond, long refusedRequests, long spansInAll) {}
+  /**
+   * What one run's clients saw in the measured window, and in all; and the CPU the ingest
+   * daemons and the broker spent per span acknowledged in the window (µs). On a shared machine
+   * spans/s move with the other engineers' builds; CPU per span moves much less.
+   */
+  record Run(String name, double spansPerSecond, long refusedRequests, long spansInAll, double ingestCpuMicrosPerSpan,
+      double brokerCpuMicrosPerSpan) {}
 
   @Test
   void chronicleAgainstKafka_oneIngestAgainstTwo_spansPerSecondAndBytesPerSpan() throws Exception {
@@ -75,45 +82,61 @@ class KafkaThroughputBenchmarkTest {
     double otlpBytesPerSpan = (double) request.getSerializedSize() / SPANS_PER_REQUEST;
     KafkaCluster cluster = KafkaCluster.shared();
 
-    List<Run> runs = new ArrayList<>();
-    // 1. The local spill, one ingest process.
-    Path spill = dir.resolve("spill");
-    String chronicle = "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" + "%PORT%\n"
-        + TestConfigs.tls(pki, "        ")
-        + "buffer:\n  durability: durable\n  spill:\n    directory: " + spill + "\n    max_disk_mib: 4096\n"
-        + TestConfigs.localKeys(keys.resolve("writer.json"), null)
-        + "telemetry:\n  metrics:\n    endpoint: 127.0.0.1:" + Rig.freePort() + "\n";
-    runs.add(run("chronicle, 1 ingest", pki, List.of(chronicle), request));
-    long chronicleBytes = du(spill);
+    int rounds = Integer.getInteger("spillway.kafka.bench.rounds", 1);
+    List<Run> all = new ArrayList<>();
+    for (int round = 1; round <= rounds; round++) {
+      List<Run> runs = new ArrayList<>();
+      // 1. The local spill, one ingest process.
+      Path spill = dir.resolve("spill-" + round);
+      String chronicle = "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" + "%PORT%\n"
+          + TestConfigs.tls(pki, "        ")
+          + "buffer:\n  durability: durable\n  spill:\n    directory: " + spill + "\n    max_disk_mib: 4096\n"
+          + TestConfigs.localKeys(keys.resolve("writer.json"), null)
+          + "telemetry:\n  metrics:\n    endpoint: 127.0.0.1:" + Rig.freePort() + "\n";
+      runs.add(run("chronicle, 1 ingest", pki, List.of(chronicle), request, cluster));
+      long chronicleBytes = du(spill);
 
-    // 2. Kafka, one ingest process, its own topic (so its bytes on the broker are its own).
-    KafkaSpillSettings one = SpillTopics.fresh(cluster, "bench-1", 4).build();
-    runs.add(run("kafka, 1 ingest", pki, List.of(KafkaScaleOutTest.ingestYaml(pki, keys, one, -1)), request));
-    long oneBytes = topicBytes(cluster, one.topic());
+      // 2. Kafka, one ingest process, its own topic (so its bytes on the broker are its own).
+      KafkaSpillSettings one = SpillTopics.fresh(cluster, "bench-1", 4).build();
+      runs.add(run("kafka, 1 ingest", pki, List.of(KafkaScaleOutTest.ingestYaml(pki, keys, one, -1)), request,
+          cluster));
+      long oneBytes = topicBytes(cluster, one.topic());
 
-    // 3. Kafka, two ingest processes sharing the same client load.
-    KafkaSpillSettings two = SpillTopics.fresh(cluster, "bench-2", 4).build();
-    runs.add(run("kafka, 2 ingest", pki, List.of(KafkaScaleOutTest.ingestYaml(pki, keys, two, -1),
-        KafkaScaleOutTest.ingestYaml(pki, keys, two, -1)), request));
+      // 3. Kafka, two ingest processes sharing the same client load.
+      KafkaSpillSettings two = SpillTopics.fresh(cluster, "bench-2", 4).build();
+      runs.add(run("kafka, 2 ingest", pki, List.of(KafkaScaleOutTest.ingestYaml(pki, keys, two, -1),
+          KafkaScaleOutTest.ingestYaml(pki, keys, two, -1)), request, cluster));
+      long twoBytes = topicBytes(cluster, two.topic());
 
-    for (Run r : runs) {
-      System.out.printf("kafka bench: %s: %.0f spans/s acknowledged (%d requests refused in the window; %d spans in all)%n",
-          r.name(), r.spansPerSecond(), r.refusedRequests(), r.spansInAll());
+      for (Run r : runs) {
+        System.out.printf("kafka bench: round %d: %s: %.0f spans/s acknowledged (%d requests refused in the window;"
+                + " %d spans in all); CPU per span: ingest %.1f µs, broker %.1f µs%n", round, r.name(), r.spansPerSecond(),
+            r.refusedRequests(), r.spansInAll(), r.ingestCpuMicrosPerSpan(), r.brokerCpuMicrosPerSpan());
+      }
+      Run c = runs.get(0);
+      Run k1 = runs.get(1);
+      Run k2 = runs.get(2);
+      System.out.printf("kafka bench: round %d: spans/s kafka 1 ingest / chronicle 1 ingest = %.2f;"
+              + " kafka 2 ingest / kafka 1 ingest = %.2f; CPU per span (ingest + broker) kafka 1 ingest / chronicle ="
+              + " %.2f, ingest alone %.2f; kafka 2 ingest / kafka 1 ingest = %.2f%n", round,
+          k1.spansPerSecond() / c.spansPerSecond(), k2.spansPerSecond() / k1.spansPerSecond(),
+          (k1.ingestCpuMicrosPerSpan() + k1.brokerCpuMicrosPerSpan()) / c.ingestCpuMicrosPerSpan(),
+          k1.ingestCpuMicrosPerSpan() / c.ingestCpuMicrosPerSpan(),
+          (k2.ingestCpuMicrosPerSpan() + k2.brokerCpuMicrosPerSpan())
+              / (k1.ingestCpuMicrosPerSpan() + k1.brokerCpuMicrosPerSpan()));
+      System.out.printf("kafka bench: round %d: OTLP %.0f B/span; on the broker %.0f B/span (1 ingest: %d bytes of log"
+              + " segments, %d spans) and %.0f B/span (2 ingest); Chronicle spill directory %.0f B/span on disk"
+              + " (%d bytes allocated, %d spans)%n", round,
+          otlpBytesPerSpan, (double) oneBytes / k1.spansInAll(), oneBytes, k1.spansInAll(),
+          (double) twoBytes / k2.spansInAll(), (double) chronicleBytes / c.spansInAll(), chronicleBytes, c.spansInAll());
+      all.addAll(runs);
     }
-    Run c = runs.get(0);
-    Run k1 = runs.get(1);
-    Run k2 = runs.get(2);
-    System.out.printf("kafka bench: kafka 1 ingest / chronicle 1 ingest = %.2f; kafka 2 ingest / kafka 1 ingest = %.2f%n",
-        k1.spansPerSecond() / c.spansPerSecond(), k2.spansPerSecond() / k1.spansPerSecond());
-    System.out.printf("kafka bench: OTLP %.0f B/span; on the broker %.0f B/span (%d bytes of log segments, %d spans);"
-            + " Chronicle spill directory %.0f B/span on disk (%d bytes allocated, %d spans)%n",
-        otlpBytesPerSpan, (double) oneBytes / k1.spansInAll(), oneBytes, k1.spansInAll(),
-        (double) chronicleBytes / c.spansInAll(), chronicleBytes, c.spansInAll());
-    assertThat(runs).allSatisfy(r -> assertThat(r.spansPerSecond()).as(r.name()).isPositive());
+    assertThat(all).allSatisfy(r -> assertThat(r.spansPerSecond()).as(r.name()).isPositive());
   }
 
   /** Starts the ingest daemons of {@code yamls} (each with a fresh port), drives them, stops them. */
-  private Run run(String name, TestPki pki, List<String> yamls, ExportTraceServiceRequest request) throws Exception {
+  private Run run(String name, TestPki pki, List<String> yamls, ExportTraceServiceRequest request, KafkaCluster cluster)
+      throws Exception {
     List<DaemonProcess> daemons = new ArrayList<>();
     List<Integer> ports = new ArrayList<>();
     try {
@@ -150,13 +173,25 @@ class KafkaThroughputBenchmarkTest {
       atMeasureStart[0] = spansOk.get();
       atMeasureStart[1] = refused.get();
       long measured = System.nanoTime();
+      long ingestTicks = 0;
+      for (DaemonProcess d : daemons) {
+        ingestTicks -= cpuTicks(d.pid());
+      }
+      long brokerTicks = -cpuTicks(cluster.pid(1));
       for (Thread t : clients) {
         t.join(TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime()) + 60_000);
       }
       long window = System.nanoTime() - measured;
+      for (DaemonProcess d : daemons) {
+        ingestTicks += cpuTicks(d.pid());
+      }
+      brokerTicks += cpuTicks(cluster.pid(1));
       assertThat(errors).as(name + ": client errors").isEmpty();
-      double perSecond = (spansOk.get() - atMeasureStart[0]) / (window / 1e9);
-      return new Run(name, perSecond, refused.get() - atMeasureStart[1], spansOk.get());
+      long spans = spansOk.get() - atMeasureStart[0];
+      double perSecond = spans / (window / 1e9);
+      double microsPerTick = 1e6 / TICKS_PER_SECOND;
+      return new Run(name, perSecond, refused.get() - atMeasureStart[1], spansOk.get(),
+          ingestTicks * microsPerTick / spans, brokerTicks * microsPerTick / spans);
     } finally {
       for (DaemonProcess d : daemons) {
         d.terminate(Duration.ofSeconds(60)); // orderly: what is in flight is acknowledged first
@@ -185,6 +220,16 @@ class KafkaThroughputBenchmarkTest {
     } finally {
       ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
+  }
+
+  /** Linux's USER_HZ: /proc/PID/stat counts CPU time in these ticks. */
+  static final long TICKS_PER_SECOND = 100;
+
+  /** User plus system CPU time of process {@code pid} so far, in ticks (fields 14 and 15 of /proc/PID/stat). */
+  static long cpuTicks(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" "); // after "pid (comm) ": field 3 is f[0]
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
   }
 
   /** Bytes of the topic's partition log segments ({@code TOPIC-N/*.log}) on every node of the cluster. */
