@@ -54,7 +54,7 @@ public interface BufferOpener {
         return KafkaSpillOpener.open(config, config.kafka().get(), role, env);
       }
       SpillBufferBuilder b = SpillBuffer.builder()
-          .directory(config.directory())
+          .directory(config.directory().orElseThrow())
           .durability(config.durability())
           .memoryLimitBytes(config.memoryLimitBytes())
           .maxDiskBytes(config.maxDiskBytes())
@@ -106,7 +106,7 @@ public interface BufferOpener {
    * deployment: narrowing it would lock the other role out, so say what to set instead.
    */
   private static void refuseToNarrowSharedDirectory(ServerConfig.Buffer config) throws IOException {
-    java.nio.file.Path dir = config.directory();
+    java.nio.file.Path dir = config.directory().orElseThrow();
     if (config.sharedGroup() || !java.nio.file.Files.isDirectory(dir)) {
       return;
     }
