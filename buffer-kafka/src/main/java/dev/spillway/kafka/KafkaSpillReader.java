@@ -149,6 +149,16 @@ public final class KafkaSpillReader implements SpillReader {
     opener.resetSequenceTracking();
   }
 
+  /** The consumer's own metrics (lag, fetch and commit latency), to export beside Spillway's. Any thread. */
+  public Map<org.apache.kafka.common.MetricName, ? extends org.apache.kafka.common.Metric> consumerMetrics() {
+    return consumer.metrics();
+  }
+
+  /** The quarantine producer's own metrics. */
+  public Map<org.apache.kafka.common.MetricName, ? extends org.apache.kafka.common.Metric> quarantineProducerMetrics() {
+    return quarantine.metrics();
+  }
+
   /** Records fetched or handed out and not yet acknowledged. */
   public int inPlay() {
     return consumer.inPlay();

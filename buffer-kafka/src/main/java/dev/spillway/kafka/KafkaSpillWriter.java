@@ -46,6 +46,8 @@ public final class KafkaSpillWriter implements SpillWriter {
   private static final Logger log = LoggerFactory.getLogger(KafkaSpillWriter.class);
   /** Pause before sealing failed sends again, so an unreachable cluster is not hammered. */
   private static final long RESEND_PAUSE_MILLIS = 500;
+  /** At most one warning line about failed sends per this interval (10 s). */
+  static final long RESEND_WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   private final SealedRecordProducer producer;
   private final Sealer sealer;
@@ -66,6 +68,8 @@ public final class KafkaSpillWriter implements SpillWriter {
   private final ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
   private final Semaphore wakeResender = new Semaphore(0);
   private final Thread resender;
+  /** A broker outage fails every in-flight send: one line per interval, with the count. */
+  private final ThrottledWarning resendWarning;
 
   private final AtomicLong offered = new AtomicLong();
   private final AtomicLong accepted = new AtomicLong();
@@ -92,6 +96,14 @@ public final class KafkaSpillWriter implements SpillWriter {
    */
   public KafkaSpillWriter(SealedRecordProducer producer, Sealer sealer, Codec codec, Durability durability,
       long memoryLimitBytes, Duration offerTimeout) {
+    this(producer, sealer, codec, durability, memoryLimitBytes, offerTimeout,
+        new ThrottledWarning(RESEND_WARNING_INTERVAL_NANOS, System::nanoTime,
+            line -> log.warn("sealed batches did not reach Kafka and are sealed and sent again: {}", line)));
+  }
+
+  /** As the public constructor, with the warning for failed sends given (tests watch it). */
+  KafkaSpillWriter(SealedRecordProducer producer, Sealer sealer, Codec codec, Durability durability,
+      long memoryLimitBytes, Duration offerTimeout, ThrottledWarning resendWarning) {
     this.producer = Objects.requireNonNull(producer, "producer");
     this.sealer = Objects.requireNonNull(sealer, "sealer");
     this.codec = Objects.requireNonNull(codec, "codec");
@@ -101,6 +113,7 @@ public final class KafkaSpillWriter implements SpillWriter {
     }
     this.memoryLimitBytes = memoryLimitBytes;
     this.offerTimeout = Objects.requireNonNull(offerTimeout, "offerTimeout");
+    this.resendWarning = Objects.requireNonNull(resendWarning, "resendWarning");
     sealer.prefetch();
     this.resender = new Thread(this::resendLoop, "spillway-kafka-resend");
     resender.setDaemon(true);
@@ -190,13 +203,15 @@ public final class KafkaSpillWriter implements SpillWriter {
               spilled.incrementAndGet();
             }
           } else {
-            log.warn("a sealed batch did not reach Kafka ({}); it is sealed and sent again", c.error().toString());
+            resendWarning.event(c.error().toString());
             failed.add(c.pending());
             nextResendNanos = Math.max(nextResendNanos, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RESEND_PAUSE_MILLIS));
           }
         }
         lock.notifyAll();
+        resendWarning.tick();
         if (closed) {
+          resendWarning.flush();
           return;
         }
         if (failed.isEmpty() || System.nanoTime() < nextResendNanos) {
@@ -222,6 +237,11 @@ public final class KafkaSpillWriter implements SpillWriter {
     synchronized (lock) {
       return unacknowledgedBytes;
     }
+  }
+
+  /** The producer's own metrics (send rate, errors, latency, buffer space), to export beside Spillway's. */
+  public java.util.Map<org.apache.kafka.common.MetricName, ? extends org.apache.kafka.common.Metric> clientMetrics() {
+    return producer.metrics();
   }
 
   /** Failed sends sealed and sent again. */

@@ -61,6 +61,12 @@ public final class SealedRecordConsumer implements AutoCloseable {
   private record Settle(SpilledRecord record, boolean acked) {}
 
   private final java.util.function.Consumer<Collection<TopicPartition>> onRevoked;
+  /**
+   * The consumer's metrics: a live, read-only view taken once on the constructing thread, so a
+   * scrape from another thread never calls into the consumer (which is single-threaded) while the
+   * drain polls. The values are Kafka's own thread-safe metrics.
+   */
+  private final Map<org.apache.kafka.common.MetricName, ? extends org.apache.kafka.common.Metric> clientMetrics;
 
   public SealedRecordConsumer(KafkaSpillSettings settings) throws IOException {
     this(settings, revoked -> {});
@@ -78,6 +84,7 @@ public final class SealedRecordConsumer implements AutoCloseable {
   SealedRecordConsumer(String topic, Map<String, Object> config, LongSupplier nanoClock,
       java.util.function.Consumer<Collection<TopicPartition>> onRevoked) {
     this.consumer = new KafkaConsumer<>(config);
+    this.clientMetrics = consumer.metrics();
     this.nanoClock = nanoClock;
     this.onRevoked = onRevoked;
     consumer.subscribe(Set.of(topic), new Rebalance());
@@ -118,9 +125,9 @@ public final class SealedRecordConsumer implements AutoCloseable {
     return inPlay.values().stream().mapToInt(Set::size).sum();
   }
 
-  /** The consumer's own metrics, to export beside Spillway's. */
+  /** The consumer's own metrics, to export beside Spillway's. Any thread. */
   public Map<org.apache.kafka.common.MetricName, ? extends org.apache.kafka.common.Metric> metrics() {
-    return consumer.metrics();
+    return clientMetrics;
   }
 
   /** Makes a {@link #next} waiting on the cluster return early. Any thread. */

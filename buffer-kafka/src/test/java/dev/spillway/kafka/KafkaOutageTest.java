@@ -20,7 +20,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -53,8 +55,12 @@ class KafkaOutageTest {
     producer.awaitTopic(Duration.ofSeconds(30));
     Sealer sealer = new Sealer(LocalKeys.issuer(keys.resolve(LocalKeys.WRITER_FILE)), DeploymentId.of("outage"),
         s.topic(), RotationPolicy.defaults(), Codec.NONE, Clock.systemUTC(), null);
+    List<String> warnings = new CopyOnWriteArrayList<>();
+    ThrottledWarning resendWarning = new ThrottledWarning(KafkaSpillWriter.RESEND_WARNING_INTERVAL_NANOS,
+        System::nanoTime, warnings::add);
+    long started = System.nanoTime();
     KafkaSpillWriter memoryFirst = new KafkaSpillWriter(producer, sealer, Codec.NONE, Durability.MEMORY_FIRST,
-        64 << 10, Duration.ofSeconds(2));
+        64 << 10, Duration.ofSeconds(2), resendWarning);
     SealedRecordProducer durableProducer = new SealedRecordProducer(s);
     durableProducer.awaitTopic(Duration.ofSeconds(30));
     KafkaSpillWriter durable = new KafkaSpillWriter(durableProducer,
@@ -91,6 +97,13 @@ class KafkaOutageTest {
     assertThat(memoryFirst.resent()).isPositive();
     memoryFirst.close();
     durable.close();
+    // One warning line per interval with a count, not one per failed send.
+    long intervals = (System.nanoTime() - started) / KafkaSpillWriter.RESEND_WARNING_INTERVAL_NANOS;
+    assertThat(warnings).as("resend warnings for %d resends", memoryFirst.resent())
+        .isNotEmpty().hasSizeLessThanOrEqualTo((int) intervals + 2);
+    long counted = warnings.stream().mapToLong(l -> Long.parseLong(l.substring(0, l.indexOf(' ')))).sum();
+    assertThat(counted).as("events the lines stand for").isEqualTo(memoryFirst.resent());
+    assertThat(memoryFirst.resent()).isGreaterThan(warnings.size());
 
     Opener opener = new Opener(LocalKeys.unwrapper(keys.resolve(LocalKeys.READER_FILE)), DeploymentId.of("outage"),
         s.topic(), Opener.DEFAULT_MAX_CACHED_KEYS, new StreamWatermarks());

@@ -8,7 +8,9 @@ import dev.spillway.core.SpillReader;
 import dev.spillway.core.SpillWriter;
 import dev.spillway.core.seal.Codec;
 import dev.spillway.server.config.ServerConfig;
+import io.prometheus.metrics.model.registry.MultiCollector;
 import java.io.IOException;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -22,9 +24,21 @@ public interface BufferOpener {
    * What a role opened. {@code writer} and {@code reader} may be the same object (role both).
    *
    * @param close seals memory to disk and closes files; idempotent
+   * @param clientMetrics metrics of the storage's own clients (the Kafka spill's producer and
+   *     consumer), registered beside the daemon's
    */
   record Opened(Optional<SpillWriter> writer, Optional<SpillReader> reader,
-      Supplier<BufferMetrics> metrics, Runnable close) {}
+      Supplier<BufferMetrics> metrics, Runnable close, List<MultiCollector> clientMetrics) {
+    public Opened {
+      clientMetrics = List.copyOf(clientMetrics);
+    }
+
+    /** A storage without client metrics of its own (the local spill). */
+    public Opened(Optional<SpillWriter> writer, Optional<SpillReader> reader, Supplier<BufferMetrics> metrics,
+        Runnable close) {
+      this(writer, reader, metrics, close, List.of());
+    }
+  }
 
   Opened open(ServerConfig.Buffer config, Role role, BufferObserver observer) throws IOException;
 
@@ -40,7 +54,7 @@ public interface BufferOpener {
         return KafkaSpillOpener.open(config, config.kafka().get(), role, env);
       }
       SpillBufferBuilder b = SpillBuffer.builder()
-          .directory(config.directory())
+          .directory(config.directory().orElseThrow())
           .durability(config.durability())
           .memoryLimitBytes(config.memoryLimitBytes())
           .maxDiskBytes(config.maxDiskBytes())
@@ -92,7 +106,7 @@ public interface BufferOpener {
    * deployment: narrowing it would lock the other role out, so say what to set instead.
    */
   private static void refuseToNarrowSharedDirectory(ServerConfig.Buffer config) throws IOException {
-    java.nio.file.Path dir = config.directory();
+    java.nio.file.Path dir = config.directory().orElseThrow();
     if (config.sharedGroup() || !java.nio.file.Files.isDirectory(dir)) {
       return;
     }

@@ -84,6 +84,7 @@ public final class Daemon implements AutoCloseable {
 
     buffer = opener.open(config.buffer(), role, metrics);
     metrics.bufferMetrics(buffer.metrics());
+    buffer.clientMetrics().forEach(metrics.registry()::register);
 
     if (role != Role.INGEST) {
       exporter = TraceExporter.create(config.exporter(), metrics);

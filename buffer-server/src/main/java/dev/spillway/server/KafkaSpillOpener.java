@@ -10,14 +10,20 @@ import dev.spillway.kafka.KafkaSpillReader;
 import dev.spillway.kafka.KafkaSpillWriter;
 import dev.spillway.kafka.SealedRecordProducer;
 import dev.spillway.server.config.ServerConfig;
+import dev.spillway.server.telemetry.KafkaClientMetrics;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,7 +107,16 @@ final class KafkaSpillOpener {
         }
       }
     };
-    return new BufferOpener.Opened(Optional.ofNullable(w), Optional.ofNullable(r), metrics, close);
+    List<Supplier<Map<MetricName, ? extends Metric>>> clients = new ArrayList<>();
+    if (w != null) {
+      clients.add(w::clientMetrics);
+    }
+    if (r != null) {
+      clients.add(r::consumerMetrics);
+      clients.add(r::quarantineProducerMetrics);
+    }
+    return new BufferOpener.Opened(Optional.ofNullable(w), Optional.ofNullable(r), metrics, close,
+        List.of(new KafkaClientMetrics(clients)));
   }
 
   /** The writer's counters of what came in, the reader's of what went out. */

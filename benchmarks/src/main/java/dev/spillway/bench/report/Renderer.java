@@ -255,7 +255,7 @@ public final class Renderer {
   static final String KEPT_MARKER = "<!-- hand-written sections below: kept by render -->";
 
   /** The page's hand-written tail, from {@link #KEPT_MARKER} on, or nothing. */
-  private static String keptSections(Path md) throws IOException {
+  static String keptSections(Path md) throws IOException {
     if (!Files.exists(md)) {
       return "";
     }

@@ -66,6 +66,21 @@ class RendererTest {
   }
 
   @Test
+  void render_keepsTheHandWrittenSectionsBelowTheMarker_andRendersTheRestAnew() throws Exception {
+    render_dividesMultiThreadedScoresByThreadsAndComputesTargetsFromTheSameRun(); // writes the inputs
+    Path md = dir.resolve("RESULTS.md");
+    String kept = Renderer.KEPT_MARKER + "\n\n## The Kafka backend\n\nkafka 1 ingest / chronicle 1 ingest = 0.92\n";
+    Files.writeString(md, "# stale rendered part\n\n" + kept);
+
+    Renderer.render(dir, md);
+
+    String page = Files.readString(md);
+    assertThat(page).doesNotContain("stale rendered part").contains("1.05× ✓").endsWith(kept);
+    Renderer.render(dir, md);
+    assertThat(Files.readString(md)).as("rendering twice keeps one copy").isEqualTo(page);
+  }
+
+  @Test
   void chartName_followsThePageSoTwoPagesKeepTheirOwnCharts() {
     assertThat(Renderer.chartName(Path.of("benchmarks/RESULTS.md"))).isEqualTo("results-chart.svg");
     assertThat(Renderer.chartName(Path.of("RESULTS-full-append.md"))).isEqualTo("RESULTS-full-append-chart.svg");

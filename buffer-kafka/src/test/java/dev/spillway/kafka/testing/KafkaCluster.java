@@ -173,6 +173,12 @@ public final class KafkaCluster implements AutoCloseable {
     return node(id).port();
   }
 
+  /** The process id of node {@code id} (1-based), to read its CPU time; -1 if it is not running. */
+  public long pid(int id) {
+    Process p = node(id).process()[0];
+    return p != null && p.isAlive() ? p.pid() : -1;
+  }
+
   /** Ends node {@code id} with SIGKILL and waits for it to be gone. */
   public void kill(int id) throws InterruptedException {
     Process p = node(id).process()[0];

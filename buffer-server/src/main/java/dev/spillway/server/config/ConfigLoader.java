@@ -275,7 +275,7 @@ public final class ConfigLoader {
       ServerConfig.KafkaSpill settings = kafka(ks);
       spill.finish();
       b.finish();
-      return new ServerConfig.Buffer(durability, limit, spike, Path.of("kafka:" + settings.settings().topic()), 0,
+      return new ServerConfig.Buffer(durability, limit, spike, Optional.empty(), 0,
           FsyncPolicy.fromConfigValue("none"), codec, OverflowPolicy.REFUSE, k, false, deployment, Optional.of(settings));
     }
     if (spill.has("kafka")) {
@@ -295,7 +295,7 @@ public final class ConfigLoader {
     boolean sharedGroup = spill.bool("shared_group", false);
     spill.finish();
     b.finish();
-    return new ServerConfig.Buffer(durability, limit, spike, dir, maxDisk, fsync, codec, overflow, k, sharedGroup,
+    return new ServerConfig.Buffer(durability, limit, spike, Optional.of(dir), maxDisk, fsync, codec, overflow, k, sharedGroup,
         deployment, Optional.empty());
   }
 

@@ -58,7 +58,7 @@ public record ServerConfig(
       Durability durability,
       long memoryLimitBytes,
       long spikeLimitBytes,
-      Path directory,
+      Optional<Path> directory,
       long maxDiskBytes,
       FsyncPolicy fsync,
       Codec compression,
@@ -68,16 +68,24 @@ public record ServerConfig(
       dev.spillway.core.keys.DeploymentId deploymentId,
       Optional<KafkaSpill> kafka) {
 
+    /** {@code directory}: the local spill's; empty exactly when the spill is on Kafka ({@code kafka}). */
+    public Buffer {
+      if (directory.isPresent() == kafka.isPresent()) {
+        throw new IllegalArgumentException("a buffer spills to a local directory or to Kafka, exactly one of them"
+            + " (directory " + directory + ", kafka " + kafka.map(k -> k.settings().topic()) + ")");
+      }
+    }
+
     /** The settings of the local (Chronicle) spill, for a buffer without {@code backend: kafka}. */
     public Buffer(Durability durability, long memoryLimitBytes, long spikeLimitBytes, Path directory, long maxDiskBytes,
         FsyncPolicy fsync, Codec compression, OverflowPolicy overflow, Keys keys, boolean sharedGroup) {
-      this(durability, memoryLimitBytes, spikeLimitBytes, directory, maxDiskBytes, fsync, compression, overflow, keys,
-          sharedGroup, dev.spillway.core.keys.DeploymentId.UNNAMED, Optional.empty());
+      this(durability, memoryLimitBytes, spikeLimitBytes, Optional.of(directory), maxDiskBytes, fsync, compression,
+          overflow, keys, sharedGroup, dev.spillway.core.keys.DeploymentId.UNNAMED, Optional.empty());
     }
 
     /** Where spilled batches go, for log lines: the directory, or the Kafka topic. */
     public String spillLocation() {
-      return kafka.map(k -> "kafka topic " + k.settings().topic()).orElse("directory " + directory);
+      return kafka.map(k -> "kafka topic " + k.settings().topic()).orElseGet(() -> "directory " + directory.orElseThrow());
     }
   }
 
