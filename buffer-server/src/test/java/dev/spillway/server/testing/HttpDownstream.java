@@ -39,10 +39,10 @@ import javax.net.ssl.TrustManager;
 public final class HttpDownstream implements AutoCloseable {
   /** One answer: status, headers, body. */
   public record Answer(int status, Map<String, String> headers, byte[] body) {
-    public static Answer ok(long rejectedSpans) {
+    public static Answer ok(long rejectedItems) {
       ExportTraceServiceResponse.Builder b = ExportTraceServiceResponse.newBuilder();
-      if (rejectedSpans > 0) {
-        b.getPartialSuccessBuilder().setRejectedSpans(rejectedSpans).setErrorMessage("some were bad");
+      if (rejectedItems > 0) {
+        b.getPartialSuccessBuilder().setRejectedSpans(rejectedItems).setErrorMessage("some were bad");
       }
       return new Answer(200, Map.of("Content-Type", "application/x-protobuf"), b.build().toByteArray());
     }
