@@ -582,6 +582,7 @@ public final class ConfigLoader {
     } else {
       for (OtlpWire.Signal s : OtlpWire.Signal.values()) {
         if (o.has(s.label() + "_endpoint")) {
+          o.expect(s.label() + "_endpoint"); // reported here, not again as unknown
           o.report(o.errorAt(s.label() + "_endpoint", "is an otlp_http setting; a gRPC exporter sends every signal to endpoint"));
         }
       }
