@@ -94,7 +94,19 @@ public final class SpillInspection {
   public static Report inspect(
       Path directory, DataKeyUnwrapper reader, DeploymentId deployment, String queueName)
       throws IOException {
+    return inspect(directory, reader, deployment, queueName, (type, payload) -> {});
+  }
+
+  /**
+   * As {@link #inspect(Path, DataKeyUnwrapper, DeploymentId, String)}, handing each opened batch's
+   * payload type and plaintext to {@code onOpened} (with a reader key only), so a caller can count
+   * what the spill holds. The plaintext is the caller's for the call only: count it, never keep
+   * or print it.
+   */
+  public static Report inspect(Path directory, DataKeyUnwrapper reader, DeploymentId deployment, String queueName,
+      java.util.function.BiConsumer<dev.spillway.core.seal.PayloadType, byte[]> onOpened) throws IOException {
     Objects.requireNonNull(directory, "directory");
+    Objects.requireNonNull(onOpened, "onOpened");
     Path queueDir = directory.resolve(BufferEngine.QUEUE_DIR);
     if (!Files.isDirectory(queueDir)) {
       throw new IOException(directory + " is not a Spillway spill directory (no " + BufferEngine.QUEUE_DIR + "/)");
@@ -138,6 +150,7 @@ public final class SpillInspection {
             try {
               OpenedBatch b = opener.open((SealedRecord) env);
               opened[0]++;
+              onOpened.accept(b.payloadType(), b.payload());
               if (!b.firstOfStream() || nothingDrained) {
                 missing[0] += b.missingBefore();
               }

@@ -3,10 +3,10 @@ package dev.spillway.server;
 import dev.spillway.server.config.ServerConfig;
 import dev.spillway.server.config.TlsSettings;
 import dev.spillway.server.drain.DrainLoop;
-import dev.spillway.server.export.TraceExporter;
-import dev.spillway.server.receive.GrpcTraceReceiver;
-import dev.spillway.server.receive.HttpTraceReceiver;
-import dev.spillway.server.receive.TraceIngest;
+import dev.spillway.server.export.OtlpExporter;
+import dev.spillway.server.receive.OtlpGrpcReceiver;
+import dev.spillway.server.receive.OtlpHttpReceiver;
+import dev.spillway.server.receive.OtlpIngest;
 import dev.spillway.server.telemetry.MetricsServer;
 import dev.spillway.server.telemetry.ServerMetrics;
 import dev.spillway.server.tls.ServerTlsContext;
@@ -33,10 +33,10 @@ public final class Daemon implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicBoolean ready = new AtomicBoolean();
   private final List<AutoCloseable> closeLast = new ArrayList<>();
-  private GrpcTraceReceiver grpc;
-  private HttpTraceReceiver http;
+  private OtlpGrpcReceiver grpc;
+  private OtlpHttpReceiver http;
   private DrainLoop drain;
-  private TraceExporter exporter;
+  private OtlpExporter exporter;
   private BufferOpener.Opened buffer;
   private MetricsServer metricsServer;
   private TlsReloader reloader;
@@ -87,19 +87,21 @@ public final class Daemon implements AutoCloseable {
     buffer.clientMetrics().forEach(metrics.registry()::register);
 
     if (role != Role.INGEST) {
-      exporter = TraceExporter.create(config.exporter(), metrics);
+      exporter = OtlpExporter.create(config.exporter(), metrics);
       ServerConfig.Retry retry = config.exporter().otlp().map(ServerConfig.Otlp::retry).orElse(ServerConfig.Retry.DEFAULT);
       drain = new DrainLoop(buffer.reader().orElseThrow(), exporter, retry, metrics);
       drain.start();
       LOG.info("draining to {}", config.exporter().otlp().map(o -> o.protocol() + " " + o.endpoint()).orElse("the debug exporter"));
     }
     if (ingest) {
-      TraceIngest ti = new TraceIngest(buffer.writer().orElseThrow(), metrics);
+      OtlpIngest ti = new OtlpIngest(buffer.writer().orElseThrow(), metrics, config.signals(), config.source());
+      LOG.info("accepting {} (service.pipelines)",
+          config.signals().stream().map(dev.spillway.server.receive.OtlpWire.Signal::label).toList());
       if (config.grpc().isPresent()) {
-        grpc = GrpcTraceReceiver.start(config.grpc().get(), grpcTls, ti, metrics);
+        grpc = OtlpGrpcReceiver.start(config.grpc().get(), grpcTls, ti, metrics);
       }
       if (config.http().isPresent()) {
-        http = HttpTraceReceiver.start(config.http().get(), httpTls, ti, metrics);
+        http = OtlpHttpReceiver.start(config.http().get(), httpTls, ti, metrics);
       }
     }
     if (!contexts.isEmpty()) {

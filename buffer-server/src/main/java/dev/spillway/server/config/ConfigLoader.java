@@ -14,8 +14,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import dev.spillway.server.receive.OtlpWire;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -47,6 +51,8 @@ public final class ConfigLoader {
   private final boolean allowInsecureDev;
   private final List<String> warnings = new ArrayList<>();
   private Path baseDir;
+  /** The configured exporter's key ({@code debug} when none), for the pipelines' check; null if its block failed. */
+  private String exporterKey;
 
   /**
    * @param env looks up {@code ${env:NAME}} (normally {@code System::getenv})
@@ -137,13 +143,14 @@ public final class ConfigLoader {
     Optional<ServerConfig.Exporter> exporter = collect(problems, () -> exporter(exportersSection));
     Optional<YamlSection> telemetrySection = top.section("telemetry");
     Optional<ServerConfig.Metrics> metrics = collect(problems, () -> metrics(telemetrySection));
-    top.section("service"); // accepted for collector-shaped files; pipelines are fixed here
+    Optional<YamlSection> serviceSection = top.section("service");
+    Optional<Set<OtlpWire.Signal>> signals = collect(problems, () -> signals(serviceSection));
     top.finish();
     if (!problems.isEmpty()) {
       throw ConfigException.of(problems);
     }
     return new ServerConfig(name, grpc, http, buffer.orElseThrow(), exporter.orElseThrow(), metrics.orElseThrow(),
-        List.copyOf(warnings));
+        List.copyOf(warnings), signals.orElseThrow());
   }
 
   /** Reads one block; an error it throws is collected and the block is left out. */
@@ -464,6 +471,7 @@ public final class ConfigLoader {
   }
 
   private ServerConfig.Exporter exporter(Optional<YamlSection> section) throws ConfigException {
+    exporterKey = "debug";
     if (section.isEmpty()) {
       warnings.add("no exporter configured: the debug exporter logs what drains (counts, ids, names)");
       return new ServerConfig.Exporter(Optional.empty());
@@ -497,6 +505,7 @@ public final class ConfigLoader {
           + " found " + String.join(", ", configured));
     }
     String key = configured.get(0);
+    exporterKey = key;
     String type = key.contains("/") ? key.substring(0, key.indexOf('/')) : key;
     if (type.equals("debug")) {
       Optional<YamlSection> dbg = ex.section(key);
@@ -518,6 +527,7 @@ public final class ConfigLoader {
                 .equals("grpc")
             ? ServerConfig.Protocol.GRPC
             : ServerConfig.Protocol.HTTP_PROTOBUF;
+    exporterKey = null; // set again below once the block is read
     String rawEndpoint = o.requiredString("endpoint");
     Map<String, String> headers = o.stringMap("headers");
     boolean gzip = o.oneOf("compression", "gzip", "gzip", "none").equals("gzip");
@@ -563,10 +573,65 @@ public final class ConfigLoader {
     o.section("sending_queue"); // the spill buffer is the queue; accepted for pasted blocks
     long maxSpans = o.integer("send_batch_max_size", 0, 0, 1_000_000_000);
     long maxBytes = o.integer("send_batch_max_bytes", ServerConfig.Otlp.DEFAULT_MAX_REQUEST_BYTES, 0, 1L << 30);
+    Map<OtlpWire.Signal, URI> httpEndpoints = Map.of();
+    if (protocol == ServerConfig.Protocol.HTTP_PROTOBUF) {
+      httpEndpoints = new EnumMap<>(ServerConfig.Otlp.signalUrls(endpoint));
+      for (OtlpWire.Signal s : OtlpWire.Signal.values()) {
+        String k = s.label() + "_endpoint";
+        Optional<String> raw = o.string(k);
+        if (raw.isPresent()) {
+          httpEndpoints.put(s, signalEndpoint(o, k, raw.get(), tls.insecure()));
+        }
+      }
+    } else {
+      for (OtlpWire.Signal s : OtlpWire.Signal.values()) {
+        if (o.has(s.label() + "_endpoint")) {
+          o.expect(s.label() + "_endpoint"); // reported here, not again as unknown
+          o.report(o.errorAt(s.label() + "_endpoint", "is an otlp_http setting; a gRPC exporter sends every signal to endpoint"));
+        }
+      }
+    }
     o.finish();
     ex.finish();
-    return new ServerConfig.Exporter(Optional.of(
-        new ServerConfig.Otlp(endpoint, protocol, headers, gzip, timeout, tls, retry, maxSpans, maxBytes)));
+    exporterKey = key;
+    return new ServerConfig.Exporter(Optional.of(new ServerConfig.Otlp(
+        endpoint, protocol, headers, gzip, timeout, tls, retry, maxSpans, maxBytes, Map.copyOf(httpEndpoints))));
+  }
+
+  /**
+   * {@code traces_endpoint}, {@code metrics_endpoint}, {@code logs_endpoint}: a full URL used as it
+   * is (the collector's otlphttp exporter appends nothing to these), under the same TLS rules as
+   * {@code endpoint}.
+   */
+  private URI signalEndpoint(YamlSection o, String key, String raw, boolean insecure) throws ConfigException {
+    URI uri;
+    try {
+      uri = new URI(raw.trim());
+    } catch (URISyntaxException e) {
+      throw o.errorAt(key, "'" + raw + "' is not a URL");
+    }
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+    if (uri.getHost() == null || (!scheme.equals("https") && !scheme.equals("http"))) {
+      throw o.errorAt(key, "'" + raw + "' must be an https://host[:port]/path URL");
+    }
+    if (insecure && scheme.equals("https")) {
+      throw o.errorAt(key, "tls.insecure contradicts an https:// endpoint");
+    }
+    if (scheme.equals("http")) {
+      if (!allowInsecureDev) {
+        throw o.errorAt(key, "plaintext export is refused (use https://, or tls with ca_file)");
+      }
+      if (!new Endpoint(uri.getHost(), Math.max(uri.getPort(), 80)).isLoopback()) {
+        throw o.errorAt(key, "the insecure development mode exports to loopback only");
+      }
+    }
+    int port = uri.getPort() > 0 ? uri.getPort() : (scheme.equals("https") ? 443 : 80);
+    try {
+      return new URI(scheme, null, uri.getHost(), port, uri.getRawPath() == null || uri.getRawPath().isEmpty()
+          ? "/" : uri.getPath(), null, null);
+    } catch (URISyntaxException e) {
+      throw o.errorAt(key, "'" + raw + "' is not a URL");
+    }
   }
 
   private URI exporterEndpoint(YamlSection o, String raw, ServerConfig.Protocol protocol, boolean insecure)
@@ -603,6 +668,64 @@ public final class ConfigLoader {
     } catch (URISyntaxException e) {
       throw o.errorAt("endpoint", "'" + raw + "' is not a URL");
     }
+  }
+
+  /**
+   * {@code service.pipelines}, in the collector's shape: one pipeline per signal ({@code traces},
+   * {@code metrics}, {@code logs}, or {@code TYPE/NAME}), each {@code receivers: [otlp]} and
+   * {@code exporters: [<the exporter>]}. The pipeline itself is fixed (receivers → buffer → the one
+   * exporter); what the block chooses is which signals are accepted. No block: all three.
+   */
+  private Set<OtlpWire.Signal> signals(Optional<YamlSection> service) throws ConfigException {
+    if (service.isEmpty()) {
+      return EnumSet.allOf(OtlpWire.Signal.class);
+    }
+    service.get().section("telemetry"); // the collector's own-telemetry block: ours is top-level telemetry
+    service.get().section("extensions");
+    Optional<YamlSection> pipelines = service.get().section("pipelines");
+    service.get().finish();
+    if (pipelines.isEmpty()) {
+      return EnumSet.allOf(OtlpWire.Signal.class);
+    }
+    YamlSection p = pipelines.get();
+    p.expect("traces", "metrics", "logs");
+    Set<OtlpWire.Signal> signals = EnumSet.noneOf(OtlpWire.Signal.class);
+    for (String key : p.keys()) {
+      int slash = key.indexOf('/');
+      String type = slash < 0 ? key : key.substring(0, slash);
+      OtlpWire.Signal signal = null;
+      for (OtlpWire.Signal s : OtlpWire.Signal.values()) {
+        if (s.label().equals(type)) {
+          signal = s;
+        }
+      }
+      if (signal == null) {
+        continue; // finish() names it, with the nearest signal
+      }
+      p.expect(key);
+      if (!signals.add(signal)) {
+        p.report(p.errorAt(key, "a second " + type + " pipeline; Spillway runs one pipeline per signal"));
+      }
+      YamlSection one = p.section(key).orElseThrow();
+      List<String> receivers = one.stringList("receivers");
+      if (receivers.isEmpty() || !receivers.stream().allMatch(r -> r.equals("otlp") || r.startsWith("otlp/"))) {
+        one.report(one.errorAt("receivers", "must be [otlp]: Spillway's only receiver is otlp"));
+      }
+      List<String> exporters = one.stringList("exporters");
+      if (exporters.size() != 1 || (exporterKey != null && !exporters.get(0).equals(exporterKey))) {
+        one.report(one.errorAt("exporters", "must name the one configured exporter"
+            + (exporterKey == null ? "" : ", [" + exporterKey + "]")));
+      }
+      if (!one.stringList("processors").isEmpty()) {
+        one.report(one.errorAt("processors", "Spillway runs no processors; leave this out"));
+      }
+      one.finish();
+    }
+    p.finish();
+    if (signals.isEmpty()) {
+      throw p.errorHere("name at least one of traces, metrics or logs (or leave service.pipelines out for all three)");
+    }
+    return signals;
   }
 
   private ServerConfig.Metrics metrics(Optional<YamlSection> telemetry) throws ConfigException {

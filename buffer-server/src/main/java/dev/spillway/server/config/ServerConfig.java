@@ -7,7 +7,11 @@ import dev.spillway.core.seal.Codec;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import dev.spillway.server.receive.OtlpWire;
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.Optional;
 
@@ -17,6 +21,8 @@ import java.util.Optional;
  *
  * @param source the file it came from, for log lines
  * @param warnings things an operator must see at every start (client_auth: none, insecure mode)
+ * @param signals the signals the receivers accept ({@code service.pipelines}; all three without
+ *     that block). The drain exports every batch in the buffer, whatever its signal.
  */
 public record ServerConfig(
     String source,
@@ -25,7 +31,14 @@ public record ServerConfig(
     Buffer buffer,
     Exporter exporter,
     Metrics metrics,
-    List<String> warnings) {
+    List<String> warnings,
+    Set<OtlpWire.Signal> signals) {
+
+  /** Accepting all three signals. */
+  public ServerConfig(String source, Optional<Receiver> grpc, Optional<Receiver> http, Buffer buffer,
+      Exporter exporter, Metrics metrics, List<String> warnings) {
+    this(source, grpc, http, buffer, exporter, metrics, warnings, EnumSet.allOf(OtlpWire.Signal.class));
+  }
 
   /**
    * One OTLP receiver.
@@ -157,9 +170,14 @@ public record ServerConfig(
   /**
    * {@code exporters.otlp_grpc} / {@code otlp_http} (or their older names).
    *
-   * @param maxRequestSpans {@code send_batch_max_size}: largest request in spans, 0 for no limit
+   * @param endpoint for gRPC the downstream; for HTTP the traces URL
+   * @param maxRequestSpans {@code send_batch_max_size}: largest request in items (spans, data
+   *     points, log records), 0 for no limit
    * @param maxRequestBytes {@code send_batch_max_bytes}: largest request in bytes before
    *     compression, 0 for no limit
+   * @param httpEndpoints for HTTP, the URL of each signal: {@code endpoint} plus {@code
+   *     /v1/<signal>}, or {@code traces_endpoint}, {@code metrics_endpoint}, {@code logs_endpoint}
+   *     as the collector's otlphttp exporter has them; empty for gRPC
    */
   public record Otlp(
       URI endpoint,
@@ -170,14 +188,44 @@ public record ServerConfig(
       ClientTlsSettings tls,
       Retry retry,
       long maxRequestSpans,
-      long maxRequestBytes) {
+      long maxRequestBytes,
+      Map<OtlpWire.Signal, URI> httpEndpoints) {
     /** The collector's default receive limit (4 MiB): a request within it passes a default downstream. */
     public static final long DEFAULT_MAX_REQUEST_BYTES = 4L << 20;
 
-    /** With the default request size: no span limit, {@value #DEFAULT_MAX_REQUEST_BYTES} bytes. */
+    /** With the default request size: no item limit, {@value #DEFAULT_MAX_REQUEST_BYTES} bytes. */
     public Otlp(URI endpoint, Protocol protocol, Map<String, String> headers, boolean gzip, Duration timeout,
         ClientTlsSettings tls, Retry retry) {
       this(endpoint, protocol, headers, gzip, timeout, tls, retry, 0, DEFAULT_MAX_REQUEST_BYTES);
+    }
+
+    /** HTTP signal URLs derived from {@code endpoint} (the traces URL) by the signal's path. */
+    public Otlp(URI endpoint, Protocol protocol, Map<String, String> headers, boolean gzip, Duration timeout,
+        ClientTlsSettings tls, Retry retry, long maxRequestSpans, long maxRequestBytes) {
+      this(endpoint, protocol, headers, gzip, timeout, tls, retry, maxRequestSpans, maxRequestBytes,
+          protocol == Protocol.GRPC ? Map.of() : signalUrls(endpoint));
+    }
+
+    /** Where a batch of this signal goes over HTTP. */
+    public URI httpEndpoint(OtlpWire.Signal signal) {
+      URI u = httpEndpoints.get(signal);
+      return u != null ? u : endpoint;
+    }
+
+    /** {@code base/v1/traces}, {@code base/v1/metrics}, {@code base/v1/logs}; a base already ending in {@code /v1/traces} is cut first. */
+    public static Map<OtlpWire.Signal, URI> signalUrls(URI endpoint) {
+      String path = endpoint.getRawPath() == null ? "" : endpoint.getRawPath();
+      if (path.endsWith("/v1/traces")) {
+        path = path.substring(0, path.length() - "/v1/traces".length());
+      }
+      if (path.endsWith("/")) {
+        path = path.substring(0, path.length() - 1);
+      }
+      Map<OtlpWire.Signal, URI> out = new EnumMap<>(OtlpWire.Signal.class);
+      for (OtlpWire.Signal s : OtlpWire.Signal.values()) {
+        out.put(s, endpoint.resolve(path + "/v1/" + s.label()));
+      }
+      return out;
     }
   }
 

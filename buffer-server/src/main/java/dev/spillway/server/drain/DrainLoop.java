@@ -8,7 +8,7 @@ import dev.spillway.core.drain.ExportOutcome;
 import dev.spillway.core.drain.RetryPolicy;
 import dev.spillway.server.config.ServerConfig;
 import dev.spillway.server.export.ExportResult;
-import dev.spillway.server.export.TraceExporter;
+import dev.spillway.server.export.OtlpExporter;
 import dev.spillway.server.receive.OtlpWire;
 import dev.spillway.server.telemetry.ServerMetrics;
 import java.time.Duration;
@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The daemon's drain: the core {@link Drain} (poll, export, ack or release with back-off, jitter
- * and Retry-After / RetryInfo, error containment) over the configured {@link TraceExporter}, with
- * the daemon's span counters. See {@link Drain} for the retry and stop behaviour; {@code
+ * and Retry-After / RetryInfo, error containment) over the configured {@link OtlpExporter}, each
+ * batch to its signal's service (the payload type sealed with it), with the daemon's per-signal
+ * item counters. See {@link Drain} for the retry and stop behaviour; {@code
  * retry_on_failure} maps onto its {@link RetryPolicy}. A downstream outage never drops data; only a
  * downstream that calls the data itself invalid (400 / INVALID_ARGUMENT) does, and that is counted.
  *
@@ -28,11 +29,11 @@ public final class DrainLoop implements AutoCloseable {
   public static final String THREAD_NAME = "spillway-drain";
   private static final Logger LOG = LoggerFactory.getLogger(DrainLoop.class);
 
-  private final TraceExporter exporter;
+  private final OtlpExporter exporter;
   private final ServerMetrics metrics;
   private final Drain drain;
 
-  public DrainLoop(SpillReader reader, TraceExporter exporter, ServerConfig.Retry retry, ServerMetrics metrics) {
+  public DrainLoop(SpillReader reader, OtlpExporter exporter, ServerConfig.Retry retry, ServerMetrics metrics) {
     this.exporter = exporter;
     this.metrics = metrics;
     this.drain =
@@ -67,33 +68,35 @@ public final class DrainLoop implements AutoCloseable {
 
   /** One attempt; the core drain owns retries, back-off and acknowledgement. */
   private ExportOutcome export(Delivery d) {
-    long spans = countSpans(d);
-    if (spans < 0) {
+    OtlpWire.Signal signal = OtlpWire.Signal.of(d.payloadType());
+    ServerMetrics.SignalCounts counts = metrics.signal(signal);
+    long items = countItems(d);
+    if (items < 0) {
       // The receivers validated every batch, so this is a corrupt record; it can never export.
-      LOG.error("a buffered batch does not parse as OTLP; dropping it (counted)");
-      metrics.spansDroppedPermanent.increment();
-      return ExportOutcome.permanent("not an OTLP trace request");
+      LOG.error("a buffered {} batch does not parse as OTLP; dropping it (counted)", signal.label());
+      counts.droppedPermanent.increment();
+      return ExportOutcome.permanent("not an OTLP " + signal.label() + " request");
     }
-    ExportResult r = exporter.export(d.payload());
+    ExportResult r = exporter.export(signal, d.payload());
     return switch (r.kind()) {
       case SUCCESS -> {
-        long rejected = Math.min(r.rejectedSpans(), spans);
-        metrics.spansExported.add(spans - rejected);
-        metrics.spansRejectedDownstream.add(rejected);
+        long rejected = Math.min(r.rejectedItems(), items);
+        counts.exported.add(items - rejected);
+        counts.rejectedDownstream.add(rejected);
         if (rejected > 0) {
-          LOG.warn("the downstream rejected {} of {} spans (partial success); not retried", rejected, spans);
+          LOG.warn("the downstream rejected {} of {} {} (partial success); not retried", rejected, items, signal.items());
         }
         yield ExportOutcome.success();
       }
       case PERMANENT -> {
-        metrics.spansDroppedPermanent.add(spans);
-        yield ExportOutcome.permanent(r.reason() + " (" + spans + " spans)");
+        counts.droppedPermanent.add(items);
+        yield ExportOutcome.permanent(r.reason() + " (" + items + " " + signal.items() + ")");
       }
       case RETRYABLE -> ExportOutcome.retryable(r.reason(), r.retryAfter());
       // SplittingExporter turns a too-large refusal into smaller requests; it never gets here.
       case TOO_LARGE -> {
-        metrics.spansDroppedPermanent.add(spans);
-        yield ExportOutcome.permanent(r.reason() + " (" + spans + " spans)");
+        counts.droppedPermanent.add(items);
+        yield ExportOutcome.permanent(r.reason() + " (" + items + " " + signal.items() + ")");
       }
     };
   }
@@ -102,7 +105,7 @@ public final class DrainLoop implements AutoCloseable {
    * The one place the drain counts a batch's items, by scanning its wire format ({@link OtlpWire}:
    * no objects built), or -1 if it is not a valid request of its type.
    */
-  static long countSpans(Delivery d) {
+  static long countItems(Delivery d) {
     try {
       return OtlpWire.count(d.payloadType(), d.payload());
     } catch (OtlpWire.Refused e) {

@@ -1,6 +1,7 @@
 package dev.spillway.server.export;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.spillway.server.receive.OtlpWire;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
@@ -14,13 +15,22 @@ import org.slf4j.LoggerFactory;
  * values, events, links' attributes, or resource attributes: those are where secrets live. At most
  * {@value #MAX_SPANS_LOGGED} spans per batch are listed.
  */
-public final class DebugExporter implements TraceExporter {
+public final class DebugExporter implements OtlpExporter {
   static final int MAX_SPANS_LOGGED = 50;
   private static final Logger LOG = LoggerFactory.getLogger("spillway.debug-exporter");
   private static final HexFormat HEX = HexFormat.of();
 
   @Override
-  public ExportResult export(byte[] bytes) {
+  public ExportResult export(OtlpWire.Signal signal, byte[] bytes) {
+    if (signal != OtlpWire.Signal.TRACES) {
+      // Metric and log records carry values, bodies and attributes: only counted, never listed.
+      long items = OtlpRequests.count(signal, bytes);
+      if (items < 0) {
+        return ExportResult.permanent("the batch is not a valid " + signal.label() + " export request");
+      }
+      LOG.info("batch: {} {}", items, signal.items());
+      return ExportResult.success(0);
+    }
     ExportTraceServiceRequest request;
     try {
       request = ExportTraceServiceRequest.parseFrom(bytes);

@@ -6,12 +6,12 @@ import java.util.Optional;
 /**
  * The outcome of one export attempt.
  *
- * @param rejectedSpans for {@link Kind#SUCCESS}, spans the downstream refused in a partial success
+ * @param rejectedItems for {@link Kind#SUCCESS}, items (spans, data points, log records) the downstream refused in a partial success
  *     (not retried, counted)
  * @param retryAfter the downstream's throttling hint (Retry-After, RetryInfo), if it gave one
  * @param reason short, safe for logs: a status code and the downstream's message, never payload
  */
-public record ExportResult(Kind kind, long rejectedSpans, Optional<Duration> retryAfter, String reason) {
+public record ExportResult(Kind kind, long rejectedItems, Optional<Duration> retryAfter, String reason) {
   /** What to do with the batch. */
   public enum Kind {
     /** Delivered (fully or partially): acknowledge it. */
@@ -29,8 +29,8 @@ public record ExportResult(Kind kind, long rejectedSpans, Optional<Duration> ret
     TOO_LARGE
   }
 
-  public static ExportResult success(long rejectedSpans) {
-    return new ExportResult(Kind.SUCCESS, rejectedSpans, Optional.empty(), "");
+  public static ExportResult success(long rejectedItems) {
+    return new ExportResult(Kind.SUCCESS, rejectedItems, Optional.empty(), "");
   }
 
   public static ExportResult retryable(String reason, Optional<Duration> retryAfter) {

@@ -4,14 +4,14 @@ import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.RetryInfo;
 import dev.spillway.server.config.ServerConfig;
-import dev.spillway.server.receive.ByteMarshaller;
+import dev.spillway.server.receive.OtlpServices;
+import dev.spillway.server.receive.OtlpWire;
 import dev.spillway.server.tls.PemFiles;
 import io.grpc.CallOptions;
 import io.grpc.ClientInterceptors;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.GrpcSslContexts;
@@ -21,8 +21,6 @@ import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
-import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
-import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -31,8 +29,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
-/** OTLP/gRPC to the downstream, over TLS (mTLS when a client certificate is configured). */
-public final class GrpcExporter implements TraceExporter {
+/**
+ * OTLP/gRPC to the downstream, over TLS (mTLS when a client certificate is configured): each
+ * batch to its signal's service on one channel.
+ */
+public final class GrpcExporter implements OtlpExporter {
   /** Retryable per the OTLP specification; RESOURCE_EXHAUSTED only with RetryInfo. */
   private static final Set<Status.Code> RETRYABLE = EnumSet.of(
       Status.Code.CANCELLED, Status.Code.DEADLINE_EXCEEDED, Status.Code.ABORTED,
@@ -40,15 +41,12 @@ public final class GrpcExporter implements TraceExporter {
 
   private final ManagedChannel managed;
   private final Channel channel;
-  private final MethodDescriptor<byte[], ExportTraceServiceResponse> method;
   private final ServerConfig.Otlp config;
 
   private GrpcExporter(ManagedChannel managed, Channel channel, ServerConfig.Otlp config) {
     this.managed = managed;
     this.channel = channel;
     this.config = config;
-    this.method = TraceServiceGrpc.getExportMethod().toBuilder(ByteMarshaller.INSTANCE,
-        TraceServiceGrpc.getExportMethod().getResponseMarshaller()).build();
   }
 
   static GrpcExporter create(ServerConfig.Otlp o) throws IOException {
@@ -81,14 +79,18 @@ public final class GrpcExporter implements TraceExporter {
   }
 
   @Override
-  public ExportResult export(byte[] request) {
+  public ExportResult export(OtlpWire.Signal signal, byte[] request) {
     CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
     if (config.gzip()) {
       options = options.withCompression("gzip");
     }
     try {
-      ExportTraceServiceResponse r = ClientCalls.blockingUnaryCall(channel, method, options, request);
-      return ExportResult.success(r.hasPartialSuccess() ? r.getPartialSuccess().getRejectedSpans() : 0);
+      byte[] r = ClientCalls.blockingUnaryCall(channel, OtlpServices.export(signal), options, request);
+      try {
+        return ExportResult.success(OtlpServices.rejected(signal, r));
+      } catch (InvalidProtocolBufferException e) {
+        return ExportResult.success(0); // accepted; an unreadable response cannot un-accept it
+      }
     } catch (StatusRuntimeException e) {
       Status s = e.getStatus();
       if (s.getCode() == Status.Code.UNAVAILABLE) {

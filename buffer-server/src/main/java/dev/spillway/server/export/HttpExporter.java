@@ -3,7 +3,8 @@ package dev.spillway.server.export;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.spillway.server.config.ServerConfig;
 import dev.spillway.server.tls.PemFiles;
-import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
+import dev.spillway.server.receive.OtlpServices;
+import dev.spillway.server.receive.OtlpWire;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.http.HttpClient;
@@ -19,8 +20,11 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
 
-/** OTLP/HTTP protobuf to the downstream, on the JDK's HTTP client, TLS 1.2+ (mTLS if configured). */
-public final class HttpExporter implements TraceExporter {
+/**
+ * OTLP/HTTP protobuf to the downstream, on the JDK's HTTP client, TLS 1.2+ (mTLS if configured):
+ * each batch to its signal's URL ({@link ServerConfig.Otlp#httpEndpoint}).
+ */
+public final class HttpExporter implements OtlpExporter {
   private final HttpClient client;
   private final ServerConfig.Otlp config;
 
@@ -55,9 +59,9 @@ public final class HttpExporter implements TraceExporter {
   }
 
   @Override
-  public ExportResult export(byte[] request) {
+  public ExportResult export(OtlpWire.Signal signal, byte[] request) {
     byte[] body = request;
-    HttpRequest.Builder rb = HttpRequest.newBuilder(config.endpoint())
+    HttpRequest.Builder rb = HttpRequest.newBuilder(config.httpEndpoint(signal))
         .timeout(config.timeout())
         .header("Content-Type", "application/x-protobuf");
     if (config.gzip()) {
@@ -82,8 +86,7 @@ public final class HttpExporter implements TraceExporter {
     int code = r.statusCode();
     if (code >= 200 && code < 300) {
       try {
-        ExportTraceServiceResponse resp = ExportTraceServiceResponse.parseFrom(r.body());
-        return ExportResult.success(resp.hasPartialSuccess() ? resp.getPartialSuccess().getRejectedSpans() : 0);
+        return ExportResult.success(OtlpServices.rejected(signal, r.body()));
       } catch (InvalidProtocolBufferException e) {
         return ExportResult.success(0); // accepted; an unreadable body cannot un-accept it
       }

@@ -1,5 +1,6 @@
 package dev.spillway.server.export;
 
+import dev.spillway.server.receive.OtlpWire;
 import dev.spillway.server.tls.FileWatch;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -18,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * exporter it is called from one thread, the drain loop's, so no export is in flight on the old
  * exporter when it is closed.
  */
-final class ReloadingExporter implements TraceExporter {
+final class ReloadingExporter implements OtlpExporter {
   private static final Logger LOG = LoggerFactory.getLogger(ReloadingExporter.class);
 
   /** How often the files are compared, at most: the same default as the receivers' reload_interval. */
@@ -26,14 +27,14 @@ final class ReloadingExporter implements TraceExporter {
 
   /** Builds an exporter from the files as they are now. */
   interface Factory {
-    TraceExporter create() throws IOException;
+    OtlpExporter create() throws IOException;
   }
 
   private final Factory factory;
   private final Duration interval;
   private final Clock clock;
   private final FileWatch watch;
-  private TraceExporter current;
+  private OtlpExporter current;
   private long checkedAt;
 
   ReloadingExporter(Factory factory, List<Path> files, Duration interval, Clock clock) throws IOException {
@@ -46,13 +47,13 @@ final class ReloadingExporter implements TraceExporter {
   }
 
   @Override
-  public ExportResult export(byte[] request) {
+  public ExportResult export(OtlpWire.Signal signal, byte[] request) {
     long now = clock.millis();
     if (now - checkedAt >= interval.toMillis()) {
       checkedAt = now;
       reloadIfChanged();
     }
-    return current.export(request);
+    return current.export(signal, request);
   }
 
   private void reloadIfChanged() {
@@ -64,7 +65,7 @@ final class ReloadingExporter implements TraceExporter {
       LOG.warn("exporters.otlp.tls: files unreadable, keeping the current certificate: {}", e.getMessage());
       return;
     }
-    TraceExporter next;
+    OtlpExporter next;
     try {
       next = factory.create();
     } catch (IOException | RuntimeException e) {
@@ -72,7 +73,7 @@ final class ReloadingExporter implements TraceExporter {
           e.getMessage());
       return;
     }
-    TraceExporter old = current;
+    OtlpExporter old = current;
     current = next;
     old.close();
     LOG.info("exporters.otlp.tls: certificate/key/CA files changed; new connections use the new material");

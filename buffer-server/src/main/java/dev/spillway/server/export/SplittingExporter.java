@@ -2,7 +2,8 @@ package dev.spillway.server.export;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.spillway.server.telemetry.ServerMetrics;
-import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import dev.spillway.server.receive.OtlpWire;
+import io.opentelemetry.proto.trace.v1.Span;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Deque;
@@ -12,117 +13,121 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps one oversize batch from blocking the drain. A batch within the configured request size
- * ({@code send_batch_max_size} spans, {@code send_batch_max_bytes}) goes to the transport as the
- * stored bytes, undecoded. A larger one is cut into requests within the size; a request the
- * downstream refuses as too large ({@link ExportResult.Kind#TOO_LARGE}) is halved and both halves
- * sent again, down to single spans; a single span still refused is dropped, logged (ids and size,
- * never content) and counted in {@link ServerMetrics#spansDroppedTooLarge}. Nothing behind it
+ * Keeps one oversize batch from blocking the drain, for every signal. A batch within the
+ * configured request size ({@code send_batch_max_size} items, {@code send_batch_max_bytes}) goes
+ * to the transport as the stored bytes, undecoded. A larger one is cut into requests within the
+ * size; a request the downstream refuses as too large ({@link ExportResult.Kind#TOO_LARGE}) is
+ * halved and both halves sent again, down to single items (spans, data points, log records); a
+ * single item still refused is dropped, logged (ids and size for a span, size for others, never
+ * content) and counted in {@link ServerMetrics.SignalCounts#droppedTooLarge}. Nothing behind it
  * waits.
  *
  * <p>When the downstream fails part-way through the pieces of a batch (down, throttling), the
  * result is retryable and the pieces not yet delivered are remembered: when the drain loop offers
  * the same batch again, only those are sent, so a split batch is not delivered twice.
  *
- * <p>To the drain loop this is an ordinary exporter: SUCCESS carries, as rejected spans, those
+ * <p>To the drain loop this is an ordinary exporter: SUCCESS carries, as rejected items, those
  * dropped as too large, refused as invalid in a piece, or rejected in a partial success. Called
  * from one thread, as every exporter.
  */
-final class SplittingExporter implements TraceExporter {
+final class SplittingExporter implements OtlpExporter {
   private static final Logger LOG = LoggerFactory.getLogger(SplittingExporter.class);
   private static final HexFormat HEX = HexFormat.of();
 
-  private final TraceExporter transport;
-  private final long maxSpans;
+  private final OtlpExporter transport;
+  private final long maxItems;
   private final long maxBytes;
   private final ServerMetrics metrics;
 
   /** The batch whose pieces are part-delivered, or null; with what is left and counted so far. */
   private byte[] pendingBatch;
-  private Deque<List<TraceRequests.Item>> pendingPieces;
+  private OtlpWire.Signal pendingSignal;
+  private Deque<List<OtlpRequests.Item>> pendingPieces;
   private long pendingRejected;
 
   /**
-   * @param maxSpans largest request in spans, 0 for no limit
+   * @param maxItems largest request in items, 0 for no limit
    * @param maxBytes largest request in bytes (serialized, before compression), 0 for no limit
    */
-  SplittingExporter(TraceExporter transport, long maxSpans, long maxBytes, ServerMetrics metrics) {
+  SplittingExporter(OtlpExporter transport, long maxItems, long maxBytes, ServerMetrics metrics) {
     this.transport = transport;
-    this.maxSpans = maxSpans;
+    this.maxItems = maxItems;
     this.maxBytes = maxBytes;
     this.metrics = metrics;
   }
 
   @Override
-  public ExportResult export(byte[] batch) {
+  public ExportResult export(OtlpWire.Signal signal, byte[] batch) {
     if (pendingBatch != null) {
-      if (Arrays.equals(batch, pendingBatch)) {
-        return sendPieces(batch, pendingPieces, pendingRejected);
+      if (signal == pendingSignal && Arrays.equals(batch, pendingBatch)) {
+        return sendPieces(signal, batch, pendingPieces, pendingRejected);
       }
       clearPending();
     }
     boolean withinSize = (maxBytes == 0 || batch.length <= maxBytes)
-        && (maxSpans == 0 || TraceRequests.countSpans(batch) <= maxSpans);
+        && (maxItems == 0 || OtlpRequests.count(signal, batch) <= maxItems);
     if (withinSize) {
-      ExportResult r = transport.export(batch); // the common case: the stored bytes as they are
+      ExportResult r = transport.export(signal, batch); // the common case: the stored bytes as they are
       if (r.kind() != ExportResult.Kind.TOO_LARGE) {
         return r;
       }
-      LOG.warn("the downstream refused a batch of {} bytes as too large ({}); splitting it", batch.length, r.reason());
+      LOG.warn("the downstream refused a {} batch of {} bytes as too large ({}); splitting it",
+          signal.label(), batch.length, r.reason());
     }
-    List<TraceRequests.Item> items;
+    List<OtlpRequests.Item> items;
     try {
-      items = TraceRequests.items(ExportTraceServiceRequest.parseFrom(batch));
+      items = OtlpRequests.items(OtlpRequests.parse(signal, batch));
     } catch (InvalidProtocolBufferException e) {
-      return ExportResult.permanent("the batch is not a valid ExportTraceServiceRequest");
+      return ExportResult.permanent("the batch is not a valid " + signal.label() + " export request");
     }
-    Deque<List<TraceRequests.Item>> pieces = new ArrayDeque<>();
+    Deque<List<OtlpRequests.Item>> pieces = new ArrayDeque<>();
     if (withinSize) {
-      pieces.addAll(TraceRequests.halve(items));
+      pieces.addAll(OtlpRequests.halve(items));
     } else {
-      pieces.addAll(TraceRequests.cut(items, maxSpans, maxBytes));
+      pieces.addAll(OtlpRequests.cut(items, maxItems, maxBytes));
     }
-    return sendPieces(batch, pieces, 0);
+    return sendPieces(signal, batch, pieces, 0);
   }
 
-  private ExportResult sendPieces(byte[] batch, Deque<List<TraceRequests.Item>> pieces, long rejectedSoFar) {
+  private ExportResult sendPieces(OtlpWire.Signal signal, byte[] batch, Deque<List<OtlpRequests.Item>> pieces,
+      long rejectedSoFar) {
     long rejected = rejectedSoFar;
     while (!pieces.isEmpty()) {
-      List<TraceRequests.Item> piece = pieces.peekFirst();
+      List<OtlpRequests.Item> piece = pieces.peekFirst();
       if (piece.isEmpty()) {
         pieces.removeFirst();
         continue;
       }
-      byte[] request = TraceRequests.request(piece).toByteArray();
-      ExportResult r = transport.export(request);
+      long weight = OtlpRequests.weight(piece);
+      byte[] request = OtlpRequests.request(signal, piece).toByteArray();
+      ExportResult r = transport.export(signal, request);
       switch (r.kind()) {
         case SUCCESS -> {
           pieces.removeFirst();
-          rejected += Math.min(r.rejectedSpans(), piece.size());
+          rejected += Math.min(r.rejectedItems(), weight);
         }
         case TOO_LARGE -> {
           pieces.removeFirst();
           if (piece.size() > 1) {
-            List<List<TraceRequests.Item>> halves = TraceRequests.halve(piece);
+            List<List<OtlpRequests.Item>> halves = OtlpRequests.halve(piece);
             pieces.addFirst(halves.get(1));
             pieces.addFirst(halves.get(0));
           } else {
-            TraceRequests.Item it = piece.get(0);
-            LOG.warn("a span too large for the downstream was dropped (counted): {} bytes, trace_id={} span_id={} ({})",
-                request.length, HEX.formatHex(it.span().getTraceId().toByteArray()),
-                HEX.formatHex(it.span().getSpanId().toByteArray()), r.reason());
-            metrics.spansDroppedTooLarge.increment();
-            rejected++;
+            LOG.warn("one of the {} too large for the downstream was dropped (counted): {} bytes{} ({})",
+                signal.items(), request.length, ids(piece.get(0)), r.reason());
+            metrics.signal(signal).droppedTooLarge.add(weight);
+            rejected += weight;
           }
         }
         case PERMANENT -> {
           pieces.removeFirst();
-          LOG.warn("the downstream refused {} spans of a split batch as invalid ({}); dropped, counted",
-              piece.size(), r.reason());
-          rejected += piece.size();
+          LOG.warn("the downstream refused {} {} of a split batch as invalid ({}); dropped, counted",
+              weight, signal.items(), r.reason());
+          rejected += weight;
         }
         default -> {
           // Down or throttling: the drain loop retries; resume with what is left.
+          pendingSignal = signal;
           pendingBatch = batch;
           pendingPieces = pieces;
           pendingRejected = rejected;
@@ -134,7 +139,17 @@ final class SplittingExporter implements TraceExporter {
     return ExportResult.success(rejected);
   }
 
+  /** A span's ids, to find it in the sender's own logs; nothing for other items (no content is logged). */
+  private static String ids(OtlpRequests.Item it) {
+    if (it.leaf() instanceof Span span) {
+      return ", trace_id=" + HEX.formatHex(span.getTraceId().toByteArray())
+          + " span_id=" + HEX.formatHex(span.getSpanId().toByteArray());
+    }
+    return "";
+  }
+
   private void clearPending() {
+    pendingSignal = null;
     pendingBatch = null;
     pendingPieces = null;
     pendingRejected = 0;

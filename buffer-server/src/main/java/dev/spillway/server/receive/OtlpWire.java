@@ -100,21 +100,45 @@ public final class OtlpWire {
 
   /** Which request type a scan expects: one per OTLP signal. */
   public enum Signal {
-    TRACES(ExportTraceServiceRequest.getDescriptor()),
-    METRICS(ExportMetricsServiceRequest.getDescriptor()),
-    LOGS(ExportLogsServiceRequest.getDescriptor());
+    TRACES(ExportTraceServiceRequest.getDescriptor(), PayloadType.OTLP_TRACES, "spans"),
+    METRICS(ExportMetricsServiceRequest.getDescriptor(), PayloadType.OTLP_METRICS, "data points"),
+    LOGS(ExportLogsServiceRequest.getDescriptor(), PayloadType.OTLP_LOGS, "log records");
 
+    // No switch on Signal in this file: javac's shared switch map would read values() while the
+    // enum is still initializing (Schema.of below switches on another enum).
     private final Descriptor descriptor;
     private final Schema schema;
+    private final PayloadType payloadType;
+    private final String items;
 
-    Signal(Descriptor request) {
+    Signal(Descriptor request, PayloadType payloadType, String items) {
       this.descriptor = request;
       this.schema = Schema.of(request);
+      this.payloadType = payloadType;
+      this.items = items;
     }
 
     /** The export request's message type. */
     public Descriptor descriptor() {
       return descriptor;
+    }
+
+    /**
+     * The signal's name as OTLP and the collector write it ({@code traces}, {@code metrics},
+     * {@code logs}): the HTTP path's last part, the pipeline's name, the {@code signal} label.
+     */
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** The envelope's payload type for a batch of this signal. */
+    public PayloadType payloadType() {
+      return payloadType;
+    }
+
+    /** What the items of this signal are called, for log lines: spans, data points, log records. */
+    public String items() {
+      return items;
     }
 
     /** The signal a sealed payload of this type holds. */

@@ -3,6 +3,8 @@ package dev.spillway.server.telemetry;
 import dev.spillway.core.BufferMetrics;
 import dev.spillway.core.BufferObserver;
 import dev.spillway.core.seal.EnvelopeException;
+import dev.spillway.core.seal.PayloadType;
+import dev.spillway.server.receive.OtlpWire;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -13,23 +15,30 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
  * The daemon's metrics, on the Prometheus Java client: one registry per daemon, rendered as
- * Prometheus text by {@link #render()}. Counts spans where the daemon parsed them (receivers,
- * exporter) and batches where the buffer reports (it does not parse payloads).
+ * Prometheus text by {@link #render()}. Counts items (spans, metric data points, log records) per
+ * signal where the daemon scanned them (receivers, exporter, batches moved to disk) and batches
+ * where the buffer reports.
  *
- * <p>The span counters stay public {@link LongAdder}s, as the receivers and the drain loop use
+ * <p>The item counters stay public {@link LongAdder}s, as the receivers and the drain loop use
  * them (cheap on the hot path); the registry reads them through callbacks at scrape time.
  * Histograms are the client's (consistent under concurrent observations). Every method is
  * thread-safe and non-blocking. Holds no payload, no attribute value.
  *
  * <p>Label scheme: {@code listener} is {@code grpc}, {@code http} or {@code metrics} on every
- * metric that has it; {@code transport} on request counts is {@code grpc} or {@code http}.
+ * metric that has it; {@code transport} on request counts is {@code grpc} or {@code http};
+ * {@code signal} is {@code traces}, {@code metrics} or {@code logs} ({@code none} on requests not
+ * addressed to one).
  */
 public final class ServerMetrics implements BufferObserver {
   /** Latency histogram bounds, seconds: 100 µs to 10 s. */
@@ -41,18 +50,49 @@ public final class ServerMetrics implements BufferObserver {
   static final List<String> TLS_FAILURE_REASONS = List.of("no_client_certificate", "bad_client_certificate", "not_tls",
       "protocol_version", "no_shared_parameters", "timeout", "closed", "other");
 
-  public final LongAdder spansReceived = new LongAdder();
-  public final LongAdder spansRefused = new LongAdder();
-  public final LongAdder spansSpilled = new LongAdder();
-  public final LongAdder spansExported = new LongAdder();
-  public final LongAdder spansRejectedDownstream = new LongAdder();
-  public final LongAdder spansDroppedPermanent = new LongAdder();
   /**
-   * Single spans the downstream refused as too large even alone, dropped by the exporter. The
-   * exporter also reports them to the drain loop as rejected, so {@link #spansRejectedDownstream}
-   * includes them; {@link #render()} shows each span under one reason only.
+   * The item counters of one signal (spans, metric data points or log records), public {@link
+   * LongAdder}s as the receivers and the drain use them on the hot path.
    */
-  public final LongAdder spansDroppedTooLarge = new LongAdder();
+  public static final class SignalCounts {
+    /** Items in requests the buffer took. */
+    public final LongAdder received = new LongAdder();
+    /** Items refused with back-pressure (buffer full, no data key). */
+    public final LongAdder refused = new LongAdder();
+    /** Items sealed to disk: on arrival, or moved from memory later. */
+    public final LongAdder spilled = new LongAdder();
+    /** Items the downstream accepted. */
+    public final LongAdder exported = new LongAdder();
+    /** Items the downstream rejected in a partial success (too-large drops included, see below). */
+    public final LongAdder rejectedDownstream = new LongAdder();
+    /** Items dropped because the downstream called their batch invalid, or the batch did not parse. */
+    public final LongAdder droppedPermanent = new LongAdder();
+    /**
+     * Single items the downstream refused as too large even alone, dropped by the exporter. The
+     * exporter also reports them to the drain loop as rejected, so {@link #rejectedDownstream}
+     * includes them; {@link #render()} shows each item under one reason only.
+     */
+    public final LongAdder droppedTooLarge = new LongAdder();
+  }
+
+  private final Map<OtlpWire.Signal, SignalCounts> signals = new EnumMap<>(OtlpWire.Signal.class);
+
+  {
+    for (OtlpWire.Signal s : OtlpWire.Signal.values()) {
+      signals.put(s, new SignalCounts());
+    }
+  }
+
+  // The trace counters under their older names (the spillway_spans_* metrics and existing callers).
+  public final LongAdder spansReceived = signal(OtlpWire.Signal.TRACES).received;
+  public final LongAdder spansRefused = signal(OtlpWire.Signal.TRACES).refused;
+  public final LongAdder spansSpilled = signal(OtlpWire.Signal.TRACES).spilled;
+  public final LongAdder spansExported = signal(OtlpWire.Signal.TRACES).exported;
+  public final LongAdder spansRejectedDownstream = signal(OtlpWire.Signal.TRACES).rejectedDownstream;
+  public final LongAdder spansDroppedPermanent = signal(OtlpWire.Signal.TRACES).droppedPermanent;
+  public final LongAdder spansDroppedTooLarge = signal(OtlpWire.Signal.TRACES).droppedTooLarge;
+  /** Batches moved to disk whose payload did not scan (never expected: the receivers validated it). */
+  public final LongAdder movedUncountable = new LongAdder();
   public final LongAdder exportRetries = new LongAdder();
   public final LongAdder exportFailures = new LongAdder();
   public final LongAdder tlsReloads = new LongAdder();
@@ -60,7 +100,11 @@ public final class ServerMetrics implements BufferObserver {
 
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final LongAdder tlsFailuresTotal = new LongAdder();
+  /** The {@code signal} label of requests not addressed to a signal (wrong path, unknown service). */
+  public static final String NO_SIGNAL = "none";
+
   private final Counter requests;
+  private final Map<String, LongAdder> requestTotals = new ConcurrentHashMap<>();
   private final Counter tlsFailures;
   private final Counter quarantined;
   private final Histogram storageWrite;
@@ -69,11 +113,37 @@ public final class ServerMetrics implements BufferObserver {
   private volatile Supplier<BufferMetrics> buffer = () -> null;
 
   public ServerMetrics() {
-    counter("spillway_spans_received_total", "Spans in OTLP requests accepted by the receivers.", spansReceived);
-    counter("spillway_spans_refused_total", "Spans refused with back-pressure (buffer full).", spansRefused);
-    counter("spillway_spans_spilled_total", "Spans whose batch was sealed to disk on arrival.", spansSpilled);
-    counter("spillway_spans_exported_total", "Spans the downstream accepted.", spansExported);
-    CounterWithCallback.builder().name("spillway_spans_dropped_total").help("Spans dropped, by reason.")
+    signalCounter("spillway_items_received_total",
+        "Items (spans, metric data points, log records) in OTLP requests the buffer took, by signal.", c -> c.received);
+    signalCounter("spillway_items_refused_total", "Items refused with back-pressure (buffer full), by signal.",
+        c -> c.refused);
+    signalCounter("spillway_items_spilled_total",
+        "Items sealed to disk, on arrival or moved from memory later, by signal.", c -> c.spilled);
+    signalCounter("spillway_items_exported_total", "Items the downstream accepted, by signal.", c -> c.exported);
+    CounterWithCallback.builder().name("spillway_items_dropped_total").help("Items dropped, by signal and reason.")
+        .labelNames("signal", "reason")
+        .callback(cb -> {
+          for (Map.Entry<OtlpWire.Signal, SignalCounts> e : signals.entrySet()) {
+            String signal = e.getKey().label();
+            SignalCounts c = e.getValue();
+            long tooLarge = c.droppedTooLarge.sum();
+            cb.call(Math.max(0, c.rejectedDownstream.sum() - tooLarge), signal, "rejected_by_downstream");
+            cb.call(c.droppedPermanent.sum(), signal, "permanent_export_error");
+            cb.call(tooLarge, signal, "too_large_for_downstream");
+          }
+        })
+        .register(registry);
+    // The same trace counts under the names dashboards used before metrics and logs were served.
+    counter("spillway_spans_received_total", "Spans in OTLP requests accepted by the receivers"
+        + " (= spillway_items_received_total{signal=\"traces\"}).", spansReceived);
+    counter("spillway_spans_refused_total", "Spans refused with back-pressure (buffer full)"
+        + " (= spillway_items_refused_total{signal=\"traces\"}).", spansRefused);
+    counter("spillway_spans_spilled_total", "Spans sealed to disk, on arrival or moved from memory later"
+        + " (= spillway_items_spilled_total{signal=\"traces\"}).", spansSpilled);
+    counter("spillway_spans_exported_total", "Spans the downstream accepted"
+        + " (= spillway_items_exported_total{signal=\"traces\"}).", spansExported);
+    CounterWithCallback.builder().name("spillway_spans_dropped_total")
+        .help("Spans dropped, by reason (= spillway_items_dropped_total{signal=\"traces\"}).")
         .labelNames("reason")
         .callback(cb -> {
           long tooLarge = spansDroppedTooLarge.sum();
@@ -85,7 +155,8 @@ public final class ServerMetrics implements BufferObserver {
     counter("spillway_export_retries_total", "Export attempts retried after a retryable failure.", exportRetries);
     counter("spillway_export_failures_total", "Batches released back to the buffer after the retry budget.", exportFailures);
     requests = Counter.builder().name("spillway_receiver_requests_total")
-        .help("OTLP requests by transport and outcome.").labelNames("transport", "outcome").register(registry);
+        .help("OTLP requests by transport, signal (none: not addressed to a signal) and outcome.")
+        .labelNames("transport", "signal", "outcome").register(registry);
     tlsFailures = Counter.builder().name("spillway_tls_handshake_failures_total")
         .help("Failed TLS handshakes by listener and reason.").labelNames("listener", "reason").register(registry);
     counter("spillway_tls_reloads_total", "TLS material reloads after file changes.", tlsReloads);
@@ -109,7 +180,9 @@ public final class ServerMetrics implements BufferObserver {
       }
     }
     for (String transport : List.of("grpc", "http")) {
-      requests.labelValues(transport, "ok");
+      for (OtlpWire.Signal signal : OtlpWire.Signal.values()) {
+        requests.labelValues(transport, signal.label(), "ok");
+      }
     }
     for (EnvelopeException.Reason r : EnvelopeException.Reason.values()) {
       quarantined.labelValues(String.valueOf(r));
@@ -135,6 +208,19 @@ public final class ServerMetrics implements BufferObserver {
     bufferCounter("spillway_buffer_batches_acked_total", "Deliveries acknowledged.", BufferMetrics::acked);
     bufferCounter("spillway_buffer_batches_quarantined_total", "Records quarantined.", BufferMetrics::quarantined);
     bufferCounter("spillway_buffer_storage_faults_total", "Appends that failed on the storage.", BufferMetrics::storageFaults);
+  }
+
+  private void signalCounter(String name, String help, Function<SignalCounts, LongAdder> source) {
+    CounterWithCallback.builder().name(name).help(help).labelNames("signal").callback(cb -> {
+      for (Map.Entry<OtlpWire.Signal, SignalCounts> e : signals.entrySet()) {
+        cb.call(source.apply(e.getValue()).sum(), e.getKey().label());
+      }
+    }).register(registry);
+  }
+
+  /** The item counters of one signal. */
+  public SignalCounts signal(OtlpWire.Signal signal) {
+    return signals.get(signal);
   }
 
   private void counter(String name, String help, LongAdder source) {
@@ -164,13 +250,34 @@ public final class ServerMetrics implements BufferObserver {
     this.buffer = source;
   }
 
-  /** One OTLP request finished; {@code outcome} is a fixed word (ok, refused, bad_request, ...). */
+  /**
+   * One request or connection finished that was not addressed to a signal (a wrong path, an
+   * unknown gRPC service, a connection closed before a request); {@code outcome} is a fixed word.
+   */
   public void request(String transport, String outcome) {
-    requests.labelValues(listener(transport), outcome).inc();
+    request(transport, NO_SIGNAL, outcome);
   }
 
+  /** One OTLP request finished; {@code outcome} is a fixed word (ok, refused, bad_request, ...). */
+  public void request(String transport, OtlpWire.Signal signal, String outcome) {
+    request(transport, signal.label(), outcome);
+  }
+
+  private void request(String transport, String signal, String outcome) {
+    String t = listener(transport);
+    requests.labelValues(t, signal, outcome).inc();
+    requestTotals.computeIfAbsent(t + ' ' + outcome, k -> new LongAdder()).increment();
+  }
+
+  /** Requests of a transport and outcome, all signals together. */
   public long requests(String transport, String outcome) {
-    return (long) requests.labelValues(listener(transport), outcome).get();
+    LongAdder n = requestTotals.get(listener(transport) + ' ' + outcome);
+    return n == null ? 0 : n.sum();
+  }
+
+  /** Requests of a transport, signal and outcome. */
+  public long requests(String transport, OtlpWire.Signal signal, String outcome) {
+    return (long) requests.labelValues(listener(transport), signal.label(), outcome).get();
   }
 
   /** A TLS handshake failed; {@code reason} is a short fixed word derived from the exception. */
@@ -206,6 +313,19 @@ public final class ServerMetrics implements BufferObserver {
   @Override
   public void onKeyProviderCall(String operation, long nanos, boolean success) {
     keyCalls.labelValues(operation, String.valueOf(success)).observe(nanos / 1e9);
+  }
+
+  /**
+   * Counts the items of a batch that was held in memory and sealed to disk later, so the spilled
+   * counters cover everything that reached the spill. The payload is scanned, never kept.
+   */
+  @Override
+  public void onMovedToDisk(PayloadType type, byte[] payload) {
+    try {
+      signal(OtlpWire.Signal.of(type)).spilled.add(OtlpWire.count(type, payload));
+    } catch (OtlpWire.Refused e) {
+      movedUncountable.increment(); // the receivers validated it; a count, not a log line per batch
+    }
   }
 
   @Override

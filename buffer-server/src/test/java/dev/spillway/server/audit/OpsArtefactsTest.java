@@ -99,7 +99,8 @@ class OpsArtefactsTest {
   void examplesSdkEnv_setsTheArticlesVariables() throws IOException {
     String env = Files.readString(OPS.resolve("examples/sdk.env"));
     assertThat(env).contains("OTEL_EXPORTER_OTLP_ENDPOINT=https://", "OTEL_EXPORTER_OTLP_CERTIFICATE=",
-        "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=", "OTEL_EXPORTER_OTLP_CLIENT_KEY=", "OTEL_EXPORTER_OTLP_INSECURE=false");
+        "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=", "OTEL_EXPORTER_OTLP_CLIENT_KEY=", "OTEL_EXPORTER_OTLP_INSECURE=false",
+        "OTEL_METRICS_EXPORTER=otlp", "OTEL_LOGS_EXPORTER=otlp");
   }
 
   // ---- dev PKI -----------------------------------------------------------------------------
@@ -272,8 +273,9 @@ class OpsArtefactsTest {
       }
     }
     String all = String.join("\n", exprs);
-    for (String metric : List.of("spillway_spans_received_total", "spillway_spans_refused_total",
-        "spillway_spans_spilled_total", "spillway_spans_exported_total", "spillway_spans_dropped_total",
+    for (String metric : List.of("spillway_items_received_total", "spillway_items_refused_total",
+        "spillway_items_spilled_total", "spillway_items_exported_total", "spillway_items_dropped_total",
+        "spillway_receiver_requests_total",
         "spillway_buffer_memory_bytes", "spillway_buffer_disk_bytes", "spillway_key_epochs_total",
         "storage_write_latency_seconds_bucket", "spillway_tls_handshake_failures_total",
         "spillway_export_retries_total")) {
@@ -288,7 +290,8 @@ class OpsArtefactsTest {
     while (m.find()) {
       assertThat(exported).as("the daemon exports %s", m.group(1)).contains(m.group(1));
     }
-    assertThat(all).contains("sum by (reason) (rate(spillway_tls_handshake_failures_total");
+    assertThat(all).contains("sum by (reason) (rate(spillway_tls_handshake_failures_total")
+        .contains("sum by (signal) (rate(spillway_items_received_total");
   }
 
   // ---- docs --------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import com.google.rpc.Code;
 import com.google.rpc.RetryInfo;
 import dev.spillway.core.seal.PayloadType;
 import dev.spillway.server.config.ServerConfig;
-import dev.spillway.server.export.TraceExporter;
+import dev.spillway.server.export.OtlpExporter;
 import dev.spillway.server.telemetry.ServerMetrics;
 import dev.spillway.server.testing.InMemoryBuffer;
 import dev.spillway.server.testing.TestClients;
@@ -106,14 +106,14 @@ class DrainLoopTest {
   }
 
   @Test
-  void partialSuccess_rejectedSpansCountedNotRetried() throws Exception {
+  void partialSuccess_rejectedItemsCountedNotRetried() throws Exception {
     answers.add(r -> ExportTraceServiceResponse.newBuilder()
         .setPartialSuccess(ExportTracePartialSuccess.newBuilder().setRejectedSpans(2).setErrorMessage("too old")).build());
     InMemoryBuffer buffer = new InMemoryBuffer(10);
     buffer.offer(PayloadType.OTLP_TRACES, TestClients.request(5, "x").toByteArray());
     ServerMetrics m = new ServerMetrics();
     ServerConfig.Otlp o = otlp(FAST);
-    try (TraceExporter ex = TraceExporter.create(new ServerConfig.Exporter(java.util.Optional.of(o)));
+    try (OtlpExporter ex = OtlpExporter.create(new ServerConfig.Exporter(java.util.Optional.of(o)));
         DrainLoop loop = new DrainLoop(buffer, ex, o.retry(), m)) {
       loop.start();
       await(() -> buffer.acked.get() == 1);
@@ -134,7 +134,7 @@ class DrainLoopTest {
     ServerMetrics m = new ServerMetrics();
     ServerConfig.Otlp o = otlp("    retry_on_failure:\n      initial_interval: 10ms\n      max_interval: 50ms\n"
         + "      max_elapsed_time: 5s\n");
-    try (TraceExporter ex = TraceExporter.create(new ServerConfig.Exporter(java.util.Optional.of(o)));
+    try (OtlpExporter ex = OtlpExporter.create(new ServerConfig.Exporter(java.util.Optional.of(o)));
         DrainLoop loop = new DrainLoop(buffer, ex, o.retry(), m)) {
       loop.start();
       await(() -> buffer.acked.get() == 1);
@@ -151,7 +151,7 @@ class DrainLoopTest {
     buffer.offer(PayloadType.OTLP_TRACES, TestClients.request(3, "x").toByteArray());
     ServerMetrics m = new ServerMetrics();
     ServerConfig.Otlp o = otlp(FAST);
-    try (TraceExporter ex = TraceExporter.create(new ServerConfig.Exporter(java.util.Optional.of(o)));
+    try (OtlpExporter ex = OtlpExporter.create(new ServerConfig.Exporter(java.util.Optional.of(o)));
         DrainLoop loop = new DrainLoop(buffer, ex, o.retry(), m)) {
       loop.start();
       await(() -> buffer.acked.get() == 1);
@@ -169,7 +169,7 @@ class DrainLoopTest {
     buffer.offer(PayloadType.OTLP_TRACES, TestClients.request(2, "x").toByteArray());
     ServerMetrics m = new ServerMetrics();
     ServerConfig.Otlp o = otlp(FAST);
-    try (TraceExporter ex = TraceExporter.create(new ServerConfig.Exporter(java.util.Optional.of(o)));
+    try (OtlpExporter ex = OtlpExporter.create(new ServerConfig.Exporter(java.util.Optional.of(o)));
         DrainLoop loop = new DrainLoop(buffer, ex, o.retry(), m)) {
       loop.start();
       await(() -> m.exportFailures.sum() >= 1);

@@ -9,6 +9,13 @@ import io.grpc.stub.StreamObserver;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
+import dev.spillway.server.testing.SignalRecorder;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse;
+import io.opentelemetry.proto.collector.logs.v1.LogsServiceGrpc;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
+import io.opentelemetry.proto.collector.metrics.v1.MetricsServiceGrpc;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
@@ -21,9 +28,13 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
-/** A downstream OTLP/gRPC receiver with mTLS, as a collector or Tempo would be. Records span ids. */
+/**
+ * A downstream OTLP/gRPC receiver with mTLS, as a collector or Tempo would be, for all three
+ * signals. Records span ids, and metric data points and log records in {@link #signals}.
+ */
 final class Downstream implements AutoCloseable {
   final Set<String> spanIds = ConcurrentHashMap.newKeySet();
+  final SignalRecorder signals = new SignalRecorder();
   private final Server server;
   private final Object arrived = new Object();
 
@@ -55,6 +66,22 @@ final class Downstream implements AutoCloseable {
               }
             }
             out.onNext(ExportTraceServiceResponse.getDefaultInstance());
+            out.onCompleted();
+          }
+        })
+        .addService(new MetricsServiceGrpc.MetricsServiceImplBase() {
+          @Override
+          public void export(ExportMetricsServiceRequest request, StreamObserver<ExportMetricsServiceResponse> out) {
+            signals.record(request);
+            out.onNext(ExportMetricsServiceResponse.getDefaultInstance());
+            out.onCompleted();
+          }
+        })
+        .addService(new LogsServiceGrpc.LogsServiceImplBase() {
+          @Override
+          public void export(ExportLogsServiceRequest request, StreamObserver<ExportLogsServiceResponse> out) {
+            signals.record(request);
+            out.onNext(ExportLogsServiceResponse.getDefaultInstance());
             out.onCompleted();
           }
         })

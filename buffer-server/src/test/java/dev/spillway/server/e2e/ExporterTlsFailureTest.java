@@ -1,11 +1,12 @@
 package dev.spillway.server.e2e;
 
+import dev.spillway.server.receive.OtlpWire;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spillway.server.config.ClientTlsSettings;
 import dev.spillway.server.config.ServerConfig;
 import dev.spillway.server.export.ExportResult;
-import dev.spillway.server.export.TraceExporter;
+import dev.spillway.server.export.OtlpExporter;
 import dev.spillway.server.testing.HttpDownstream;
 import dev.spillway.server.testing.TestClients;
 import dev.spillway.server.testing.TestPki;
@@ -36,8 +37,8 @@ class ExporterTlsFailureTest {
         new ClientTlsSettings(Optional.of(ca), Optional.of(client.clientCert), Optional.of(client.clientKey), false,
             serverName),
         ServerConfig.Retry.DEFAULT);
-    try (TraceExporter e = TraceExporter.create(new ServerConfig.Exporter(Optional.of(o)))) {
-      return e.export(TestClients.request(2, "s3cret").toByteArray());
+    try (OtlpExporter e = OtlpExporter.create(new ServerConfig.Exporter(Optional.of(o)))) {
+      return e.export(OtlpWire.Signal.TRACES, TestClients.request(2, "s3cret").toByteArray());
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.spillway.server.export;
 
+import dev.spillway.server.receive.OtlpWire;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spillway.server.config.ClientTlsSettings;
@@ -49,9 +50,9 @@ class HttpExporterTest {
   @Test
   void export_mtlsGzip_deliversProtobufWithHeadersAndClientCertificate() throws Exception {
     try (HttpExporter e = exporter(Optional.of(pki.ca), pki.clientCert, pki.clientKey, true)) {
-      ExportResult r = e.export(TestClients.request(4, "s3cret", 1).toByteArray());
+      ExportResult r = e.export(OtlpWire.Signal.TRACES, TestClients.request(4, "s3cret", 1).toByteArray());
       assertThat(r.kind()).isEqualTo(ExportResult.Kind.SUCCESS);
-      assertThat(r.rejectedSpans()).isZero();
+      assertThat(r.rejectedItems()).isZero();
     }
     assertThat(downstream.spanIds).hasSize(4);
     HttpDownstream.Received got = downstream.requests.get(0);
@@ -66,9 +67,9 @@ class HttpExporterTest {
   void export_partialSuccess_reportsRejectedSpans() throws Exception {
     downstream.respond(n -> HttpDownstream.Answer.ok(2));
     try (HttpExporter e = exporter(Optional.of(pki.ca), pki.clientCert, pki.clientKey, false)) {
-      ExportResult r = e.export(TestClients.request(5, "s3cret").toByteArray());
+      ExportResult r = e.export(OtlpWire.Signal.TRACES, TestClients.request(5, "s3cret").toByteArray());
       assertThat(r.kind()).isEqualTo(ExportResult.Kind.SUCCESS);
-      assertThat(r.rejectedSpans()).isEqualTo(2);
+      assertThat(r.rejectedItems()).isEqualTo(2);
     }
     assertThat(downstream.requests.get(0).headers()).doesNotContainKey("Content-encoding");
   }
@@ -82,13 +83,13 @@ class HttpExporterTest {
     });
     try (HttpExporter e = exporter(Optional.of(pki.ca), pki.clientCert, pki.clientKey, true)) {
       byte[] req = TestClients.request(1, "s3cret").toByteArray();
-      ExportResult throttled = e.export(req);
+      ExportResult throttled = e.export(OtlpWire.Signal.TRACES, req);
       assertThat(throttled.kind()).isEqualTo(ExportResult.Kind.RETRYABLE);
       assertThat(throttled.retryAfter()).contains(Duration.ofSeconds(7));
-      ExportResult down = e.export(req);
+      ExportResult down = e.export(OtlpWire.Signal.TRACES, req);
       assertThat(down.kind()).isEqualTo(ExportResult.Kind.RETRYABLE);
       assertThat(down.retryAfter()).isEmpty();
-      assertThat(e.export(req).kind()).isEqualTo(ExportResult.Kind.PERMANENT);
+      assertThat(e.export(OtlpWire.Signal.TRACES, req).kind()).isEqualTo(ExportResult.Kind.PERMANENT);
     }
     assertThat(downstream.spanIds).isEmpty();
   }
@@ -96,7 +97,7 @@ class HttpExporterTest {
   @Test
   void export_withoutClientCertificate_refusedByTheDownstream_retryableNothingDelivered() throws Exception {
     try (HttpExporter e = exporter(Optional.of(pki.ca), null, null, true)) {
-      assertThat(e.export(TestClients.request(1, "s3cret").toByteArray()).kind()).isEqualTo(ExportResult.Kind.RETRYABLE);
+      assertThat(e.export(OtlpWire.Signal.TRACES, TestClients.request(1, "s3cret").toByteArray()).kind()).isEqualTo(ExportResult.Kind.RETRYABLE);
     }
     assertThat(downstream.requests).isEmpty();
   }
@@ -105,7 +106,7 @@ class HttpExporterTest {
   void export_downstreamCertificateFromAnUntrustedCa_retryableNothingSent() throws Exception {
     TestPki other = new TestPki(dir.resolve("other-pki"));
     try (HttpExporter e = exporter(Optional.of(other.ca), pki.clientCert, pki.clientKey, true)) {
-      ExportResult r = e.export(TestClients.request(1, "s3cret").toByteArray());
+      ExportResult r = e.export(OtlpWire.Signal.TRACES, TestClients.request(1, "s3cret").toByteArray());
       assertThat(r.kind()).isEqualTo(ExportResult.Kind.RETRYABLE);
       assertThat(r.reason()).doesNotContain("s3cret");
     }

@@ -1,5 +1,6 @@
 package dev.spillway.server.export;
 
+import dev.spillway.server.receive.OtlpWire;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spillway.server.config.ClientTlsSettings;
@@ -81,13 +82,13 @@ class ReloadingExporterTest {
   void rotatedClientCertificate_nextExportPresentsItWithoutARestart() throws Exception {
     byte[] req = TestClients.request(2, "s3cret").toByteArray();
     try (ReloadingExporter e = exporter()) {
-      assertThat(e.export(req).kind()).isEqualTo(ExportResult.Kind.SUCCESS);
+      assertThat(e.export(OtlpWire.Signal.TRACES, req).kind()).isEqualTo(ExportResult.Kind.SUCCESS);
       assertThat(lastClientSubject()).contains("CN=spillway-dev-client");
 
       Path[] rotated = pki.clientNamed("rotated-client");
       replace(rotated[0], rotated[1], 5);
 
-      assertThat(e.export(req).kind()).isEqualTo(ExportResult.Kind.SUCCESS);
+      assertThat(e.export(OtlpWire.Signal.TRACES, req).kind()).isEqualTo(ExportResult.Kind.SUCCESS);
       assertThat(lastClientSubject()).contains("CN=rotated-client");
     }
     assertThat(downstream.requests).hasSize(2);
@@ -97,16 +98,16 @@ class ReloadingExporterTest {
   void filesThatDoNotLoad_keepTheCurrentCertificate_andALaterGoodWriteIsTaken() throws Exception {
     byte[] req = TestClients.request(1, "s3cret").toByteArray();
     try (ReloadingExporter e = exporter()) {
-      assertThat(e.export(req).kind()).isEqualTo(ExportResult.Kind.SUCCESS);
+      assertThat(e.export(OtlpWire.Signal.TRACES, req).kind()).isEqualTo(ExportResult.Kind.SUCCESS);
 
       Files.writeString(cert, "not a certificate");
       Files.setLastModifiedTime(cert, FileTime.from(Instant.now().plusSeconds(5)));
-      assertThat(e.export(req).kind()).as("still exporting with the old material").isEqualTo(ExportResult.Kind.SUCCESS);
+      assertThat(e.export(OtlpWire.Signal.TRACES, req).kind()).as("still exporting with the old material").isEqualTo(ExportResult.Kind.SUCCESS);
       assertThat(lastClientSubject()).contains("CN=spillway-dev-client");
 
       Path[] rotated = pki.clientNamed("second-try");
       replace(rotated[0], rotated[1], 10);
-      assertThat(e.export(req).kind()).isEqualTo(ExportResult.Kind.SUCCESS);
+      assertThat(e.export(OtlpWire.Signal.TRACES, req).kind()).isEqualTo(ExportResult.Kind.SUCCESS);
       assertThat(lastClientSubject()).contains("CN=second-try");
     }
   }
@@ -116,7 +117,7 @@ class ReloadingExporterTest {
     byte[] req = TestClients.request(1, "s3cret").toByteArray();
     try (ReloadingExporter e = exporter()) {
       for (int i = 0; i < 3; i++) {
-        assertThat(e.export(req).kind()).isEqualTo(ExportResult.Kind.SUCCESS);
+        assertThat(e.export(OtlpWire.Signal.TRACES, req).kind()).isEqualTo(ExportResult.Kind.SUCCESS);
       }
     }
     assertThat(downstream.requests).hasSize(3)

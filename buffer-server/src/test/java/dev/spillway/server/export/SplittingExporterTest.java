@@ -1,5 +1,6 @@
 package dev.spillway.server.export;
 
+import dev.spillway.server.receive.OtlpWire;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spillway.server.config.ClientTlsSettings;
@@ -32,8 +33,8 @@ class SplittingExporterTest {
               Optional.empty()), ServerConfig.Retry.DEFAULT, 2, 0);
       byte[] batch = TestClients.request(6, "s3cret", 7).toByteArray();
       try (SplittingExporter e = new SplittingExporter(HttpExporter.create(o), 2, 0, new ServerMetrics())) {
-        assertThat(e.export(batch).kind()).isEqualTo(ExportResult.Kind.RETRYABLE);
-        assertThat(e.export(batch.clone()).kind()).isEqualTo(ExportResult.Kind.SUCCESS);
+        assertThat(e.export(OtlpWire.Signal.TRACES, batch).kind()).isEqualTo(ExportResult.Kind.RETRYABLE);
+        assertThat(e.export(OtlpWire.Signal.TRACES, batch.clone()).kind()).isEqualTo(ExportResult.Kind.SUCCESS);
       }
       assertThat(downstream.requests).hasSize(4); // piece 1, piece 2 refused, piece 2, piece 3
       assertThat(downstream.requests).allMatch(r -> r.spans() == 2);
@@ -43,7 +44,7 @@ class SplittingExporterTest {
 
   @Test
   void countSpans_walksTheWireFormat_matchesTheDecodedCount() {
-    assertThat(TraceRequests.countSpans(TestClients.request(37, "x", 1).toByteArray())).isEqualTo(37);
-    assertThat(TraceRequests.countSpans(new byte[] {(byte) 0x0a, (byte) 0xff})).isEqualTo(-1);
+    assertThat(OtlpRequests.count(OtlpWire.Signal.TRACES, TestClients.request(37, "x", 1).toByteArray())).isEqualTo(37);
+    assertThat(OtlpRequests.count(OtlpWire.Signal.TRACES, new byte[] {(byte) 0x0a, (byte) 0xff})).isEqualTo(-1);
   }
 }

@@ -95,7 +95,7 @@ class ConnectionLimitsTest {
     }
     assertThat(served).isEqualTo(6);
     assertThat(daemon.metrics().render())
-        .contains("outcome=\"connection_closed_handshaking_over_limit\",transport=\"http\"");
+        .contains("outcome=\"connection_closed_handshaking_over_limit\",signal=\"none\",transport=\"http\"");
   }
 
   @Test
@@ -114,7 +114,7 @@ class ConnectionLimitsTest {
     }
     assertThat(served).isEqualTo(6);
     assertThat(daemon.metrics().render())
-        .contains("outcome=\"connection_closed_handshaking_over_limit\",transport=\"grpc\"");
+        .contains("outcome=\"connection_closed_handshaking_over_limit\",signal=\"none\",transport=\"grpc\"");
   }
 
   @Test
@@ -127,7 +127,7 @@ class ConnectionLimitsTest {
     SSLSocket extra = handshaken();
     assertThat(extra.getInputStream().read()).as("the 101st admitted connection is closed").isEqualTo(-1);
     assertThat(daemon.metrics().render())
-        .contains("outcome=\"connection_refused_over_limit\",transport=\"http\"");
+        .contains("outcome=\"connection_refused_over_limit\",signal=\"none\",transport=\"http\"");
     held.get(0).close();
     // A slot freed: wait (bounded) until the server has seen the close, then a client gets in.
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);

@@ -90,7 +90,7 @@ class OtlpDecodeFuzzTest {
     InMemoryBuffer buffer = new InMemoryBuffer(1000);
     ServerMetrics metrics = new ServerMetrics();
     EmbeddedChannel ch = new EmbeddedChannel(
-        new HttpTraceReceiver.ExportHandler(new TraceIngest(buffer, metrics), metrics, LIMIT));
+        new OtlpHttpReceiver.ExportHandler(new OtlpIngest(buffer, metrics), metrics, LIMIT));
     DefaultFullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/v1/traces",
         Unpooled.wrappedBuffer(input, 1, input.length - 1));
     req.headers().set(HttpHeaderNames.CONTENT_TYPE, json ? "application/json" : "application/x-protobuf");

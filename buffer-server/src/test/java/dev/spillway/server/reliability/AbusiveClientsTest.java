@@ -29,9 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Abusive but authenticated clients (they hold a valid client certificate) against the real daemon
- * in a child JVM with a 256 MiB heap: slow clients holding partial requests open, hundreds of
- * connections at once, deep JSON nesting, a request with a huge number of attributes. Each gets a
- * clear error or is held without harm; a well-behaved client is served while the abuse goes on; the
+ * in a child JVM with a 256 MiB heap: slow clients holding partial requests open (traces,
+ * metrics and logs paths), hundreds of connections at once, deep JSON nesting (all three signals),
+ * a request with a huge number of attributes. Each gets a
+ * clear error or is held without harm; a well-behaved client of every signal is served while the abuse goes on; the
  * daemon stays up and its used heap (after a full GC, via jcmd) stays bounded.
  */
 class AbusiveClientsTest {
@@ -74,13 +75,21 @@ class AbusiveClientsTest {
     return s;
   }
 
-  /** A well-behaved OTLP/HTTP request on its own connection: its status code. */
+  /** Well-behaved OTLP/HTTP requests of each signal, each on its own connection: the worst status code. */
   int goodRequest() throws Exception {
     HttpClient http = TestClients.http(rig.pki.ca, rig.pki.clientCert, rig.pki.clientKey);
-    return http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + rig.httpPort + "/v1/traces"))
-        .header("Content-Type", "application/x-protobuf").timeout(Duration.ofSeconds(15))
-        .POST(HttpRequest.BodyPublishers.ofByteArray(SpanClient.request(7, 5, 50).toByteArray())).build(),
-        HttpResponse.BodyHandlers.discarding()).statusCode();
+    int worst = 0;
+    for (String[] r : new String[][] {{"/v1/traces", "t"}, {"/v1/metrics", "m"}, {"/v1/logs", "l"}}) {
+      byte[] body = switch (r[1]) {
+        case "t" -> SpanClient.request(7, 5, 50).toByteArray();
+        case "m" -> SpanClient.metricsRequest(7, 5, 50).toByteArray();
+        default -> SpanClient.logsRequest(7, 5, 50).toByteArray();
+      };
+      worst = Math.max(worst, http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + rig.httpPort + r[0]))
+          .header("Content-Type", "application/x-protobuf").timeout(Duration.ofSeconds(15))
+          .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.discarding()).statusCode());
+    }
+    return worst;
   }
 
   long heapMib() throws Exception {
@@ -97,10 +106,11 @@ class AbusiveClientsTest {
     long rssBefore = daemon.rssKib() >> 10;
     int n = Integer.getInteger("spillway.abuse.slowClients", 40);
     byte[] chunk = new byte[64 << 10];
+    String[] paths = {"/v1/traces", "/v1/metrics", "/v1/logs"};
     for (int i = 0; i < n; i++) {
       SSLSocket s = connect();
       OutputStream out = s.getOutputStream();
-      out.write(("POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\n"
+      out.write(("POST " + paths[i % 3] + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\n"
           + "Content-Length: 4000000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
       for (int k = 0; k < 48; k++) { // 3 MiB of the announced 4 MB
         out.write(chunk);
@@ -165,6 +175,13 @@ class AbusiveClientsTest {
         .POST(HttpRequest.BodyPublishers.ofString(deep)).build(), HttpResponse.BodyHandlers.ofString());
     long deepMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     assertThat(r.statusCode()).isEqualTo(400);
+    for (String[] other : new String[][] {{"/v1/metrics", "resourceMetrics"}, {"/v1/logs", "resourceLogs"}}) {
+      String deepOther = "{\"" + other[1] + "\":" + "[".repeat(200_000) + "]".repeat(200_000) + "}";
+      assertThat(http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + rig.httpPort + other[0]))
+          .header("Content-Type", "application/json").timeout(Duration.ofSeconds(30))
+          .POST(HttpRequest.BodyPublishers.ofString(deepOther)).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
+          .as(other[0]).isEqualTo(400);
+    }
 
     // ~3.9 MB: one span with as many tiny attributes as fit under the 4 MiB limit
     var span = io.opentelemetry.proto.trace.v1.Span.newBuilder()

@@ -11,7 +11,6 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
-import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -35,6 +34,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPOutputStream;
+import io.opentelemetry.proto.collector.metrics.v1.MetricsServiceGrpc;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue #13's amplification attack against the real daemon in a child JVM with the JVM options
  * ops ships (ops/systemd/spillway.service: heap, {@code -XX:+ExitOnOutOfMemoryError}), memory-first
  * (the mode that lost acknowledged spans): ten requests at once of a ~4 KB gzip body that inflates
- * to two million empty spans (gRPC and HTTP) and of 4 MiB of JSON {@code {}} objects, plus deep
+ * to two million empty spans or log records, or a million empty metric data points (gRPC and HTTP),
+ * and of 4 MiB of JSON {@code {}} objects (spans, data points), plus deep
  * nesting and invalid UTF-8, between well-behaved clients. Each attack gets a clear refusal; every
  * span acknowledged before, during and after is delivered; the daemon keeps serving.
  */
@@ -85,12 +86,28 @@ class AmplificationAttackTest {
     return out.toByteArray();
   }
 
+  /** One million empty gauge data points in one metric (just under 4 MiB), gzipped to a few KB. */
+  static byte[] emptyDataPointsGzip() throws IOException {
+    int n = 1_000_000;
+    byte[] points = new byte[2 * n];
+    for (int i = 0; i < n; i++) {
+      points[2 * i] = 0x0a; // Gauge.data_points, length-delimited, length 0
+    }
+    // ResourceMetrics(1) > ScopeMetrics(2) > Metric(2) > gauge(5) > data_points
+    return gzip(field(1, field(2, field(2, field(5, points)))));
+  }
+
   static byte[] emptyObjectsJson() {
-    StringBuilder b = new StringBuilder(4 << 20).append("{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{}");
+    return emptyObjectsJson("{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{}", "]}]}]}");
+  }
+
+  /** 4 MiB of {@code {}} items between {@code head} (ending in the first) and {@code tail}. */
+  static byte[] emptyObjectsJson(String head, String tail) {
+    StringBuilder b = new StringBuilder(4 << 20).append(head);
     while (b.length() < (4 << 20) - 64) {
       b.append(",{}");
     }
-    return b.append("]}]}]}").toString().getBytes(StandardCharsets.UTF_8);
+    return b.append(tail).toString().getBytes(StandardCharsets.UTF_8);
   }
 
   @Test
@@ -99,6 +116,9 @@ class AmplificationAttackTest {
     rig.durability = "memory-first";
     byte[] bomb = emptySpansGzip();
     byte[] json = emptyObjectsJson();
+    byte[] metricsBomb = emptyDataPointsGzip();
+    byte[] metricsJson = emptyObjectsJson(
+        "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":[{\"gauge\":{\"dataPoints\":[{}", "]}}]}]}]}");
     String deep = "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"attributes\":[{\"key\":\"k\",\"value\":"
         + "{\"arrayValue\":{\"values\":[".repeat(100) + "]}}".repeat(100) + "}]}]}]}]}";
     byte[] badUtf8 = "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"\u00ff\u00fe\"}]}]}]}"
@@ -115,11 +135,16 @@ class AmplificationAttackTest {
       ManagedChannel grpc = TestClients.grpc(rig.grpcPort, rig.pki.ca, rig.pki.clientCert, rig.pki.clientKey);
       ExecutorService pool = Executors.newFixedThreadPool(10);
       List<Callable<String>> attacks = new ArrayList<>();
-      for (int i = 0; i < 3; i++) {
+      for (int i = 0; i < 2; i++) {
         attacks.add(() -> "http-gzip " + post(http, rig, "application/x-protobuf", true, bomb));
         attacks.add(() -> "http-json " + post(http, rig, "application/json", false, json));
         attacks.add(() -> "grpc-gzip " + grpcRaw(grpc, bomb));
       }
+      // The same bombs at the other signals: the bytes of two million empty spans are two million
+      // empty log records too; a metric gets a million empty data points.
+      attacks.add(() -> "http-gzip-logs " + post(http, rig, "/v1/logs", "application/x-protobuf", true, bomb));
+      attacks.add(() -> "http-json-metrics " + post(http, rig, "/v1/metrics", "application/json", false, metricsJson));
+      attacks.add(() -> "grpc-gzip-metrics " + grpcRaw(grpc, MetricsServiceGrpc.getExportMethod(), metricsBomb));
       attacks.add(() -> "http-json-gzip " + post(http, rig, "application/json", true, gzip(json)));
       Set<String> answers = new HashSet<>();
       List<Future<String>> running = new ArrayList<>();
@@ -138,6 +163,7 @@ class AmplificationAttackTest {
       grpc.shutdownNow();
       System.out.println("RELIABILITY amplification answers=" + answers + " jvm=" + shippedJvmOptions());
       assertThat(answers).containsExactlyInAnyOrder("http-gzip 413", "http-json 413", "grpc-gzip RESOURCE_EXHAUSTED",
+          "http-gzip-logs 413", "http-json-metrics 413", "grpc-gzip-metrics RESOURCE_EXHAUSTED",
           "http-json-gzip 413", "json-deep 413", "json-bad-utf8 400");
 
       for (int i = 0; i < 20; i++) {
@@ -154,7 +180,11 @@ class AmplificationAttackTest {
   }
 
   static int post(HttpClient http, Rig rig, String type, boolean gzip, byte[] body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + rig.httpPort + "/v1/traces"))
+    return post(http, rig, "/v1/traces", type, gzip, body);
+  }
+
+  static int post(HttpClient http, Rig rig, String path, String type, boolean gzip, byte[] body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + rig.httpPort + path))
         .header("Content-Type", type).timeout(Duration.ofSeconds(60))
         .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     if (gzip) {
@@ -165,9 +195,13 @@ class AmplificationAttackTest {
 
   /** Sends bytes as they are, gzip-compressed on the wire; the status code's name. */
   static String grpcRaw(ManagedChannel ch, byte[] gzipped) throws IOException {
+    return grpcRaw(ch, TraceServiceGrpc.getExportMethod(), gzipped);
+  }
+
+  /** As above, to another signal's Export method. */
+  static String grpcRaw(ManagedChannel ch, MethodDescriptor<?, ?> export, byte[] gzipped) throws IOException {
     byte[] raw = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gzipped)).readAllBytes();
-    MethodDescriptor<byte[], ExportTraceServiceResponse> method = TraceServiceGrpc.getExportMethod()
-        .toBuilder(ByteMarshaller.INSTANCE, TraceServiceGrpc.getExportMethod().getResponseMarshaller()).build();
+    MethodDescriptor<byte[], byte[]> method = export.toBuilder(ByteMarshaller.INSTANCE, ByteMarshaller.INSTANCE).build();
     try {
       ClientCalls.blockingUnaryCall(ch, method,
           CallOptions.DEFAULT.withCompression("gzip").withDeadlineAfter(60, TimeUnit.SECONDS), raw);

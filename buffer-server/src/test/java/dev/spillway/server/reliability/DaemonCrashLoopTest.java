@@ -1,5 +1,6 @@
 package dev.spillway.server.reliability;
 
+import dev.spillway.server.receive.OtlpWire;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -13,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The real daemon in a child JVM, SIGKILLed at random moments while two mTLS gRPC clients send
- * spans and the downstream is up (drain), down (spill) or slow, then restarted on the same
+ * spans (the second also metric data points and log records, in turn) and the downstream is up (drain), down (spill) or slow, then restarted on the same
  * directories. At the end the downstream comes up and the last daemon drains.
  *
  * <p>{@code durable}: every span acknowledged to a client reaches the downstream at least once.
@@ -33,6 +34,7 @@ class DaemonCrashLoopTest {
   void durable_sigkillDuringIngestSpillAndDrain_everyAcknowledgedSpanDelivered() throws Exception {
     Result r = crashLoop("durable", 8);
     assertThat(r.acknowledged).as("the clients got through at all: %s", r).isPositive();
+    assertThat(r.signalsAcknowledged).as("metrics and logs were in the loop: %s", r).isEqualTo(3);
     assertThat(r.lost).as(r.toString()).isZero();
   }
 
@@ -46,7 +48,7 @@ class DaemonCrashLoopTest {
   }
 
   record Result(String mode, int cycles, long acknowledged, long delivered, long lost, long duplicates,
-      int requestBytes, long refusedRequests, long seconds) {}
+      int requestBytes, long refusedRequests, long seconds, int signalsAcknowledged) {}
 
   Result crashLoop(String mode, int memoryLimitMib) throws Exception {
     int cycles = Integer.getInteger("spillway.daemon.crash.cycles", 3);
@@ -62,7 +64,9 @@ class DaemonCrashLoopTest {
     long started = System.nanoTime();
     try (RecordingDownstream downstream = new RecordingDownstream(rig.pki, rig.downstreamPort);
         SpanClient a = new SpanClient(rig.grpcPort, rig.pki, 1, SPANS_PER_REQUEST, ATTRIBUTE_BYTES);
-        SpanClient b = new SpanClient(rig.grpcPort, rig.pki, 1L << 40, SPANS_PER_REQUEST, ATTRIBUTE_BYTES)) {
+        // The second client sends traces, metrics and logs in turn: every signal is in the loop.
+        SpanClient b = new SpanClient(rig.grpcPort, rig.pki, 1L << 40, SPANS_PER_REQUEST, ATTRIBUTE_BYTES)
+            .rotate(OtlpWire.Signal.TRACES, OtlpWire.Signal.METRICS, OtlpWire.Signal.LOGS)) {
       downstream.start();
       AtomicBoolean sending = new AtomicBoolean(true);
       Thread[] senders = {sender(a, sending), sender(b, sending)};
@@ -107,8 +111,9 @@ class DaemonCrashLoopTest {
       long lost = downstream.missing(acked);
       Result r = new Result(mode, cycles, acked.size(), downstream.deliveries.size(), lost,
           downstream.duplicates(), a.requestBytes(), a.failedRequests.get() + b.failedRequests.get(),
-          TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
+          TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started), b.acknowledgedBySignal.size());
       System.out.println("RELIABILITY daemon-crash " + r + " seed=" + seed + " phases=" + phases
+          + " ackedBySignal=" + b.acknowledgedBySignal + "+traces:" + a.acknowledged.size()
           + " clientFailures=" + a.failures + b.failures + " samples=" + a.failureSamples + " downstreamRequests=" + downstream.requests.get());
       if (r.lost > 0 || r.acknowledged == 0) {
         System.out.println("last daemon output:\n" + last.output());

@@ -10,6 +10,12 @@ import io.grpc.stub.StreamObserver;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse;
+import io.opentelemetry.proto.collector.logs.v1.LogsServiceGrpc;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
+import io.opentelemetry.proto.collector.metrics.v1.MetricsServiceGrpc;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
@@ -26,7 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A downstream OTLP/gRPC receiver with mTLS on a loopback port, as a collector or Tempo would be.
- * Counts every delivery of every span id (so duplicates show), and can be told to fail
+ * Counts every delivery of every span id, and of every metric data point and log record id
+ * ({@link SpanClient#rotate}), so duplicates show; and can be told to fail
  * (UNAVAILABLE) or to answer slowly. {@link #stop()} and {@link #start()} take it off the network.
  */
 final class RecordingDownstream implements AutoCloseable {
@@ -85,8 +92,57 @@ final class RecordingDownstream implements AutoCloseable {
               out.onCompleted();
             }
           })
+          .addService(new MetricsServiceGrpc.MetricsServiceImplBase() {
+            @Override
+            public void export(ExportMetricsServiceRequest request, StreamObserver<ExportMetricsServiceResponse> out) {
+              if (answer(out)) {
+                request.getResourceMetricsList().forEach(rm -> rm.getScopeMetricsList().forEach(sm ->
+                    sm.getMetricsList().forEach(m -> m.getGauge().getDataPointsList().forEach(p -> delivered(p.getAttributesList())))));
+                out.onNext(ExportMetricsServiceResponse.getDefaultInstance());
+                out.onCompleted();
+              }
+            }
+          })
+          .addService(new LogsServiceGrpc.LogsServiceImplBase() {
+            @Override
+            public void export(ExportLogsServiceRequest request, StreamObserver<ExportLogsServiceResponse> out) {
+              if (answer(out)) {
+                request.getResourceLogsList().forEach(rl -> rl.getScopeLogsList().forEach(sl ->
+                    sl.getLogRecordsList().forEach(r -> delivered(r.getAttributesList()))));
+                out.onNext(ExportLogsServiceResponse.getDefaultInstance());
+                out.onCompleted();
+              }
+            }
+          })
           .build()
           .start();
+    }
+  }
+
+  /** Counts the request, waits if slow; false (after answering UNAVAILABLE) if failing. */
+  private boolean answer(StreamObserver<?> out) {
+    requests.incrementAndGet();
+    long delay = delayMillis;
+    if (delay > 0) {
+      try {
+        Thread.sleep(delay); // the slow downstream itself, not a test wait
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (failing) {
+      out.onError(Status.UNAVAILABLE.withDescription("downstream down (test)").asRuntimeException());
+      return false;
+    }
+    return true;
+  }
+
+  /** A data point or log record from {@link SpanClient}: its id is the {@code id} attribute. */
+  private void delivered(java.util.List<io.opentelemetry.proto.common.v1.KeyValue> attributes) {
+    for (var kv : attributes) {
+      if (kv.getKey().equals("id")) {
+        deliveries.computeIfAbsent(kv.getValue().getIntValue(), k -> new AtomicInteger()).incrementAndGet();
+      }
     }
   }
 

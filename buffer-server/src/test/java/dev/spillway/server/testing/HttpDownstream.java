@@ -32,17 +32,18 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
 
 /**
- * A downstream OTLP/HTTP receiver ({@code POST /v1/traces}, protobuf, gzip) on the JDK's HTTPS
+ * A downstream OTLP/HTTP receiver ({@code POST /v1/traces}, {@code /v1/metrics}, {@code
+ * /v1/logs}; protobuf, gzip) on the JDK's HTTPS
  * server, requiring a client certificate from {@code clientCa}. Records span ids, request headers
  * and the client certificate's subject. {@link #respond} decides each answer (default 200).
  */
 public final class HttpDownstream implements AutoCloseable {
   /** One answer: status, headers, body. */
   public record Answer(int status, Map<String, String> headers, byte[] body) {
-    public static Answer ok(long rejectedSpans) {
+    public static Answer ok(long rejectedItems) {
       ExportTraceServiceResponse.Builder b = ExportTraceServiceResponse.newBuilder();
-      if (rejectedSpans > 0) {
-        b.getPartialSuccessBuilder().setRejectedSpans(rejectedSpans).setErrorMessage("some were bad");
+      if (rejectedItems > 0) {
+        b.getPartialSuccessBuilder().setRejectedSpans(rejectedItems).setErrorMessage("some were bad");
       }
       return new Answer(200, Map.of("Content-Type", "application/x-protobuf"), b.build().toByteArray());
     }
@@ -122,8 +123,37 @@ public final class HttpDownstream implements AutoCloseable {
         }
       }
     });
+    server.createContext("/v1/metrics", exchange -> signal(exchange, raw -> signals.record(
+        io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.parseFrom(raw))));
+    server.createContext("/v1/logs", exchange -> signal(exchange, raw -> signals.record(
+        io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.parseFrom(raw))));
     server.setExecutor(executor);
     server.start();
+  }
+
+  /** Metric data points and log records accepted on /v1/metrics and /v1/logs. */
+  public final SignalRecorder signals = new SignalRecorder();
+
+  private interface BodyConsumer {
+    void accept(byte[] body) throws java.io.IOException;
+  }
+
+  /** /v1/metrics and /v1/logs: gunzip, record, 200 with an empty response (no partial success). */
+  private void signal(com.sun.net.httpserver.HttpExchange exchange, BodyConsumer record) throws java.io.IOException {
+    try (exchange) {
+      byte[] raw;
+      try (InputStream in = exchange.getRequestBody()) {
+        raw = in.readAllBytes();
+      }
+      if ("gzip".equals(exchange.getRequestHeaders().getFirst("Content-Encoding"))) {
+        try (InputStream g = new GZIPInputStream(new java.io.ByteArrayInputStream(raw))) {
+          raw = g.readAllBytes();
+        }
+      }
+      record.accept(raw);
+      exchange.getResponseHeaders().add("Content-Type", "application/x-protobuf");
+      exchange.sendResponseHeaders(200, -1);
+    }
   }
 
   /** Requests whose body was over {@link #maxBodyBytes(long)}, answered 413. */

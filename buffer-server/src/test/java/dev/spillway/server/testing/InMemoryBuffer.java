@@ -20,6 +20,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class InMemoryBuffer implements SpillWriter, SpillReader {
   private final LinkedBlockingDeque<byte[]> queue = new LinkedBlockingDeque<>();
+  /** The payload type each queued payload was offered with (by identity). */
+  private final java.util.Map<byte[], PayloadType> types =
+      java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
   private final int capacity;
   public final AtomicBoolean refuseAll = new AtomicBoolean();
   public final AtomicInteger acked = new AtomicInteger();
@@ -33,7 +36,9 @@ public final class InMemoryBuffer implements SpillWriter, SpillReader {
     if (refuseAll.get() || queue.size() >= capacity) {
       return new OfferResult(OfferResult.Outcome.REFUSED, "full");
     }
-    queue.addLast(payload.clone());
+    byte[] copy = payload.clone();
+    types.put(copy, type);
+    queue.addLast(copy);
     return new OfferResult(OfferResult.Outcome.IN_MEMORY, "");
   }
 
@@ -46,7 +51,7 @@ public final class InMemoryBuffer implements SpillWriter, SpillReader {
     return new Delivery() {
       @Override
       public PayloadType payloadType() {
-        return PayloadType.OTLP_TRACES;
+        return typeOf(p);
       }
 
       @Override
@@ -75,6 +80,11 @@ public final class InMemoryBuffer implements SpillWriter, SpillReader {
   public dev.spillway.core.BufferMetrics metrics() {
     return new dev.spillway.core.BufferMetrics(
         queue.size(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, acked.get(), 0, 0, 0);
+  }
+
+  /** The type {@code payload} (one of this buffer's, as drainAll returns them) was offered with. */
+  public PayloadType typeOf(byte[] payload) {
+    return types.getOrDefault(payload, PayloadType.OTLP_TRACES);
   }
 
   public int size() {

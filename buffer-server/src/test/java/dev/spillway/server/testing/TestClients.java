@@ -93,4 +93,35 @@ public final class TestClients {
     return ExportTraceServiceRequest.newBuilder()
         .addResourceSpans(ResourceSpans.newBuilder().addScopeSpans(ss)).build();
   }
+
+  /** A metrics request: one sum with {@code points} data points, each carrying {@code secret} as an attribute value. */
+  public static io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest metricsRequest(int points, String secret) {
+    var sum = io.opentelemetry.proto.metrics.v1.Sum.newBuilder().setIsMonotonic(true)
+        .setAggregationTemporality(io.opentelemetry.proto.metrics.v1.AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE);
+    for (int i = 0; i < points; i++) {
+      sum.addDataPoints(io.opentelemetry.proto.metrics.v1.NumberDataPoint.newBuilder()
+          .setTimeUnixNano(1_700_000_000_000_000_000L + i).setAsInt(i)
+          .addAttributes(KeyValue.newBuilder().setKey("user.token").setValue(AnyValue.newBuilder().setStringValue(secret)))
+          .addAttributes(KeyValue.newBuilder().setKey("series").setValue(AnyValue.newBuilder().setIntValue(i))));
+    }
+    return io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.newBuilder()
+        .addResourceMetrics(io.opentelemetry.proto.metrics.v1.ResourceMetrics.newBuilder()
+            .addScopeMetrics(io.opentelemetry.proto.metrics.v1.ScopeMetrics.newBuilder()
+                .addMetrics(io.opentelemetry.proto.metrics.v1.Metric.newBuilder().setName("requests").setSum(sum))))
+        .build();
+  }
+
+  /** A logs request with {@code records} log records, {@code secret} in each body and attribute. */
+  public static io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest logsRequest(int records, String secret) {
+    var scope = io.opentelemetry.proto.logs.v1.ScopeLogs.newBuilder();
+    for (int i = 0; i < records; i++) {
+      scope.addLogRecords(io.opentelemetry.proto.logs.v1.LogRecord.newBuilder()
+          .setTimeUnixNano(1_700_000_000_000_000_000L + i)
+          .setBody(AnyValue.newBuilder().setStringValue("login " + secret + " #" + i))
+          .addAttributes(KeyValue.newBuilder().setKey("user.token").setValue(AnyValue.newBuilder().setStringValue(secret)))
+          .addAttributes(KeyValue.newBuilder().setKey("seq").setValue(AnyValue.newBuilder().setIntValue(i))));
+    }
+    return io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.newBuilder()
+        .addResourceLogs(io.opentelemetry.proto.logs.v1.ResourceLogs.newBuilder().addScopeLogs(scope)).build();
+  }
 }

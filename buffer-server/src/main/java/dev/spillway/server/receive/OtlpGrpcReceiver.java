@@ -5,9 +5,15 @@ import dev.spillway.server.config.ServerConfig;
 import dev.spillway.server.net.ConnectionGate;
 import dev.spillway.server.telemetry.ServerMetrics;
 import dev.spillway.server.tls.ServerTlsContext;
+import io.grpc.HandlerRegistry;
+import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ServerCalls;
@@ -15,10 +21,10 @@ import io.grpc.stub.StreamObserver;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
-import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -27,15 +33,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * OTLP/gRPC {@code opentelemetry.proto.collector.trace.v1.TraceService/Export} on grpc-java's
- * Netty transport with BoringSSL. The request is never decoded into objects: a byte-array
- * marshaller keeps it as sent, {@link OtlpWire} validates and counts it. gzip and identity; size
- * limit after decompression (RESOURCE_EXHAUSTED, by grpc-java); over a count or depth limit →
- * RESOURCE_EXHAUSTED; undecodable or not UTF-8 → INVALID_ARGUMENT; buffer full → UNAVAILABLE with
- * RetryInfo.
+ * OTLP/gRPC {@code TraceService/Export}, {@code MetricsService/Export} and {@code
+ * LogsService/Export} on grpc-java's Netty transport with BoringSSL, one listener for all three.
+ * The request is never decoded into objects: a byte-array marshaller keeps it as sent, {@link
+ * OtlpWire} validates and counts it. gzip and identity; size limit after decompression
+ * (RESOURCE_EXHAUSTED, by grpc-java); over a count or depth limit → RESOURCE_EXHAUSTED; undecodable
+ * or not UTF-8 → INVALID_ARGUMENT; buffer full → UNAVAILABLE with RetryInfo. A signal turned off in
+ * the configuration, and any other service or method, get UNIMPLEMENTED with a message, counted,
+ * without the request being read.
  */
-public final class GrpcTraceReceiver implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(GrpcTraceReceiver.class);
+public final class OtlpGrpcReceiver implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(OtlpGrpcReceiver.class);
   /** The {@code transport} label of this receiver's request outcomes. */
   public static final String TRANSPORT = "grpc";
 
@@ -44,7 +52,7 @@ public final class GrpcTraceReceiver implements AutoCloseable {
   private final EventLoopGroup workers;
   private final ExecutorService executor;
 
-  private GrpcTraceReceiver(Server server, EventLoopGroup boss, EventLoopGroup workers, ExecutorService executor) {
+  private OtlpGrpcReceiver(Server server, EventLoopGroup boss, EventLoopGroup workers, ExecutorService executor) {
     this.server = server;
     this.boss = boss;
     this.workers = workers;
@@ -53,17 +61,18 @@ public final class GrpcTraceReceiver implements AutoCloseable {
 
   /** Binds and starts. {@code tls} is empty only in the development insecure mode. */
   @SuppressWarnings("deprecation") // NioEventLoopGroup: grpc-netty 1.85 still takes these
-  public static GrpcTraceReceiver start(
-      ServerConfig.Receiver config, Optional<ServerTlsContext> tls, TraceIngest ingest, ServerMetrics metrics)
+  public static OtlpGrpcReceiver start(
+      ServerConfig.Receiver config, Optional<ServerTlsContext> tls, OtlpIngest ingest, ServerMetrics metrics)
       throws IOException {
-    MethodDescriptor<byte[], ExportTraceServiceResponse> method =
-        TraceServiceGrpc.getExportMethod().toBuilder(ByteMarshaller.INSTANCE,
-            TraceServiceGrpc.getExportMethod().getResponseMarshaller()).build();
-    ServerServiceDefinition service =
-        ServerServiceDefinition.builder(TraceServiceGrpc.SERVICE_NAME)
-            .addMethod(method, ServerCalls.asyncUnaryCall(
-                (byte[] body, StreamObserver<ExportTraceServiceResponse> out) -> export(body, out, ingest, metrics, OtlpWire.Limits.DEFAULT)))
-            .build();
+    List<ServerServiceDefinition> services = new ArrayList<>();
+    for (OtlpWire.Signal signal : OtlpWire.Signal.values()) {
+      MethodDescriptor<byte[], byte[]> method = OtlpServices.export(signal);
+      ServerCallHandler<byte[], byte[]> handler = ingest.serves(signal)
+          ? ServerCalls.asyncUnaryCall((byte[] body, StreamObserver<byte[]> out) ->
+              export(signal, body, out, ingest, metrics, OtlpWire.Limits.DEFAULT))
+          : unimplemented(() -> metrics.request(TRANSPORT, signal, "signal_off"), ingest.turnedOff(signal));
+      services.add(ServerServiceDefinition.builder(OtlpServices.grpcService(signal)).addMethod(method, handler).build());
+    }
     EventLoopGroup boss = new NioEventLoopGroup(1);
     EventLoopGroup workers = new NioEventLoopGroup(2);
     ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
@@ -87,7 +96,8 @@ public final class GrpcTraceReceiver implements AutoCloseable {
             .maxConcurrentCallsPerConnection(64)
             // grpc's own deadline (default 120 s) as a second line behind the gate's
             .handshakeTimeout(ConnectionGate.HANDSHAKE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-            .addService(service);
+            .fallbackHandlerRegistry(new UnknownMethods(metrics));
+    services.forEach(b::addService);
     Server server = b.build();
     try {
       server.start();
@@ -99,36 +109,75 @@ public final class GrpcTraceReceiver implements AutoCloseable {
     }
     LOG.info("OTLP/gRPC receiver listening on {} ({})", server.getListenSockets(),
         tls.isPresent() ? "TLS" : "PLAINTEXT, development mode");
-    return new GrpcTraceReceiver(server, boss, workers, executor);
+    return new OtlpGrpcReceiver(server, boss, workers, executor);
   }
 
-  private static void export(byte[] body, StreamObserver<ExportTraceServiceResponse> out,
-      TraceIngest ingest, ServerMetrics metrics, OtlpWire.Limits limits) {
+  private static void export(OtlpWire.Signal signal, byte[] body, StreamObserver<byte[]> out,
+      OtlpIngest ingest, ServerMetrics metrics, OtlpWire.Limits limits) {
     if (body == ByteMarshaller.TOO_LARGE) {
-      metrics.request(TRANSPORT, "too_large");
+      metrics.request(TRANSPORT, signal, "too_large");
       out.onError(StatusProto.toStatusRuntimeException(
           RpcStatus.of(Code.RESOURCE_EXHAUSTED, "the decompressed request exceeds the size limit")));
       return;
     }
-    long spans;
+    long items;
     try {
-      spans = OtlpWire.scan(OtlpWire.Signal.TRACES, body, limits).items();
+      items = OtlpWire.scan(signal, body, limits).items();
     } catch (OtlpWire.Refused e) {
       boolean overLimit = e.reason().overLimit();
-      metrics.request(TRANSPORT, overLimit ? "too_large" : "bad_request");
+      metrics.request(TRANSPORT, signal, overLimit ? "too_large" : "bad_request");
       out.onError(StatusProto.toStatusRuntimeException(
           RpcStatus.of(overLimit ? Code.RESOURCE_EXHAUSTED : Code.INVALID_ARGUMENT, e.getMessage())));
       return;
     }
-    if (!ingest.accept(body, spans)) {
-      metrics.request(TRANSPORT, "refused");
+    if (!ingest.accept(signal, body, items)) {
+      metrics.request(TRANSPORT, signal, "refused");
       out.onError(StatusProto.toStatusRuntimeException(
-          RpcStatus.unavailable("the buffer cannot take data now (full, or no data key yet); retry later", TraceIngest.RETRY_AFTER)));
+          RpcStatus.unavailable("the buffer cannot take data now (full, or no data key yet); retry later", OtlpIngest.RETRY_AFTER)));
       return;
     }
-    metrics.request(TRANSPORT, "ok");
-    out.onNext(ExportTraceServiceResponse.getDefaultInstance());
+    metrics.request(TRANSPORT, signal, "ok");
+    out.onNext(EMPTY_RESPONSE); // every signal's full success: an empty message
     out.onCompleted();
+  }
+
+  private static final byte[] EMPTY_RESPONSE = new byte[0];
+
+  /**
+   * Answers UNIMPLEMENTED at once, before reading the request, and counts it: for a signal turned
+   * off ({@code signal_off}) and for every other method ({@code unimplemented}, as HTTP counts 404).
+   */
+  private static ServerCallHandler<byte[], byte[]> unimplemented(Runnable count, String message) {
+    return new ServerCallHandler<>() {
+      @Override
+      public ServerCall.Listener<byte[]> startCall(ServerCall<byte[], byte[]> call, Metadata headers) {
+        count.run();
+        call.close(Status.UNIMPLEMENTED.withDescription(message), new Metadata());
+        return new ServerCall.Listener<>() {};
+      }
+    };
+  }
+
+  /** Every method not registered: UNIMPLEMENTED, counted, as grpc-java would answer but visible in metrics. */
+  private static final class UnknownMethods extends HandlerRegistry {
+    private final ServerMetrics metrics;
+
+    UnknownMethods(ServerMetrics metrics) {
+      this.metrics = metrics;
+    }
+
+    @Override
+    public ServerMethodDefinition<?, ?> lookupMethod(String methodName, String authority) {
+      MethodDescriptor<byte[], byte[]> m = MethodDescriptor.<byte[], byte[]>newBuilder()
+          .setType(MethodDescriptor.MethodType.UNKNOWN)
+          .setFullMethodName(methodName)
+          .setRequestMarshaller(ByteMarshaller.INSTANCE)
+          .setResponseMarshaller(ByteMarshaller.INSTANCE)
+          .build();
+      // The name is the client's: not echoed (it may be anything), only the services that exist.
+      return ServerMethodDefinition.create(m, unimplemented(() -> metrics.request(TRANSPORT, "unimplemented"),
+          "unknown service or method; this server implements OTLP's TraceService, MetricsService and LogsService Export"));
+    }
   }
 
   public int port() {

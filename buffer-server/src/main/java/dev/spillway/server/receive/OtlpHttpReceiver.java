@@ -26,21 +26,22 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Optional;
 
 /**
- * OTLP/HTTP {@code POST /v1/traces} on Netty's HTTP codec: protobuf and JSON, gzip, the response
- * in the request's content type, every error a {@code google.rpc.Status}. A protobuf body is kept
- * as it came and validated and counted by {@link OtlpWire}; a JSON body is converted to protobuf
- * once, by streaming ({@link OtlpJson}). Wrong path 404, wrong method 405, wrong media type or
- * encoding 415, undecodable or not UTF-8 400, too large (after decompression) or over a count or
- * depth limit 413, buffer full 503 with {@code Retry-After}.
+ * OTLP/HTTP {@code POST /v1/traces}, {@code /v1/metrics} and {@code /v1/logs} on Netty's HTTP
+ * codec: protobuf and JSON, gzip, the response in the request's content type, every error a
+ * {@code google.rpc.Status}. A protobuf body is kept as it came and validated and counted by
+ * {@link OtlpWire}; a JSON body is converted to protobuf once, by streaming ({@link OtlpJson}).
+ * Wrong path, or a signal turned off in the configuration, 404 (the Status names the signal and
+ * the key that turns it on); wrong method 405, wrong media type or encoding 415, undecodable or
+ * not UTF-8 400, too large (after decompression) or over a count or depth limit 413, buffer full
+ * 503 with {@code Retry-After}.
  */
-public final class HttpTraceReceiver implements AutoCloseable {
+public final class OtlpHttpReceiver implements AutoCloseable {
   /** The {@code transport} label of this receiver's outcomes, the listener's included. */
   public static final String TRANSPORT = "http";
   static final String PROTOBUF = "application/x-protobuf";
@@ -48,22 +49,22 @@ public final class HttpTraceReceiver implements AutoCloseable {
 
   private final HttpListener listener;
 
-  private HttpTraceReceiver(HttpListener listener) {
+  private OtlpHttpReceiver(HttpListener listener) {
     this.listener = listener;
   }
 
-  public static HttpTraceReceiver start(ServerConfig.Receiver config, Optional<ServerTlsContext> tls,
-      TraceIngest ingest, ServerMetrics metrics) throws IOException {
+  public static OtlpHttpReceiver start(ServerConfig.Receiver config, Optional<ServerTlsContext> tls,
+      OtlpIngest ingest, ServerMetrics metrics) throws IOException {
     long limit = config.maxRequestBytes();
     HttpListener l = HttpListener.bind("receivers.otlp.protocols.http", TRANSPORT, config.endpoint().socketAddress(), tls,
         new HttpListener.Limits(config.readTimeout(), config.maxConnections()), metrics, 4, () -> new ChannelHandler[] {
           new LimitedAggregator((int) Math.min(Integer.MAX_VALUE - 1, limit), metrics),
           new ExportHandler(ingest, metrics, limit)
         });
-    org.slf4j.LoggerFactory.getLogger(HttpTraceReceiver.class).info(
+    org.slf4j.LoggerFactory.getLogger(OtlpHttpReceiver.class).info(
         "OTLP/HTTP receiver listening on {}:{} ({})", config.endpoint().host(), l.port(),
         tls.isPresent() ? "TLS" : "PLAINTEXT, development mode");
-    return new HttpTraceReceiver(l);
+    return new OtlpHttpReceiver(l);
   }
 
   public int port() {
@@ -131,7 +132,13 @@ public final class HttpTraceReceiver implements AutoCloseable {
 
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-      metrics.request(TRANSPORT, "too_large");
+      OtlpWire.Signal signal = oversized instanceof io.netty.handler.codec.http.HttpRequest req
+          ? OtlpServices.ofHttpPath(new io.netty.handler.codec.http.QueryStringDecoder(req.uri()).path()) : null;
+      if (signal == null) {
+        metrics.request(TRANSPORT, "too_large");
+      } else {
+        metrics.request(TRANSPORT, signal, "too_large");
+      }
       FullHttpResponse r = status(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, mediaType(oversized),
           RpcStatus.of(Code.RESOURCE_EXHAUSTED, "the request body exceeds the size limit"));
       r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -145,16 +152,16 @@ public final class HttpTraceReceiver implements AutoCloseable {
   }
 
   static final class ExportHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
-    private final TraceIngest ingest;
+    private final OtlpIngest ingest;
     private final ServerMetrics metrics;
     private final long limit;
     private final OtlpWire.Limits limits;
 
-    ExportHandler(TraceIngest ingest, ServerMetrics metrics, long limit) {
+    ExportHandler(OtlpIngest ingest, ServerMetrics metrics, long limit) {
       this(ingest, metrics, limit, OtlpWire.Limits.DEFAULT);
     }
 
-    ExportHandler(TraceIngest ingest, ServerMetrics metrics, long limit, OtlpWire.Limits limits) {
+    ExportHandler(OtlpIngest ingest, ServerMetrics metrics, long limit, OtlpWire.Limits limits) {
       this.ingest = ingest;
       this.metrics = metrics;
       this.limit = limit;
@@ -181,19 +188,25 @@ public final class HttpTraceReceiver implements AutoCloseable {
         return status(HttpResponseStatus.BAD_REQUEST, media, RpcStatus.of(Code.INVALID_ARGUMENT, "malformed HTTP request"));
       }
       String path = new io.netty.handler.codec.http.QueryStringDecoder(req.uri()).path();
-      if (!path.equals("/v1/traces")) {
+      OtlpWire.Signal signal = OtlpServices.ofHttpPath(path);
+      if (signal == null) {
         metrics.request(TRANSPORT, "not_found");
-        return status(HttpResponseStatus.NOT_FOUND, media, RpcStatus.of(Code.NOT_FOUND, "only /v1/traces is served"));
+        return status(HttpResponseStatus.NOT_FOUND, media,
+            RpcStatus.of(Code.NOT_FOUND, "OTLP is served at /v1/traces, /v1/metrics and /v1/logs"));
+      }
+      if (!ingest.serves(signal)) {
+        metrics.request(TRANSPORT, signal, "signal_off");
+        return status(HttpResponseStatus.NOT_FOUND, media, RpcStatus.of(Code.UNIMPLEMENTED, ingest.turnedOff(signal)));
       }
       if (!req.method().equals(HttpMethod.POST)) {
-        metrics.request(TRANSPORT, "method_not_allowed");
+        metrics.request(TRANSPORT, signal, "method_not_allowed");
         FullHttpResponse r = status(HttpResponseStatus.METHOD_NOT_ALLOWED, media,
             RpcStatus.of(Code.UNIMPLEMENTED, "use POST"));
         r.headers().set(HttpHeaderNames.ALLOW, "POST");
         return r;
       }
       if (!media.equals(PROTOBUF) && !media.equals(JSON)) {
-        metrics.request(TRANSPORT, "unsupported_media_type");
+        metrics.request(TRANSPORT, signal, "unsupported_media_type");
         return status(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, PROTOBUF,
             RpcStatus.of(Code.INVALID_ARGUMENT, "Content-Type must be application/x-protobuf or application/json"));
       }
@@ -203,43 +216,43 @@ public final class HttpTraceReceiver implements AutoCloseable {
         try {
           body = BoundedGunzip.inflate(new ByteBufInputStream(req.content()), limit);
         } catch (BoundedGunzip.TooLarge e) {
-          metrics.request(TRANSPORT, "too_large");
+          metrics.request(TRANSPORT, signal, "too_large");
           return status(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, media,
               RpcStatus.of(Code.RESOURCE_EXHAUSTED, "the decompressed request exceeds the size limit"));
         } catch (IOException e) {
-          metrics.request(TRANSPORT, "bad_request");
+          metrics.request(TRANSPORT, signal, "bad_request");
           return status(HttpResponseStatus.BAD_REQUEST, media, RpcStatus.of(Code.INVALID_ARGUMENT, "the body is not valid gzip"));
         }
       } else if (encoding.equals("identity") || encoding.isEmpty()) {
         body = ByteBufUtil.getBytes(req.content());
       } else {
-        metrics.request(TRANSPORT, "unsupported_media_type");
+        metrics.request(TRANSPORT, signal, "unsupported_media_type");
         return status(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, media,
             RpcStatus.of(Code.INVALID_ARGUMENT, "Content-Encoding must be gzip or identity"));
       }
       byte[] serialized;
-      long spans;
+      long items;
       try {
-        serialized = media.equals(JSON) ? OtlpJson.toProtobuf(OtlpWire.Signal.TRACES, body, limits) : body;
-        spans = OtlpWire.scan(OtlpWire.Signal.TRACES, serialized, limits).items();
+        serialized = media.equals(JSON) ? OtlpJson.toProtobuf(signal, body, limits) : body;
+        items = OtlpWire.scan(signal, serialized, limits).items();
       } catch (OtlpWire.Refused e) {
         if (e.reason().overLimit()) {
-          metrics.request(TRANSPORT, "too_large");
+          metrics.request(TRANSPORT, signal, "too_large");
           return status(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, media,
               RpcStatus.of(Code.RESOURCE_EXHAUSTED, e.getMessage()));
         }
-        metrics.request(TRANSPORT, "bad_request");
+        metrics.request(TRANSPORT, signal, "bad_request");
         return status(HttpResponseStatus.BAD_REQUEST, media, RpcStatus.of(Code.INVALID_ARGUMENT, e.getMessage()));
       }
-      if (!ingest.accept(serialized, spans)) {
-        metrics.request(TRANSPORT, "refused");
+      if (!ingest.accept(signal, serialized, items)) {
+        metrics.request(TRANSPORT, signal, "refused");
         FullHttpResponse r = status(HttpResponseStatus.SERVICE_UNAVAILABLE, media,
-            RpcStatus.unavailable("the buffer cannot take data now (full, or no data key yet); retry later", TraceIngest.RETRY_AFTER));
-        r.headers().set(HttpHeaderNames.RETRY_AFTER, String.valueOf(TraceIngest.RETRY_AFTER.getSeconds()));
+            RpcStatus.unavailable("the buffer cannot take data now (full, or no data key yet); retry later", OtlpIngest.RETRY_AFTER));
+        r.headers().set(HttpHeaderNames.RETRY_AFTER, String.valueOf(OtlpIngest.RETRY_AFTER.getSeconds()));
         return r;
       }
-      metrics.request(TRANSPORT, "ok");
-      return respond(HttpResponseStatus.OK, media, ExportTraceServiceResponse.getDefaultInstance());
+      metrics.request(TRANSPORT, signal, "ok");
+      return respond(HttpResponseStatus.OK, media, OtlpServices.emptyResponse(signal));
     }
 
     @Override
