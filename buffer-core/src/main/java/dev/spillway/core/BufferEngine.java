@@ -19,6 +19,7 @@ import dev.spillway.core.spill.ChronicleSpillLog;
 import dev.spillway.core.spill.QuarantineFile;
 import dev.spillway.core.spill.SpillLog;
 import dev.spillway.core.spill.SpillStorageException;
+import dev.spillway.core.spill.UnreadableSpillException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -86,6 +87,8 @@ final class BufferEngine {
   private final boolean canRead;
   private final SpillLog log;
   private final QuarantineFile quarantine;
+  /** The drain's committed position and replay watermarks; null without reader keys. */
+  private final Committer committer;
   private final FileChannel writerLockFile;
   private final FileLock writerLock;
 
@@ -133,6 +136,8 @@ final class BufferEngine {
   private Opener opener;
   private boolean positioned;
   private long skipBelow = -1;
+  /** The last segment found unreadable (counted once), or -1. */
+  private long unreadableSegment = -1;
   /** System.nanoTime before which the reader does not retry its key provider; 0 if none. */
   private volatile long keyRetryAtNanos = System.nanoTime();
   private volatile long lastHousekeepingAtNanos = System.nanoTime();
@@ -196,6 +201,8 @@ final class BufferEngine {
   private long acked;
   private long quarantined;
   private long torn;
+  private long missing;
+  private long unreadable;
   private long storageFaults;
   private long keyEpochsSeen;
 
@@ -249,6 +256,17 @@ final class BufferEngine {
       releaseWriterLock();
       throw e;
     }
+    try {
+      // Only the draining side keeps replay state; the ingest role never reads or writes it.
+      this.committer = canRead
+          ? Committer.open(cfg.directory.resolve(DrainCheckpoint.FILE), log,
+              cfg.fsync.kind() != FsyncPolicy.Kind.NONE, cfg.startWithoutReplayState)
+          : null;
+    } catch (IOException | RuntimeException e) {
+      log.close();
+      releaseWriterLock();
+      throw e;
+    }
     if (canWrite) {
       this.sealer = newSealer();
       this.segmentStartedAt = cfg.clock.millis();
@@ -280,9 +298,10 @@ final class BufferEngine {
     return new BufferEngine(b.snapshot(), write, read); // settings fixed at build()
   }
 
+  /** An opener that refuses records at or below the committed watermarks (replays). */
   private Opener newOpener() {
     return new Opener(cfg.unwrapper, cfg.deployment, cfg.queueName, Opener.DEFAULT_MAX_CACHED_KEYS,
-        new StreamWatermarks());
+        committer.baseline().marks());
   }
 
   private Sealer newSealer() {
@@ -966,9 +985,17 @@ final class BufferEngine {
         position();
       }
       for (int i = 0; i < 100_000 && !closing; i++) {
-        SpillLog.Entry e = log.next();
-        if (e == null && housekeepingDue()) {
-          e = pastTornTail();
+        SpillLog.Entry e;
+        try {
+          e = log.next();
+          if (e == null && housekeepingDue()) {
+            e = pastTornTail();
+          }
+        } catch (UnreadableSpillException ex) {
+          if (pastUnreadable(ex)) {
+            continue;
+          }
+          return null; // nothing later to move to: poll waits, and tries again after an append
         }
         if (e == null) {
           caughtUp();
@@ -991,7 +1018,10 @@ final class BufferEngine {
 
   /** Puts the reader where the last acknowledged batch ends, reading that segment's key records. */
   private void position() {
-    long committed = log.committed();
+    // Back to the committed baseline: everything before its position is acknowledged and in its
+    // watermarks; everything after is read (and opened) again.
+    Committer.Baseline base = committer.baseline();
+    long committed = base.position();
     if (committed < 0) {
       log.seek(-1);
       skipBelow = -1;
@@ -999,7 +1029,7 @@ final class BufferEngine {
       log.seekToSegmentStart(log.segmentOf(committed));
       skipBelow = committed;
     }
-    opener.resetSequenceTracking();
+    opener.resetSequenceTracking(base.marks());
     positioned = true;
   }
 
@@ -1043,6 +1073,35 @@ final class BufferEngine {
   private void housekeepingLocked() {
     lastHousekeepingAtNanos = System.nanoTime();
     deleteAcknowledgedSegments();
+  }
+
+  /**
+   * The log failed to read at the reader's place (an edited or damaged segment). Counts it once
+   * per segment and moves to the next segment if there is one; the records skipped show as
+   * sequence gaps when their streams go on.
+   *
+   * @return whether the reader moved to a later segment
+   */
+  private boolean pastUnreadable(UnreadableSpillException ex) {
+    long current = log.segmentOf(log.readPosition());
+    if (current != unreadableSegment) {
+      unreadableSegment = current;
+      LOG.warn("spill segment {} cannot be read on from here (damaged or edited); the rest of it is skipped: {}",
+          current, ex.getMessage());
+      state.lock();
+      try {
+        unreadable++;
+      } finally {
+        state.unlock();
+      }
+    }
+    for (Long s : log.segments()) {
+      if (s > current) {
+        log.seekToSegmentStart(s);
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -1095,11 +1154,11 @@ final class BufferEngine {
       return null;
     }
     SealedRecord r = (SealedRecord) env;
-    epochLastSegment.merge(r.epochId(), e.segment(), Math::max);
     if (e.position() < skipBelow) {
-      return null; // acknowledged before the restart
+      return null; // committed before the restart: its sequence is in the watermarks already
     }
     boolean skip;
+    byte[] cached;
     state.lock();
     try {
       if (twins.containsKey(e.position()) || e.position() > twinAppendAfter) {
@@ -1109,10 +1168,52 @@ final class BufferEngine {
         waitingForTwin = true;
         return null;
       }
-      skip = preAcked.remove(e.position());
+      skip = preAcked.contains(e.position());
+      cached = readCache.get(e.position());
       if (diskUnread > 0) {
         diskUnread--;
       }
+    } finally {
+      state.unlock();
+    }
+    // Every record is authenticated, and its sequence checked against the watermarks, before
+    // anything acts on its header: also one whose plaintext this process holds (its own append in
+    // the read cache, or a memory twin already acknowledged), since the bytes on disk may have
+    // been replaced since. Only a record that opens moves the stream's watermark.
+    boolean needPayload = cached == null && !skip;
+    OpenedBatch opened;
+    long start = System.nanoTime();
+    try {
+      opened = opener.open(r, needPayload);
+      cfg.observer.onKeyProviderCall("open", System.nanoTime() - start, true);
+    } catch (EnvelopeException ex) {
+      forgetLocalCopies(e.position());
+      quarantine(e, ex);
+      return null;
+    } catch (KeyUnavailableException ex) {
+      cfg.observer.onKeyProviderCall("unwrap", System.nanoTime() - start, false);
+      LOG.warn("key provider unavailable; spilled records stay on disk and are retried: {}", ex.getMessage());
+      log.seek(e.position());
+      state.lock();
+      try {
+        diskUnread++;
+      } finally {
+        state.unlock();
+      }
+      keyRetryAtNanos = System.nanoTime() + KEY_RETRY_BACKOFF.toNanos();
+      return null;
+    }
+    committer.opened(e.position(), r);
+    epochLastSegment.merge(r.epochId(), e.segment(), Math::max);
+    if (opened.missingBefore() > 0) {
+      LOG.warn("{} record(s) of writer stream {} are missing before #{} at spill position {} (deleted from the"
+          + " spill, or dropped by the overflow policy)", opened.missingBefore(),
+          r.epochId().toString().substring(0, 32), r.sequence(), e.position());
+    }
+    state.lock();
+    try {
+      missing += opened.missingBefore();
+      forgetLocalCopiesLocked(e.position());
       oldestUnreadSealedAt = r.sealedAtMillis();
     } finally {
       state.unlock();
@@ -1121,48 +1222,10 @@ final class BufferEngine {
       autoAck(e.position()); // delivered and acknowledged from memory already
       return null;
     }
-    byte[] cached;
-    state.lock();
-    try {
-      cached = readCache.remove(e.position());
-      if (cached != null) {
-        readCacheBytes -= cached.length;
-      }
-    } finally {
-      state.unlock();
-    }
-    PayloadType type;
-    byte[] payload;
-    if (cached != null) {
-      type = r.payloadType();
-      payload = cached;
-    } else {
-      long start = System.nanoTime();
-      try {
-        OpenedBatch b = opener.open(r);
-        type = b.payloadType();
-        payload = b.payload();
-        cfg.observer.onKeyProviderCall("open", System.nanoTime() - start, true);
-      } catch (EnvelopeException ex) {
-        quarantine(e, ex);
-        autoAck(e.position());
-        return null;
-      } catch (KeyUnavailableException ex) {
-        cfg.observer.onKeyProviderCall("unwrap", System.nanoTime() - start, false);
-        LOG.warn("key provider unavailable; spilled records stay on disk and are retried: {}", ex.getMessage());
-        log.seek(e.position());
-        state.lock();
-        try {
-          diskUnread++;
-        } finally {
-          state.unlock();
-        }
-        keyRetryAtNanos = System.nanoTime() + KEY_RETRY_BACKOFF.toNanos();
-        return null;
-      }
-    }
-    // Only now, authenticated (opened, or this process's own append still in the read cache), may
-    // a policy act on the header's fields: an age limit must never drop a record no key verified.
+    PayloadType type = opened.payloadType();
+    byte[] payload = cached != null ? cached : opened.payload();
+    // Only now, authenticated, may a policy act on the header's fields: an age limit must never
+    // drop a record no key verified.
     if (tooOld(r.sealedAtMillis())) {
       autoAck(e.position());
       state.lock();
@@ -1184,6 +1247,24 @@ final class BufferEngine {
       state.unlock();
     }
     return d;
+  }
+
+  private void forgetLocalCopies(long position) {
+    state.lock();
+    try {
+      forgetLocalCopiesLocked(position);
+    } finally {
+      state.unlock();
+    }
+  }
+
+  /** The read cache's plaintext and the pre-acknowledgement of a position, once it was read. Caller holds state. */
+  private void forgetLocalCopiesLocked(long position) {
+    preAcked.remove(position);
+    byte[] cached = readCache.remove(position);
+    if (cached != null) {
+      readCacheBytes -= cached.length;
+    }
   }
 
   private void quarantine(SpillLog.Entry e, EnvelopeException ex) {
@@ -1224,10 +1305,11 @@ final class BufferEngine {
       return; // acknowledged after close: redelivered after restart (at-least-once)
     }
     long pos = ledger.commitPosition();
-    if (pos >= 0 && pos != log.committed()) {
-      log.commit(pos);
-      // REPLAY-WATERMARK: the place to persist the opener's per-stream replay watermark, beside
-      // the consumer position and moved with it (everything before pos is acknowledged).
+    if (pos >= 0) {
+      // Everything before pos is acknowledged. The committer advances the replay watermarks by
+      // the records before it, writes them with pos to the drain checkpoint, and only then moves
+      // the log's position (why that order: see Committer).
+      committer.request(pos);
     }
   }
 
@@ -1403,7 +1485,10 @@ final class BufferEngine {
           acked,
           quarantined,
           torn,
-          storageFaults);
+          storageFaults,
+          missing,
+          log.metadataRecordsSkipped(),
+          unreadable);
     } finally {
       state.unlock();
     }
@@ -1451,11 +1536,11 @@ final class BufferEngine {
         inFlightBytes = 0;
         diskUnread = 0;
         startupBacklog = false;
-        log.commit(-1);
         dropped += lost;
       } finally {
         state.unlock();
       }
+      committer.reset(); // the position back to the start; the watermarks stay
       LOG.warn("spill purged by operator: {} batches dropped, data keys forgotten", lost);
     } finally {
       readLock.unlock();
@@ -1525,6 +1610,9 @@ final class BufferEngine {
       flusher.shutdownNow();
     }
     keyFetcher.shutdownNow();
+    if (committer != null) {
+      committer.close(); // the last acknowledged position, before the log closes
+    }
     readLock.lock();
     try {
       log.close();

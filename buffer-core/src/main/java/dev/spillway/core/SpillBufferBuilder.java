@@ -42,6 +42,7 @@ public final class SpillBufferBuilder {
   DataKeyUnwrapper unwrapper;
   boolean sharedGroup;
   Clock clock = Clock.systemUTC();
+  boolean startWithoutReplayState;
   BufferObserver observer = BufferObserver.NOOP;
   long minFreeDiskBytes = 64L << 20;
   /** Tests turn the free-space guard off to reach Chronicle's own full-disk fault (SIGBUS). */
@@ -187,6 +188,18 @@ public final class SpillBufferBuilder {
     return this;
   }
 
+  /**
+   * Recovery only, off by default: lets a drain start whose replay checkpoint (the file {@code
+   * drain-checkpoint} in the spill directory: the last committed sequence of every writer stream)
+   * is missing although records were committed, or unreadable (it is then set aside). It starts
+   * with empty watermarks, so records drained before and copied back into the spill are not
+   * recognised as replays. Without it such a drain refuses to start, naming the file.
+   */
+  public SpillBufferBuilder startWithoutReplayState(boolean startWithout) {
+    this.startWithoutReplayState = startWithout;
+    return this;
+  }
+
   public SpillBufferBuilder clock(Clock clock) {
     this.clock = Objects.requireNonNull(clock, "clock");
     return this;
@@ -240,6 +253,7 @@ public final class SpillBufferBuilder {
     c.unwrapper = unwrapper;
     c.sharedGroup = sharedGroup;
     c.clock = clock;
+    c.startWithoutReplayState = startWithoutReplayState;
     c.observer = observer;
     c.minFreeDiskBytes = minFreeDiskBytes;
     c.freeSpaceGuard = freeSpaceGuard;
