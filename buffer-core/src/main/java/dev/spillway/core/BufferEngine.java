@@ -988,7 +988,9 @@ final class BufferEngine {
         SpillLog.Entry e;
         try {
           e = log.next();
-          if (e == null && housekeepingDue()) {
+          // Before the first catch-up after a start, look past a segment's end at once: whatever
+          // lies in later segments is backlog, and the reader must not take it for caught up.
+          if (e == null && (housekeepingDue() || underState(() -> startupBacklog))) {
             e = pastTornTail();
           }
         } catch (UnreadableSpillException ex) {

@@ -105,7 +105,7 @@ final class Committer implements AutoCloseable {
         throw new IOException("the drain's replay checkpoint " + file + " cannot be read (" + e.getMessage()
             + "); refusing to start, since without it records already delivered could be delivered again."
             + " Restore the file, or start once with startWithoutReplayState"
-            + " (buffer.spill.start_without_replay_state) to set it aside and begin with empty watermarks", e);
+            + " (the daemon: JVM option -D" + SpillBufferBuilder.START_WITHOUT_REPLAY_STATE_PROPERTY + "=true) to set it aside and begin with empty watermarks", e);
       }
       Path aside = file.resolveSibling(file.getFileName() + ".unreadable-" + System.currentTimeMillis());
       Files.move(file, aside);
@@ -118,7 +118,7 @@ final class Committer implements AutoCloseable {
         throw new IOException("the drain's replay checkpoint " + file + " is missing, but the spill says records"
             + " were already committed (position " + logCommitted + "); refusing to start, since without it records"
             + " already delivered could be delivered again. Restore the file, or start once with"
-            + " startWithoutReplayState (buffer.spill.start_without_replay_state) to begin with empty watermarks");
+            + " startWithoutReplayState (the daemon: JVM option -D" + SpillBufferBuilder.START_WITHOUT_REPLAY_STATE_PROPERTY + "=true) to begin with empty watermarks");
       }
       if (logCommitted >= 0) {
         LOG.warn("the drain's replay checkpoint {} is missing; starting with empty watermarks as the operator"

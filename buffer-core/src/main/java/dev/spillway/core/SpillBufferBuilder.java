@@ -42,7 +42,13 @@ public final class SpillBufferBuilder {
   DataKeyUnwrapper unwrapper;
   boolean sharedGroup;
   Clock clock = Clock.systemUTC();
-  boolean startWithoutReplayState;
+  /**
+   * The JVM option that sets {@link #startWithoutReplayState} for a buffer whose builder the
+   * operator cannot reach (the daemon): {@code -Dspillway.startWithoutReplayState=true}, once.
+   */
+  public static final String START_WITHOUT_REPLAY_STATE_PROPERTY = "spillway.startWithoutReplayState";
+
+  boolean startWithoutReplayState = Boolean.getBoolean(START_WITHOUT_REPLAY_STATE_PROPERTY);
   BufferObserver observer = BufferObserver.NOOP;
   long minFreeDiskBytes = 64L << 20;
   /** Tests turn the free-space guard off to reach Chronicle's own full-disk fault (SIGBUS). */
@@ -193,7 +199,8 @@ public final class SpillBufferBuilder {
    * drain-checkpoint} in the spill directory: the last committed sequence of every writer stream)
    * is missing although records were committed, or unreadable (it is then set aside). It starts
    * with empty watermarks, so records drained before and copied back into the spill are not
-   * recognised as replays. Without it such a drain refuses to start, naming the file.
+   * recognised as replays. Without it such a drain refuses to start, naming the file. The JVM
+   * option {@value #START_WITHOUT_REPLAY_STATE_PROPERTY}{@code =true} sets the default.
    */
   public SpillBufferBuilder startWithoutReplayState(boolean startWithout) {
     this.startWithoutReplayState = startWithout;
