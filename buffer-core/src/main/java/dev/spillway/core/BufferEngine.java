@@ -1,7 +1,6 @@
 package dev.spillway.core;
 
 import dev.spillway.core.internal.NoAnalytics;
-import dev.spillway.core.internal.PrivateFiles;
 import dev.spillway.core.keys.KeyUnavailableException;
 import dev.spillway.core.seal.EnvelopeException;
 import dev.spillway.core.seal.EnvelopeFormat;
@@ -21,12 +20,6 @@ import dev.spillway.core.spill.SpillLog;
 import dev.spillway.core.spill.SpillStorageException;
 import dev.spillway.core.spill.UnreadableSpillException;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -36,7 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -58,17 +50,12 @@ final class BufferEngine {
   }
 
   private static final Logger LOG = LoggerFactory.getLogger(BufferEngine.class);
-  static final String QUEUE_DIR = "queue";
-  static final String QUARANTINE_DIR = "quarantine";
-  static final String WRITER_LOCK = "writer.lock";
+  static final String QUEUE_DIR = SpillDirectory.QUEUE_DIR;
+  static final String QUARANTINE_DIR = SpillDirectory.QUARANTINE_DIR;
   /** Chronicle mapping chunk; a record may be at most a quarter of it. */
   static final long BLOCK_SIZE = 64L << 20;
   /** A reader that cannot reach its key provider waits this long before trying again. */
   static final Duration KEY_RETRY_BACKOFF = Duration.ofSeconds(1);
-  private static final long MEASURE_EVERY_BYTES = 1L << 20;
-  private static final long MEASURE_EVERY_MILLIS = 250;
-  /** Within this of the free-space threshold, free space is measured before every append. */
-  private static final long NEAR_FULL_MARGIN_BYTES = 64L << 20;
   private static final long HOUSEKEEPING_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   /**
    * Longest wait at a record whose memory twin is in flight. Its ack or release signals the
@@ -89,8 +76,7 @@ final class BufferEngine {
   private final QuarantineFile quarantine;
   /** The drain's committed position and replay watermarks; null without reader keys. */
   private final Committer committer;
-  private final FileChannel writerLockFile;
-  private final FileLock writerLock;
+  private final SpillDirectory directory;
 
   /** Requests data keys off the append path (one daemon thread, idle between epochs). */
   private final java.util.concurrent.ExecutorService keyFetcher =
@@ -124,10 +110,7 @@ final class BufferEngine {
   private KeyRecord keyRecordWritten;
   private long segmentBytes;
   private long segmentStartedAt;
-  private long measuredDiskBytes;
-  private long appendedSinceMeasure;
-  private long measuredAt;
-  private long usableSpace;
+  private DiskBudget budget;
   private long lastForceAt;
   private boolean unforced;
   private long lastAppended = -1;
@@ -216,63 +199,41 @@ final class BufferEngine {
     this.cfg = cfg;
     this.canWrite = canWrite;
     this.canRead = canRead;
-    Set<PosixFilePermission> mode =
-        cfg.sharedGroup
-            ? PosixFilePermissions.fromString("rwxrwx---")
-            : PrivateFiles.OWNER_ONLY_DIR;
-    PrivateFiles.createDirectories(cfg.directory, mode);
-    Path queueDir = cfg.directory.resolve(QUEUE_DIR);
-    PrivateFiles.createDirectories(queueDir, mode);
-    if (cfg.sharedGroup) {
-      setgid(cfg.directory);
-      setgid(queueDir);
-    }
-    FileChannel lockFile = null;
-    FileLock lock = null;
-    if (canWrite) {
-      lockFile =
-          FileChannel.open(
-              cfg.directory.resolve(WRITER_LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-      try {
-        lock = lockFile.tryLock();
-      } catch (java.nio.channels.OverlappingFileLockException e) {
-        lock = null; // held by this very JVM
-      }
-      if (lock == null) {
-        lockFile.close();
-        throw new IOException(
-            "another process is already writing to the spill directory " + cfg.directory
-                + " (one writer per directory; see " + WRITER_LOCK + ")");
-      }
-    }
-    this.writerLockFile = lockFile;
-    this.writerLock = lock;
+    this.directory = SpillDirectory.open(cfg.directory, cfg.sharedGroup, canWrite);
     try {
       this.log =
           ChronicleSpillLog.open(
-              queueDir, canWrite, BLOCK_SIZE, cfg.fsync.kind() != FsyncPolicy.Kind.NONE);
-      this.quarantine = canRead ? new QuarantineFile(cfg.directory.resolve(QUARANTINE_DIR)) : null;
+              directory.queue(), canWrite, BLOCK_SIZE, cfg.fsync.kind() != FsyncPolicy.Kind.NONE);
     } catch (IOException | RuntimeException e) {
-      releaseWriterLock();
+      directory.close();
       throw e;
     }
     try {
+      this.quarantine = canRead ? new QuarantineFile(directory.quarantine()) : null;
       // Only the draining side keeps replay state; the ingest role never reads or writes it.
       this.committer = canRead
-          ? Committer.open(cfg.directory.resolve(DrainCheckpoint.FILE), log,
+          ? Committer.open(directory.drainCheckpoint(), log,
               cfg.fsync.kind() != FsyncPolicy.Kind.NONE, cfg.startWithoutReplayState)
           : null;
     } catch (IOException | RuntimeException e) {
       log.close();
-      releaseWriterLock();
+      directory.close();
       throw e;
     }
     if (canWrite) {
       this.sealer = newSealer();
       this.segmentStartedAt = cfg.clock.millis();
-      this.measuredDiskBytes = log.allocatedBytes();
-      this.measuredAt = cfg.clock.millis();
-      this.usableSpace = log.usableSpace();
+      this.budget = new DiskBudget(new DiskBudget.Device() {
+        @Override
+        public long allocatedBytes() {
+          return log.allocatedBytes();
+        }
+
+        @Override
+        public long usableSpace() {
+          return log.usableSpace();
+        }
+      }, cfg.maxDiskBytes, cfg.minFreeDiskBytes, cfg.freeSpaceGuard, cfg.overflow, cfg.clock.millis());
     }
     if (canRead) {
       this.opener = newOpener();
@@ -308,23 +269,6 @@ final class BufferEngine {
     Sealer s = new Sealer(cfg.issuer, cfg.deployment, cfg.queueName, cfg.rotation, cfg.codec, cfg.clock, keyFetcher);
     s.prefetch(); // the first offer should not wait for the key provider
     return s;
-  }
-
-  private static void setgid(Path dir) throws IOException {
-    // Java has no API for the setgid bit; chmod it is. New files then inherit the group.
-    // Already set (tmpfiles.d made it so): nothing to do, and a non-owner could not chmod.
-    if ((((Integer) java.nio.file.Files.getAttribute(dir, "unix:mode")) & 02000) != 0) {
-      return;
-    }
-    try {
-      Process p = new ProcessBuilder("chmod", "g+s", dir.toString()).redirectErrorStream(true).start();
-      if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IOException("chmod g+s " + dir + " failed");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while setting setgid on " + dir, e);
-    }
   }
 
   // ------------------------------------------------------------------ offer
@@ -614,7 +558,7 @@ final class BufferEngine {
     lastAppended = position;
     int written = sealed.bytes().length;
     segmentBytes += written;
-    appendedSinceMeasure += written;
+    budget.appended(written);
     forceIfDue(now);
     cfg.observer.onStorageWrite(System.nanoTime() - start, written);
     state.lock();
@@ -737,50 +681,26 @@ final class BufferEngine {
     }
   }
 
-  /**
-   * Checks the device's free space and the disk budget, applying the overflow policy.
-   *
-   * <p>The free-space guard is what keeps a full device from ever reaching Chronicle: a SIGBUS on
-   * a mapped page is reported by HotSpot asynchronously ("a fault occurred in a recent unsafe
-   * memory access operation in compiled Java code"), so the append whose bytes were lost may
-   * already have returned success. Near the threshold, free space is therefore measured before
-   * every append, not every {@value #MEASURE_EVERY_MILLIS} ms.
-   */
+  /** Checks the device's free space and the disk budget ({@link DiskBudget}), applying the overflow policy. */
   private void ensureRoom(int bytes, long now) throws RefusalException {
-    if (appendedSinceMeasure >= MEASURE_EVERY_BYTES || now - measuredAt >= MEASURE_EVERY_MILLIS) {
-      measuredDiskBytes = log.allocatedBytes();
-      usableSpace = log.usableSpace();
-      appendedSinceMeasure = 0;
-      measuredAt = now;
-    }
-    if (cfg.freeSpaceGuard) {
-      long margin = cfg.minFreeDiskBytes + bytes + NEAR_FULL_MARGIN_BYTES;
-      if (usableSpace - appendedSinceMeasure < margin) {
-        usableSpace = log.usableSpace(); // near the edge: measure now (one statfs call)
-        measuredDiskBytes += appendedSinceMeasure;
-        appendedSinceMeasure = 0;
-      }
-      if (usableSpace - bytes < cfg.minFreeDiskBytes) {
+    try {
+      budget.ensureRoom(bytes, now, new DiskBudget.OldestSegment() {
+        @Override
+        public boolean canDrop() {
+          return canDropOldest();
+        }
+
+        @Override
+        public void drop() {
+          dropOldestSegment(now);
+        }
+      });
+    } catch (DiskBudget.Refused r) {
+      if (r.deviceFull) {
         countStorageFault();
-        throw new RefusalException(
-            "the spill device is nearly full (" + (usableSpace >> 20) + " MiB free, "
-                + (cfg.minFreeDiskBytes >> 20) + " MiB kept free)");
       }
+      throw new RefusalException(r.getMessage());
     }
-    for (int attempt = 0; attempt < 1024; attempt++) {
-      if (measuredDiskBytes + appendedSinceMeasure + bytes <= cfg.maxDiskBytes) {
-        return;
-      }
-      if (cfg.overflow == OverflowPolicy.REFUSE || !canDropOldest()) {
-        throw new RefusalException(
-            "spill disk budget of " + (cfg.maxDiskBytes >> 20) + " MiB is spent");
-      }
-      dropOldestSegment(now);
-      measuredDiskBytes = log.allocatedBytes();
-      appendedSinceMeasure = 0;
-      measuredAt = now;
-    }
-    throw new RefusalException("spill disk budget is spent and dropping segments did not help");
   }
 
   private boolean canDropOldest() {
@@ -1620,20 +1540,7 @@ final class BufferEngine {
       log.close();
     } finally {
       readLock.unlock();
-      releaseWriterLock();
-    }
-  }
-
-  private void releaseWriterLock() {
-    try {
-      if (writerLock != null) {
-        writerLock.release();
-      }
-      if (writerLockFile != null) {
-        writerLockFile.close();
-      }
-    } catch (IOException e) {
-      LOG.warn("could not release the writer lock: {}", e.getMessage());
+      directory.close();
     }
   }
 
