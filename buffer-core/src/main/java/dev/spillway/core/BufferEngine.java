@@ -1,24 +1,17 @@
 package dev.spillway.core;
 
 import dev.spillway.core.internal.NoAnalytics;
-import dev.spillway.core.keys.KeyUnavailableException;
-import dev.spillway.core.seal.EnvelopeException;
 import dev.spillway.core.seal.EnvelopeFormat;
-import dev.spillway.core.seal.EpochId;
 import dev.spillway.core.seal.KeyRecord;
-import dev.spillway.core.seal.OpenedBatch;
-import dev.spillway.core.seal.Opener;
 import dev.spillway.core.seal.PayloadType;
 import dev.spillway.core.seal.SealedBatch;
 import dev.spillway.core.seal.SealedRecord;
 import dev.spillway.core.seal.Sealer;
-import dev.spillway.core.seal.StreamWatermarks;
 import dev.spillway.core.seal.SealingUnavailableException;
 import dev.spillway.core.spill.ChronicleSpillLog;
 import dev.spillway.core.spill.QuarantineFile;
 import dev.spillway.core.spill.SpillLog;
 import dev.spillway.core.spill.SpillStorageException;
-import dev.spillway.core.spill.UnreadableSpillException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -54,8 +47,6 @@ final class BufferEngine {
   static final String QUARANTINE_DIR = SpillDirectory.QUARANTINE_DIR;
   /** Chronicle mapping chunk; a record may be at most a quarter of it. */
   static final long BLOCK_SIZE = 64L << 20;
-  /** A reader that cannot reach its key provider waits this long before trying again. */
-  static final Duration KEY_RETRY_BACKOFF = Duration.ofSeconds(1);
   private static final long HOUSEKEEPING_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   /**
    * Longest wait at a record whose memory twin is in flight. Its ack or release signals the
@@ -73,9 +64,8 @@ final class BufferEngine {
   private final boolean canWrite;
   private final boolean canRead;
   private final SpillLog log;
-  private final QuarantineFile quarantine;
-  /** The drain's committed position and replay watermarks; null without reader keys. */
-  private final Committer committer;
+  /** The read side: reads, opens, quarantines, keeps the replay watermarks. Null without reader keys. */
+  private final SpillCursor cursor;
   private final SpillDirectory directory;
 
   /** Requests data keys off the append path (one daemon thread, idle between epochs). */
@@ -115,23 +105,12 @@ final class BufferEngine {
   private boolean unforced;
   private long lastAppended = -1;
 
-  // --- guarded by readLock ---
-  private Opener opener;
-  private boolean positioned;
-  private long skipBelow = -1;
-  /** The last segment found unreadable (counted once), or -1. */
-  private long unreadableSegment = -1;
-  /** System.nanoTime before which the reader does not retry its key provider; 0 if none. */
-  private volatile long keyRetryAtNanos = System.nanoTime();
+  // --- guarded by readLock (besides the cursor) ---
   private volatile long lastHousekeepingAtNanos = System.nanoTime();
   /** The last read stopped at its record budget, not because it caught up. */
   private volatile boolean readBudgetSpent;
   /** Reader-only: the next wait for another process's appends (a poll-thread heuristic). */
   private long crossProcessWaitNanos = CROSS_PROCESS_FIRST_WAIT_NANOS;
-  private final Map<EpochId, Long> epochLastSegment = new HashMap<>();
-  /** The newest segment drop-oldest deleted whose keys the reader has not forgotten yet, or -1. */
-  private final java.util.concurrent.atomic.AtomicLong droppedThroughSegment =
-      new java.util.concurrent.atomic.AtomicLong(-1);
 
   // --- guarded by state ---
   private final ArrayDeque<MemoryBatch> memory = new ArrayDeque<>();
@@ -182,10 +161,6 @@ final class BufferEngine {
   private long dropped;
   private long delivered;
   private long acked;
-  private long quarantined;
-  private long torn;
-  private long missing;
-  private long unreadable;
   private long storageFaults;
   private long keyEpochsSeen;
 
@@ -209,11 +184,12 @@ final class BufferEngine {
       throw e;
     }
     try {
-      this.quarantine = canRead ? new QuarantineFile(directory.quarantine()) : null;
       // Only the draining side keeps replay state; the ingest role never reads or writes it.
-      this.committer = canRead
-          ? Committer.open(directory.drainCheckpoint(), log,
-              cfg.fsync.kind() != FsyncPolicy.Kind.NONE, cfg.startWithoutReplayState)
+      this.cursor = canRead
+          ? new SpillCursor(log, new QuarantineFile(directory.quarantine()),
+              Committer.open(directory.drainCheckpoint(), log, cfg.fsync.kind() != FsyncPolicy.Kind.NONE,
+                  cfg.startWithoutReplayState),
+              cfg.unwrapper, cfg.deployment, cfg.queueName, cfg.observer)
           : null;
     } catch (IOException | RuntimeException e) {
       log.close();
@@ -235,9 +211,6 @@ final class BufferEngine {
         }
       }, cfg.maxDiskBytes, cfg.minFreeDiskBytes, cfg.freeSpaceGuard, cfg.overflow, cfg.clock.millis());
     }
-    if (canRead) {
-      this.opener = newOpener();
-    }
     if (canWrite && cfg.fsync.kind() == FsyncPolicy.Kind.INTERVAL) {
       long ms = cfg.fsync.interval().toMillis();
       flusher =
@@ -257,12 +230,6 @@ final class BufferEngine {
 
   static BufferEngine open(SpillBufferBuilder b, boolean write, boolean read) throws IOException {
     return new BufferEngine(b.snapshot(), write, read); // settings fixed at build()
-  }
-
-  /** An opener that refuses records at or below the committed watermarks (replays). */
-  private Opener newOpener() {
-    return new Opener(cfg.unwrapper, cfg.deployment, cfg.queueName, Opener.DEFAULT_MAX_CACHED_KEYS,
-        committer.baseline().marks());
   }
 
   private Sealer newSealer() {
@@ -743,7 +710,9 @@ final class BufferEngine {
       LOG.warn("drop-oldest could not delete a segment: {}", e.getMessage());
       return;
     }
-    droppedThroughSegment.accumulateAndGet(oldest, Math::max);
+    if (cursor != null) {
+      cursor.segmentsDropped(oldest); // the cursor forgets their keys and repositions at its next read
+    }
     state.lock();
     try {
       // Every record of the segment is gone: nothing there is outstanding, redelivered, waiting
@@ -761,18 +730,6 @@ final class BufferEngine {
       state.unlock();
     }
     LOG.warn("disk budget spent: dropped the oldest spill segment ({} batches)", lost[0]);
-  }
-
-  /**
-   * The reader's part of drop-oldest, under readLock: forgets the keys of dropped segments and
-   * re-seeks past the hole.
-   */
-  private void applySegmentDrops() {
-    long through = droppedThroughSegment.getAndSet(-1);
-    if (through >= 0) {
-      forgetEpochsUpTo(through);
-      positioned = false;
-    }
   }
 
   private static boolean isBatch(byte[] record) {
@@ -856,7 +813,7 @@ final class BufferEngine {
         if (closed || !redeliver.isEmpty() || !memory.isEmpty()) {
           continue;
         }
-        long untilKeyRetry = keyRetryAtNanos - System.nanoTime();
+        long untilKeyRetry = cursor.nanosUntilKeyRetry();
         long nap;
         if (untilKeyRetry > 0) {
           nap = untilKeyRetry; // the key provider is unavailable: try again after its back-off
@@ -885,7 +842,7 @@ final class BufferEngine {
   }
 
   private boolean keyRetryPending() {
-    return keyRetryAtNanos - System.nanoTime() > 0;
+    return cursor.nanosUntilKeyRetry() > 0;
   }
 
   private boolean tooOld(long sealedAt) {
@@ -900,35 +857,27 @@ final class BufferEngine {
       if (isClosed() || keyRetryPending()) {
         return null; // close() may have closed the log while this poll waited for the lock
       }
-      applySegmentDrops();
-      if (!positioned) {
-        position();
-      }
       for (int i = 0; i < 100_000 && !closing; i++) {
-        SpillLog.Entry e;
-        try {
-          e = log.next();
-          // Before the first catch-up after a start, look past a segment's end at once: whatever
-          // lies in later segments is backlog, and the reader must not take it for caught up.
-          if (e == null && (housekeepingDue() || underState(() -> startupBacklog))) {
-            e = pastTornTail();
+        // Before the first catch-up after a start, look past a segment's end at once: whatever
+        // lies in later segments is backlog, and the reader must not take it for caught up.
+        boolean lookPastEnd = housekeepingDue() || underState(() -> startupBacklog);
+        SpillCursor.Step step = cursor.next(gate, lookPastEnd);
+        switch (step.kind()) {
+          case CAUGHT_UP -> {
+            caughtUp();
+            return null;
           }
-        } catch (UnreadableSpillException ex) {
-          if (pastUnreadable(ex)) {
-            continue;
+          case WAITING -> {
+            return null; // do not re-read the same record at once: poll waits for the cause to clear
           }
-          return null; // nothing later to move to: poll waits, and tries again after an append
-        }
-        if (e == null) {
-          caughtUp();
-          return null;
-        }
-        DeliveryImpl d = handle(e);
-        if (d != null) {
-          return d;
-        }
-        if (keyRetryPending() || underState(() -> waitingForTwin)) {
-          return null; // do not re-read the same record at once: poll waits for the cause to clear
+          case QUARANTINED -> autoAck(step.position());
+          case OPENED -> {
+            DeliveryImpl d = deliverable(step);
+            if (d != null) {
+              return d;
+            }
+          }
+          case CONSUMED -> {}
         }
       }
       readBudgetSpent = !closing; // records skipped without a delivery: poll reads on at once
@@ -938,25 +887,97 @@ final class BufferEngine {
     }
   }
 
-  /** Puts the reader where the last acknowledged batch ends, reading that segment's key records. */
-  private void position() {
-    // Back to the committed baseline: everything before its position is acknowledged and in its
-    // watermarks; everything after is read (and opened) again.
-    Committer.Baseline base = committer.baseline();
-    long committed = base.position();
-    if (committed < 0) {
-      log.seek(-1);
-      skipBelow = -1;
-    } else {
-      log.seekToSegmentStart(log.segmentOf(committed));
-      skipBelow = committed;
+  /**
+   * The engine's say over disk batches it also holds in memory, asked by the cursor under state:
+   * wait at a batch whose memory twin is with the consumer; skip one acknowledged from memory;
+   * hand over the plaintext of this process's own recent append.
+   */
+  private final SpillCursor.Gate gate = new SpillCursor.Gate() {
+    @Override
+    public SpillCursor.Verdict admit(long position) {
+      state.lock();
+      try {
+        if (twins.containsKey(position) || position > twinAppendAfter) {
+          // Its memory twin is still being exported, or may be a twin not yet registered.
+          waitingForTwin = true;
+          return SpillCursor.Verdict.WAIT;
+        }
+        if (diskUnread > 0) {
+          diskUnread--;
+        }
+        if (preAcked.remove(position)) {
+          return SpillCursor.Verdict.SKIP;
+        }
+        byte[] cached = readCache.remove(position);
+        if (cached != null) {
+          readCacheBytes -= cached.length;
+          return new SpillCursor.Verdict(SpillCursor.Admission.CACHED, cached);
+        }
+        return SpillCursor.Verdict.READ;
+      } finally {
+        state.unlock();
+      }
     }
-    opener.resetSequenceTracking(base.marks());
-    positioned = true;
+
+    @Override
+    public void readAgainLater(long position, SpillCursor.Verdict verdict) {
+      state.lock();
+      try {
+        diskUnread++;
+        if (verdict.admission() == SpillCursor.Admission.SKIP) {
+          preAcked.add(position);
+        } else if (verdict.plaintext() != null) {
+          readCache.put(position, verdict.plaintext());
+          readCacheBytes += verdict.plaintext().length;
+        }
+      } finally {
+        state.unlock();
+      }
+    }
+  };
+
+  /** An authenticated batch: a delivery, or null if it needs none (acknowledged from memory, too old). */
+  private DeliveryImpl deliverable(SpillCursor.Step step) {
+    SealedRecord r = step.record();
+    long position = step.position();
+    state.lock();
+    try {
+      oldestUnreadSealedAt = r.sealedAtMillis();
+    } finally {
+      state.unlock();
+    }
+    if (step.verdict().admission() == SpillCursor.Admission.SKIP) {
+      autoAck(position); // delivered and acknowledged from memory already
+      return null;
+    }
+    // Only now, authenticated, may a policy act on the header's fields: an age limit must never
+    // drop a record no key verified.
+    if (tooOld(r.sealedAtMillis())) {
+      autoAck(position);
+      state.lock();
+      try {
+        dropped++;
+      } finally {
+        state.unlock();
+      }
+      return null;
+    }
+    byte[] payload = step.verdict().plaintext() != null ? step.verdict().plaintext() : step.batch().payload();
+    DeliveryImpl d = new DeliveryImpl(this, step.batch().payloadType(), payload, true, position, r.sealedAtMillis());
+    state.lock();
+    try {
+      ledger.delivered(position, r.sealedAtMillis());
+      ledger.readUpTo(cursor.readPosition());
+      inFlightBytes += payload.length;
+      delivered++;
+    } finally {
+      state.unlock();
+    }
+    return d;
   }
 
   private void caughtUp() {
-    long pos = log.readPosition();
+    long pos = cursor.readPosition();
     state.lock();
     try {
       ledger.readUpTo(pos);
@@ -983,7 +1004,7 @@ final class BufferEngine {
       // Due again only after the interval, even when there is nothing to do: a reader not yet
       // positioned (a fresh start) must not find housekeeping due on every pass and spin.
       lastHousekeepingAtNanos = System.nanoTime();
-      if (positioned && !isClosed()) {
+      if (cursor.positioned() && !isClosed()) {
         housekeepingLocked();
       }
     } finally {
@@ -994,217 +1015,7 @@ final class BufferEngine {
   /** Caller holds readLock. */
   private void housekeepingLocked() {
     lastHousekeepingAtNanos = System.nanoTime();
-    deleteAcknowledgedSegments();
-  }
-
-  /**
-   * The log failed to read at the reader's place (an edited or damaged segment). Counts it once
-   * per segment and moves to the next segment if there is one; the records skipped show as
-   * sequence gaps when their streams go on.
-   *
-   * @return whether the reader moved to a later segment
-   */
-  private boolean pastUnreadable(UnreadableSpillException ex) {
-    long current = log.segmentOf(log.readPosition());
-    if (current != unreadableSegment) {
-      unreadableSegment = current;
-      LOG.warn("spill segment {} cannot be read on from here (damaged or edited); the rest of it is skipped: {}",
-          current, ex.getMessage());
-      state.lock();
-      try {
-        unreadable++;
-      } finally {
-        state.unlock();
-      }
-    }
-    for (Long s : log.segments()) {
-      if (s > current) {
-        log.seekToSegmentStart(s);
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /**
-   * A writer killed mid-append leaves a record Chronicle will never complete, at the end of its
-   * last segment. Once a later segment exists and the reader still finds nothing, the rest of the
-   * current segment is that torn record: the reader moves to the later segment and counts it.
-   * Every complete record of the segment was already read, so nothing is skipped but the torn one.
-   *
-   * @return the next record, or null if there is none
-   */
-  private SpillLog.Entry pastTornTail() {
-    long current = log.segmentOf(log.readPosition());
-    Long later = null;
-    for (Long s : log.segments()) {
-      if (s > current) {
-        later = s;
-        break;
-      }
-    }
-    if (later == null) {
-      return null;
-    }
-    SpillLog.Entry e = log.next();
-    if (e != null) {
-      return e; // the writer had only just rolled: not torn
-    }
-    LOG.warn("spill segment {} ends in a record torn by a crash; skipping to segment {}", current, later);
-    log.seekToSegmentStart(later);
-    state.lock();
-    try {
-      torn++;
-    } finally {
-      state.unlock();
-    }
-    return log.next();
-  }
-
-  /** Handles one record read from disk; returns a delivery for a batch, null otherwise. */
-  private DeliveryImpl handle(SpillLog.Entry e) {
-    EnvelopeFormat.Envelope env;
-    try {
-      env = EnvelopeFormat.parse(e.bytes());
-    } catch (EnvelopeException ex) {
-      quarantine(e, ex);
-      return null;
-    }
-    if (env instanceof KeyRecord k) {
-      opener.accept(k);
-      epochLastSegment.put(k.epochId(), e.segment());
-      return null;
-    }
-    SealedRecord r = (SealedRecord) env;
-    if (e.position() < skipBelow) {
-      return null; // committed before the restart: its sequence is in the watermarks already
-    }
-    boolean skip;
-    byte[] cached;
-    state.lock();
-    try {
-      if (twins.containsKey(e.position()) || e.position() > twinAppendAfter) {
-        // Its memory twin is still being exported, or may be a twin not yet registered: wait
-        // here until that settles.
-        log.seek(e.position());
-        waitingForTwin = true;
-        return null;
-      }
-      skip = preAcked.contains(e.position());
-      cached = readCache.get(e.position());
-      if (diskUnread > 0) {
-        diskUnread--;
-      }
-    } finally {
-      state.unlock();
-    }
-    // Every record is authenticated, and its sequence checked against the watermarks, before
-    // anything acts on its header: also one whose plaintext this process holds (its own append in
-    // the read cache, or a memory twin already acknowledged), since the bytes on disk may have
-    // been replaced since. Only a record that opens moves the stream's watermark.
-    boolean needPayload = cached == null && !skip;
-    OpenedBatch opened;
-    long start = System.nanoTime();
-    try {
-      opened = opener.open(r, needPayload);
-      cfg.observer.onKeyProviderCall("open", System.nanoTime() - start, true);
-    } catch (EnvelopeException ex) {
-      forgetLocalCopies(e.position());
-      quarantine(e, ex);
-      return null;
-    } catch (KeyUnavailableException ex) {
-      cfg.observer.onKeyProviderCall("unwrap", System.nanoTime() - start, false);
-      LOG.warn("key provider unavailable; spilled records stay on disk and are retried: {}", ex.getMessage());
-      log.seek(e.position());
-      state.lock();
-      try {
-        diskUnread++;
-      } finally {
-        state.unlock();
-      }
-      keyRetryAtNanos = System.nanoTime() + KEY_RETRY_BACKOFF.toNanos();
-      return null;
-    }
-    committer.opened(e.position(), r);
-    epochLastSegment.merge(r.epochId(), e.segment(), Math::max);
-    if (opened.missingBefore() > 0) {
-      LOG.warn("{} record(s) of writer stream {} are missing before #{} at spill position {} (deleted from the"
-          + " spill, or dropped by the overflow policy)", opened.missingBefore(),
-          r.epochId().toString().substring(0, 32), r.sequence(), e.position());
-    }
-    state.lock();
-    try {
-      missing += opened.missingBefore();
-      forgetLocalCopiesLocked(e.position());
-      oldestUnreadSealedAt = r.sealedAtMillis();
-    } finally {
-      state.unlock();
-    }
-    if (skip) {
-      autoAck(e.position()); // delivered and acknowledged from memory already
-      return null;
-    }
-    PayloadType type = opened.payloadType();
-    byte[] payload = cached != null ? cached : opened.payload();
-    // Only now, authenticated, may a policy act on the header's fields: an age limit must never
-    // drop a record no key verified.
-    if (tooOld(r.sealedAtMillis())) {
-      autoAck(e.position());
-      state.lock();
-      try {
-        dropped++;
-      } finally {
-        state.unlock();
-      }
-      return null;
-    }
-    DeliveryImpl d = new DeliveryImpl(this, type, payload, true, e.position(), r.sealedAtMillis());
-    state.lock();
-    try {
-      ledger.delivered(e.position(), r.sealedAtMillis());
-      ledger.readUpTo(log.readPosition());
-      inFlightBytes += payload.length;
-      delivered++;
-    } finally {
-      state.unlock();
-    }
-    return d;
-  }
-
-  private void forgetLocalCopies(long position) {
-    state.lock();
-    try {
-      forgetLocalCopiesLocked(position);
-    } finally {
-      state.unlock();
-    }
-  }
-
-  /** The read cache's plaintext and the pre-acknowledgement of a position, once it was read. Caller holds state. */
-  private void forgetLocalCopiesLocked(long position) {
-    preAcked.remove(position);
-    byte[] cached = readCache.remove(position);
-    if (cached != null) {
-      readCacheBytes -= cached.length;
-    }
-  }
-
-  private void quarantine(SpillLog.Entry e, EnvelopeException ex) {
-    LOG.warn(
-        "quarantined spill record at position {} ({}): {}", e.position(), ex.reason(), ex.getMessage());
-    try {
-      quarantine.add(e.position(), ex.reason(), ex.getMessage(), e.bytes());
-    } catch (IOException io) {
-      LOG.error("could not write the quarantine file; the record is skipped: {}", io.getMessage());
-    }
-    cfg.observer.onQuarantine(ex.reason());
-    state.lock();
-    try {
-      quarantined++;
-    } finally {
-      state.unlock();
-    }
-    autoAck(e.position());
+    cursor.deleteDrainedSegments();
   }
 
   /** A position that needs no delivery (quarantined, too old) still moves the commit. */
@@ -1214,7 +1025,7 @@ final class BufferEngine {
       if (position >= 0) {
         ledger.skipped(position);
       }
-      ledger.readUpTo(log.readPosition());
+      ledger.readUpTo(cursor.readPosition());
       commitLocked();
     } finally {
       state.unlock();
@@ -1231,7 +1042,7 @@ final class BufferEngine {
       // Everything before pos is acknowledged. The committer advances the replay watermarks by
       // the records before it, writes them with pos to the drain checkpoint, and only then moves
       // the log's position (why that order: see Committer).
-      committer.request(pos);
+      cursor.commit(pos);
     }
   }
 
@@ -1255,40 +1066,6 @@ final class BufferEngine {
 
   private long committedPosition() {
     return underState(log::committed);
-  }
-
-  /** Deletes segments that are fully acknowledged and no longer written; forgets their keys. */
-  private void deleteAcknowledgedSegments() {
-    long committed = log.committed();
-    if (committed < 0) {
-      return;
-    }
-    long committedSegment = log.segmentOf(committed);
-    long appendSegment = log.appendSegment();
-    for (Long s : log.segments()) {
-      if (s >= committedSegment || s >= appendSegment) {
-        break;
-      }
-      try {
-        log.deleteSegment(s);
-        forgetEpochsUpTo(s);
-      } catch (SpillStorageException | IllegalStateException ex) {
-        LOG.warn("could not delete drained spill segment {}: {}", s, ex.getMessage());
-        return;
-      }
-    }
-  }
-
-  /** Crypto-shredding: wrapped keys whose every record is gone are dropped from memory. */
-  private void forgetEpochsUpTo(long segment) {
-    Iterator<Map.Entry<EpochId, Long>> it = epochLastSegment.entrySet().iterator();
-    while (it.hasNext()) {
-      Map.Entry<EpochId, Long> en = it.next();
-      if (en.getValue() <= segment) {
-        opener.forget(en.getKey());
-        it.remove();
-      }
-    }
   }
 
   // ------------------------------------------------------------------ ack / release
@@ -1405,12 +1182,12 @@ final class BufferEngine {
           dropped,
           delivered,
           acked,
-          quarantined,
-          torn,
+          canRead ? cursor.quarantined() : 0,
+          canRead ? cursor.torn() : 0,
           storageFaults,
-          missing,
-          log.metadataRecordsSkipped(),
-          unreadable);
+          canRead ? cursor.missing() : 0,
+          canRead ? cursor.metadataRecordsSkipped() : 0,
+          canRead ? cursor.unreadable() : 0);
     } finally {
       state.unlock();
     }
@@ -1439,10 +1216,6 @@ final class BufferEngine {
         lost += n[0];
         log.deleteSegment(s);
       }
-      epochLastSegment.keySet().forEach(opener::forget);
-      epochLastSegment.clear();
-      opener = newOpener();
-      positioned = false;
       state.lock();
       try {
         lost += memory.size() + inFlightMemory.size();
@@ -1462,7 +1235,7 @@ final class BufferEngine {
       } finally {
         state.unlock();
       }
-      committer.reset(); // the position back to the start; the watermarks stay
+      cursor.reset(); // keys forgotten, the position back to the start; the watermarks stay
       LOG.warn("spill purged by operator: {} batches dropped, data keys forgotten", lost);
     } finally {
       readLock.unlock();
@@ -1532,8 +1305,8 @@ final class BufferEngine {
       flusher.shutdownNow();
     }
     keyFetcher.shutdownNow();
-    if (committer != null) {
-      committer.close(); // the last acknowledged position, before the log closes
+    if (cursor != null) {
+      cursor.close(); // the last acknowledged position, before the log closes
     }
     readLock.lock();
     try {
