@@ -2,12 +2,9 @@ package dev.spillway.core;
 
 import dev.spillway.core.internal.NoAnalytics;
 import dev.spillway.core.seal.EnvelopeFormat;
-import dev.spillway.core.seal.KeyRecord;
 import dev.spillway.core.seal.PayloadType;
-import dev.spillway.core.seal.SealedBatch;
 import dev.spillway.core.seal.SealedRecord;
 import dev.spillway.core.seal.Sealer;
-import dev.spillway.core.seal.SealingUnavailableException;
 import dev.spillway.core.spill.ChronicleSpillLog;
 import dev.spillway.core.spill.QuarantineFile;
 import dev.spillway.core.spill.SpillLog;
@@ -29,13 +26,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The buffer's machinery behind {@link SpillBuffer}: memory tier, sealing, the spill log, delivery
- * and acknowledgement.
+ * The buffer behind {@link SpillBuffer}: composes its parts and keeps the lock order between them.
  *
- * <p>Locks, always taken in this order: {@code writeLock} (the sealer and the log's writer side;
- * every offer goes through it, so offers are totally ordered), {@code readLock} (the opener and the
- * log's reader side; held by poll), {@code state} (the memory tier, the outstanding deliveries and
- * the counters; held only briefly, never across I/O).
+ * <p>Parts, each with one job and its own test: {@link SpillDirectory} (the directory and its
+ * writer lock), {@link SpillAppender} (seals, appends, rolls), {@link DiskBudget} (free-space guard,
+ * refuse or drop-oldest), {@link SpillCursor} (reads, authenticates, quarantines, keeps the replay
+ * watermarks through the {@link Committer}), {@link DeliveryLedger} (what is outstanding and where
+ * the commit stands). What stays here: the memory tier and its twins on disk, deliveries, and
+ * waiting.
+ *
+ * <p>Locks, always taken in this order: {@code writeLock} (the appender; every offer bound for disk
+ * goes through it, so those are totally ordered; an offer the memory tier takes needs only {@code
+ * state}), {@code readLock} (the cursor; held by poll while it reads), {@code state} (the memory
+ * tier, the outstanding deliveries and the counters; held only briefly, never across I/O). The
+ * committer's own lock is a leaf under {@code state}; its file writes happen on its own thread
+ * under no engine lock. Drop-oldest runs under {@code writeLock} and never takes {@code readLock}:
+ * the reader may be inside a key-provider call.
+ *
+ * <p>Time: every decision (housekeeping, key retry, ages, segment age) reads {@code cfg.clock};
+ * only the caller's poll timeout, a real wait, is measured on the monotonic timer.
  */
 final class BufferEngine {
   static {
@@ -47,7 +56,7 @@ final class BufferEngine {
   static final String QUARANTINE_DIR = SpillDirectory.QUARANTINE_DIR;
   /** Chronicle mapping chunk; a record may be at most a quarter of it. */
   static final long BLOCK_SIZE = 64L << 20;
-  private static final long HOUSEKEEPING_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  private static final long HOUSEKEEPING_EVERY_MILLIS = 100;
   /**
    * Longest wait at a record whose memory twin is in flight. Its ack or release signals the
    * reader at once; this only bounds the wait should a signal be missed.
@@ -68,17 +77,8 @@ final class BufferEngine {
   private final SpillCursor cursor;
   private final SpillDirectory directory;
 
-  /** Requests data keys off the append path (one daemon thread, idle between epochs). */
-  private final java.util.concurrent.ExecutorService keyFetcher =
-      java.util.concurrent.Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "spillway-keys");
-            t.setDaemon(true);
-            return t;
-          });
-
-  /** The interval-fsync thread, or null. */
-  private final java.util.concurrent.ScheduledExecutorService flusher;
+  /** The write side: seals, appends, rolls, keeps to the disk budget. Null without writer keys. */
+  private final SpillAppender appender;
 
   private final ReentrantLock writeLock = new ReentrantLock();
   private final ReentrantLock readLock = new ReentrantLock();
@@ -92,21 +92,12 @@ final class BufferEngine {
   private volatile boolean closing;
 
   // --- guarded by writeLock ---
-  private boolean closedForWrites;
-  private Sealer sealer;
   // A hint, read without a lock: whether the last offer went to disk (see offer)
   private volatile boolean likelyToSpill = true;
-  private long keyRecordSegment = -1;
-  private KeyRecord keyRecordWritten;
-  private long segmentBytes;
-  private long segmentStartedAt;
-  private DiskBudget budget;
-  private long lastForceAt;
-  private boolean unforced;
-  private long lastAppended = -1;
 
   // --- guarded by readLock (besides the cursor) ---
-  private volatile long lastHousekeepingAtNanos = System.nanoTime();
+  /** cfg.clock millis of the last housekeeping pass. */
+  private volatile long lastHousekeepingAtMillis;
   /** The last read stopped at its record budget, not because it caught up. */
   private volatile boolean readBudgetSpent;
   /** Reader-only: the next wait for another process's appends (a poll-thread heuristic). */
@@ -189,7 +180,7 @@ final class BufferEngine {
           ? new SpillCursor(log, new QuarantineFile(directory.quarantine()),
               Committer.open(directory.drainCheckpoint(), log, cfg.fsync.kind() != FsyncPolicy.Kind.NONE,
                   cfg.startWithoutReplayState),
-              cfg.unwrapper, cfg.deployment, cfg.queueName, cfg.observer)
+              cfg.unwrapper, cfg.deployment, cfg.queueName, cfg.observer, cfg.clock)
           : null;
     } catch (IOException | RuntimeException e) {
       log.close();
@@ -197,9 +188,7 @@ final class BufferEngine {
       throw e;
     }
     if (canWrite) {
-      this.sealer = newSealer();
-      this.segmentStartedAt = cfg.clock.millis();
-      this.budget = new DiskBudget(new DiskBudget.Device() {
+      DiskBudget budget = new DiskBudget(new DiskBudget.Device() {
         @Override
         public long allocatedBytes() {
           return log.allocatedBytes();
@@ -210,32 +199,17 @@ final class BufferEngine {
           return log.usableSpace();
         }
       }, cfg.maxDiskBytes, cfg.minFreeDiskBytes, cfg.freeSpaceGuard, cfg.overflow, cfg.clock.millis());
-    }
-    if (canWrite && cfg.fsync.kind() == FsyncPolicy.Kind.INTERVAL) {
-      long ms = cfg.fsync.interval().toMillis();
-      flusher =
-          java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "spillway-fsync");
-                t.setDaemon(true);
-                return t;
-              });
-      flusher.scheduleWithFixedDelay(this::flushTick, ms, ms, TimeUnit.MILLISECONDS);
+      this.appender = new SpillAppender(cfg, log, budget, writeLock, appendHooks);
     } else {
-      flusher = null;
+      this.appender = null;
     }
+    this.lastHousekeepingAtMillis = cfg.clock.millis();
     // Whatever an earlier run left on disk is older than anything offered now.
     this.startupBacklog = !log.segments().isEmpty();
   }
 
   static BufferEngine open(SpillBufferBuilder b, boolean write, boolean read) throws IOException {
     return new BufferEngine(b.snapshot(), write, read); // settings fixed at build()
-  }
-
-  private Sealer newSealer() {
-    Sealer s = new Sealer(cfg.issuer, cfg.deployment, cfg.queueName, cfg.rotation, cfg.codec, cfg.clock, keyFetcher);
-    s.prefetch(); // the first offer should not wait for the key provider
-    return s;
   }
 
   // ------------------------------------------------------------------ offer
@@ -255,6 +229,22 @@ final class BufferEngine {
     // encryption and the append are serialised. A wrong guess costs a wasted compression or a
     // compression under the lock, never a different result.
     Sealer.Compressed compressed = likelyToSpill ? Sealer.compress(cfg.codec, payload) : null;
+    boolean memoryTier = canRead && cfg.durability == Durability.MEMORY_FIRST;
+    if (memoryTier && !likelyToSpill) {
+      // The memory tier needs only the state lock: an offer it takes never waits behind a disk
+      // append, a seal of the memory tier, or a key-provider wait under the write lock. While
+      // anything is on its way to disk (pendingAppends) or unread there, spillingNow() sends the
+      // offer on to the write lock, so order across the tiers holds.
+      state.lock();
+      try {
+        if (!closed && !spillingNow() && fitsMemory(payload.length)) {
+          offered++;
+          return acceptInMemoryLocked(type, payload);
+        }
+      } finally {
+        state.unlock();
+      }
+    }
     writeLock.lock();
     try {
       List<MemoryBatch> older;
@@ -265,14 +255,8 @@ final class BufferEngine {
           refused++;
           return OfferResult.refused("buffer is closed");
         }
-        boolean memoryTier = canRead && cfg.durability == Durability.MEMORY_FIRST;
         if (memoryTier && !spillingNow() && fitsMemory(payload.length)) {
-          memory.addLast(new MemoryBatch(type, payload, nextOrdinal++, false));
-          memoryTierBytes += payload.length;
-          acceptedInMemory++;
-          available.signalAll();
-          likelyToSpill = false;
-          return OfferResult.IN_MEMORY;
+          return acceptInMemoryLocked(type, payload);
         }
         likelyToSpill = true;
         // To disk. Every memory-origin batch is older: it goes first, so order holds across tiers.
@@ -294,12 +278,12 @@ final class BufferEngine {
         }
         appended++;
         return OfferResult.SPILLED;
-      } catch (RefusalException e) {
+      } catch (SpillAppender.Refused e) {
         return OfferResult.refused(e.getMessage());
       } catch (InternalError e) {
         // HotSpot reports a SIGBUS on a mapped page (a full device) asynchronously, wherever
         // compiled code next checks: possibly after the faulting append had returned.
-        recoverFromLateFault(e);
+        appender.recoverFromLateFault(e);
         return OfferResult.refused("spill storage fault: " + e.getMessage());
       } finally {
         finishAppends(older, appended, true);
@@ -307,6 +291,16 @@ final class BufferEngine {
     } finally {
       writeLock.unlock();
     }
+  }
+
+  /** Caller holds state. */
+  private OfferResult acceptInMemoryLocked(PayloadType type, byte[] payload) {
+    memory.addLast(new MemoryBatch(type, payload, nextOrdinal++, false));
+    memoryTierBytes += payload.length;
+    acceptedInMemory++;
+    available.signalAll();
+    likelyToSpill = false;
+    return OfferResult.IN_MEMORY;
   }
 
   /**
@@ -339,10 +333,10 @@ final class BufferEngine {
           appendOlder(m);
           appended++;
         }
-      } catch (RefusalException e) {
+      } catch (SpillAppender.Refused e) {
         throw new IOException("could not seal " + (older.size() - appended) + " batches to disk: " + e.getMessage());
       } catch (InternalError e) {
-        recoverFromLateFault(e);
+        appender.recoverFromLateFault(e);
         throw new IOException("spill storage fault: " + e.getMessage());
       } finally {
         finishAppends(older, appended, false);
@@ -371,7 +365,7 @@ final class BufferEngine {
   }
 
   /** Appends one older memory-origin batch and settles where its delivery stands. */
-  private void appendOlder(MemoryBatch m) throws RefusalException {
+  private void appendOlder(MemoryBatch m) throws SpillAppender.Refused {
     if (!m.delivery) {
       appendSealed(m.type, m.payload);
       cfg.observer.onMovedToDisk(m.type, m.payload);
@@ -382,14 +376,14 @@ final class BufferEngine {
     // the consumer holds (or has just acknowledged) from memory.
     state.lock();
     try {
-      twinAppendAfter = lastAppended;
+      twinAppendAfter = appender.lastAppended();
     } finally {
       state.unlock();
     }
     long position;
     try {
       position = appendSealed(m.type, m.payload);
-    } catch (RefusalException | RuntimeException | Error e) {
+    } catch (SpillAppender.Refused | RuntimeException | Error e) {
       state.lock();
       try {
         twinAppendAfter = Long.MAX_VALUE;
@@ -459,17 +453,8 @@ final class BufferEngine {
     return memoryTierBytes + inFlightBytes + size <= softLimit;
   }
 
-  /** Refused for now: disk budget, full device, no data key, storage fault. */
-  private static final class RefusalException extends Exception {
-    private static final long serialVersionUID = 1L;
-
-    RefusalException(String message) {
-      super(message, null, false, false);
-    }
-  }
-
   /** Compresses, seals and appends one batch; returns its position. Caller holds writeLock, not state. */
-  private long appendSealed(PayloadType type, byte[] payload) throws RefusalException {
+  private long appendSealed(PayloadType type, byte[] payload) throws SpillAppender.Refused {
     return appendSealed(type, payload, Sealer.compress(cfg.codec, payload));
   }
 
@@ -478,56 +463,8 @@ final class BufferEngine {
    * writeLock, not state.
    */
   private long appendSealed(PayloadType type, byte[] payload, Sealer.Compressed compressed)
-      throws RefusalException {
-    long now = cfg.clock.millis();
-    maybeRoll(now);
-    int estimate = compressed.length() + 512; // header and GCM overhead are well under 512 bytes
-    ensureRoom(estimate, now);
-    SealedBatch sealed;
-    try {
-      sealed = sealer.seal(type, compressed);
-    } catch (SealingUnavailableException e) {
-      throw new RefusalException("no data key available: " + e.getMessage());
-    }
-    long start = System.nanoTime();
-    long position;
-    try {
-      if (keyRecordSegment != log.appendSegment() || keyRecordWritten != sealed.keyRecord()) {
-        log.append(sealed.keyRecord().encoded());
-        boolean newEpoch = keyRecordWritten != sealed.keyRecord();
-        keyRecordSegment = log.appendSegment();
-        keyRecordWritten = sealed.keyRecord();
-        if (newEpoch) {
-          state.lock();
-          try {
-            keyEpochsSeen++; // data keys used, not key records written (one per segment per epoch)
-          } finally {
-            state.unlock();
-          }
-        }
-      }
-      reserveUnread(sealed.sealedAtMillis());
-      try {
-        position = log.append(sealed.bytes());
-      } catch (SpillStorageException e) {
-        unreserveUnread();
-        throw e;
-      }
-    } catch (SpillStorageException e) {
-      sealer.release(sealed);
-      // Never append after a faulted write in the same file: what the fault left half-written
-      // stays the segment's torn tail, which the reader skips, instead of being built upon.
-      rollSegment(now);
-      countStorageFault();
-      LOG.warn("spill append failed; refusing with back-pressure: {}", e.getMessage());
-      throw new RefusalException("spill storage fault: " + e.getMessage());
-    }
-    lastAppended = position;
-    int written = sealed.bytes().length;
-    segmentBytes += written;
-    budget.appended(written);
-    forceIfDue(now);
-    cfg.observer.onStorageWrite(System.nanoTime() - start, written);
+      throws SpillAppender.Refused {
+    long position = appender.append(type, compressed, oldestSegment);
     state.lock();
     try {
       if (canRead && cfg.durability == Durability.DURABLE) {
@@ -540,6 +477,47 @@ final class BufferEngine {
     }
     return position;
   }
+
+  /** What the appender tells the engine around an append. Called under writeLock; takes state briefly. */
+  private final SpillAppender.Hooks appendHooks = new SpillAppender.Hooks() {
+    @Override
+    public void reserve(long sealedAtMillis) {
+      reserveUnread(sealedAtMillis);
+    }
+
+    @Override
+    public void unreserve() {
+      unreserveUnread();
+    }
+
+    @Override
+    public void newKeyEpoch() {
+      state.lock();
+      try {
+        keyEpochsSeen++;
+      } finally {
+        state.unlock();
+      }
+    }
+
+    @Override
+    public void storageFault() {
+      countStorageFault();
+    }
+  };
+
+  /** Drop-oldest's victim: the oldest segment, with what the engine holds of it. Under writeLock. */
+  private final DiskBudget.OldestSegment oldestSegment = new DiskBudget.OldestSegment() {
+    @Override
+    public boolean canDrop() {
+      return appender.canDropOldest();
+    }
+
+    @Override
+    public void drop() {
+      dropOldestSegment(cfg.clock.millis());
+    }
+  };
 
   /**
    * Counts a batch as unread before its append makes it readable: counted after, a reader could
@@ -567,17 +545,6 @@ final class BufferEngine {
     }
   }
 
-  private void recoverFromLateFault(InternalError e) {
-    LOG.warn("spill storage fault reported late; refusing with back-pressure: {}", e.getMessage());
-    countStorageFault();
-    try {
-      log.recoverFromFault();
-      rollSegment(cfg.clock.millis());
-    } catch (RuntimeException | InternalError again) {
-      LOG.error("could not recover the spill writer after a storage fault: {}", again.toString());
-    }
-  }
-
   private void countStorageFault() {
     state.lock();
     try {
@@ -601,80 +568,6 @@ final class BufferEngine {
     }
   }
 
-  private void maybeRoll(long now) {
-    boolean full = segmentBytes >= cfg.effectiveSegmentBytes();
-    boolean old = segmentBytes > 0 && now - segmentStartedAt >= cfg.segmentMaxAge.toMillis();
-    if (full || old) {
-      rollSegment(now);
-    }
-  }
-
-  private void rollSegment(long now) {
-    log.roll();
-    segmentBytes = 0;
-    segmentStartedAt = now;
-    keyRecordSegment = -1;
-  }
-
-  private void forceIfDue(long now) {
-    switch (cfg.fsync.kind()) {
-      case EVERY_BATCH -> log.force();
-      case INTERVAL -> {
-        if (now - lastForceAt >= cfg.fsync.interval().toMillis()) {
-          log.force();
-          lastForceAt = now;
-          unforced = false;
-        } else {
-          unforced = true; // the flusher thread forces it within the interval
-        }
-      }
-      case NONE -> {}
-    }
-  }
-
-  /** Interval fsync: forces the tail of a burst that no later append will force. */
-  private void flushTick() {
-    writeLock.lock();
-    try {
-      if (unforced && !closedForWrites) {
-        log.force();
-        lastForceAt = cfg.clock.millis();
-        unforced = false;
-      }
-    } catch (RuntimeException e) {
-      LOG.warn("interval fsync failed: {}", e.toString());
-    } finally {
-      writeLock.unlock();
-    }
-  }
-
-  /** Checks the device's free space and the disk budget ({@link DiskBudget}), applying the overflow policy. */
-  private void ensureRoom(int bytes, long now) throws RefusalException {
-    try {
-      budget.ensureRoom(bytes, now, new DiskBudget.OldestSegment() {
-        @Override
-        public boolean canDrop() {
-          return canDropOldest();
-        }
-
-        @Override
-        public void drop() {
-          dropOldestSegment(now);
-        }
-      });
-    } catch (DiskBudget.Refused r) {
-      if (r.deviceFull) {
-        countStorageFault();
-      }
-      throw new RefusalException(r.getMessage());
-    }
-  }
-
-  private boolean canDropOldest() {
-    List<Long> segments = log.segments();
-    return segments.size() > 1 || (segments.size() == 1 && segmentBytes > 0);
-  }
-
   /**
    * Drop-oldest overflow: deletes the oldest segment and counts its unacknowledged batches. Runs
    * on the offering thread under writeLock and never takes readLock: the reader may be inside a
@@ -689,7 +582,7 @@ final class BufferEngine {
     }
     long oldest = segments.get(0);
     if (oldest >= log.appendSegment()) {
-      rollSegment(now);
+      appender.roll(now);
     }
     long committed = committedPosition();
     long unreadFrom = readPositionSnapshot();
@@ -748,6 +641,8 @@ final class BufferEngine {
     if (!canRead) {
       throw new IllegalStateException("this buffer was built without reader keys");
     }
+    // The caller's timeout bounds a real wait (Condition.awaitNanos), so it is measured on the
+    // monotonic timer; every decision (housekeeping, key retry, ages) reads cfg.clock.
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!closing) {
       long appendsSeen;
@@ -837,8 +732,8 @@ final class BufferEngine {
 
   /** How long until housekeeping is due again (at least 1 ms). */
   private long housekeepingWaitNanos() {
-    long since = System.nanoTime() - lastHousekeepingAtNanos;
-    return Math.max(TimeUnit.MILLISECONDS.toNanos(1), HOUSEKEEPING_EVERY_NANOS - since);
+    long since = Math.max(0, cfg.clock.millis() - lastHousekeepingAtMillis);
+    return TimeUnit.MILLISECONDS.toNanos(Math.max(1, HOUSEKEEPING_EVERY_MILLIS - since));
   }
 
   private boolean keyRetryPending() {
@@ -994,7 +889,7 @@ final class BufferEngine {
   }
 
   private boolean housekeepingDue() {
-    return System.nanoTime() - lastHousekeepingAtNanos >= HOUSEKEEPING_EVERY_NANOS;
+    return cfg.clock.millis() - lastHousekeepingAtMillis >= HOUSEKEEPING_EVERY_MILLIS;
   }
 
   /** Deletes drained segments from the idle poll path. */
@@ -1003,7 +898,7 @@ final class BufferEngine {
     try {
       // Due again only after the interval, even when there is nothing to do: a reader not yet
       // positioned (a fresh start) must not find housekeeping due on every pass and spin.
-      lastHousekeepingAtNanos = System.nanoTime();
+      lastHousekeepingAtMillis = cfg.clock.millis();
       if (cursor.positioned() && !isClosed()) {
         housekeepingLocked();
       }
@@ -1014,7 +909,7 @@ final class BufferEngine {
 
   /** Caller holds readLock. */
   private void housekeepingLocked() {
-    lastHousekeepingAtNanos = System.nanoTime();
+    lastHousekeepingAtMillis = cfg.clock.millis();
     cursor.deleteDrainedSegments();
   }
 
@@ -1143,7 +1038,7 @@ final class BufferEngine {
   long[] forcedAndAppended() {
     writeLock.lock();
     try {
-      return new long[] {log.lastForced(), lastAppended};
+      return new long[] {log.lastForced(), appender.lastAppended()};
     } finally {
       writeLock.unlock();
     }
@@ -1174,7 +1069,7 @@ final class BufferEngine {
           pending,
           oldest,
           keyEpochsSeen,
-          canWrite ? sealer.keyRequests() : 0,
+          canWrite ? appender.keyRequests() : 0,
           offered,
           acceptedInMemory,
           spilled,
@@ -1199,12 +1094,8 @@ final class BufferEngine {
     }
     readLock.lock();
     try {
-      long now = cfg.clock.millis();
       if (canWrite) {
-        rollSegment(now);
-        sealer.close();
-        sealer = newSealer(); // a new stream and epoch; the old data key is gone
-        keyRecordWritten = null;
+        appender.newStream(); // a new segment, stream and epoch; the old data key is gone
       }
       long lost = 0;
       for (Long s : log.segments()) {
@@ -1282,7 +1173,7 @@ final class BufferEngine {
             appendSealed(m.type, m.payload);
             cfg.observer.onMovedToDisk(m.type, m.payload);
             sealed++;
-          } catch (RefusalException e) {
+          } catch (SpillAppender.Refused e) {
             LOG.error(
                 "close: {} batches held in memory could not be sealed to disk and are lost: {}",
                 toSeal.size() - sealed, e.getMessage());
@@ -1292,19 +1183,16 @@ final class BufferEngine {
         if (sealed > 0) {
           LOG.info("close: sealed {} batches from memory to disk", sealed);
         }
-        log.force();
-        sealer.close();
-        closedForWrites = true;
+        appender.close();
       }
     } finally {
       if (canWrite) {
         writeLock.unlock();
       }
     }
-    if (flusher != null) {
-      flusher.shutdownNow();
+    if (appender != null) {
+      appender.stopThreads();
     }
-    keyFetcher.shutdownNow();
     if (cursor != null) {
       cursor.close(); // the last acknowledged position, before the log closes
     }

@@ -95,14 +95,15 @@ final class SpillCursor implements AutoCloseable {
   private final DeploymentId deployment;
   private final String queueName;
   private final BufferObserver observer;
+  private final java.time.Clock clock;
 
   private Opener opener;
   private boolean positioned;
   private long skipBelow = -1;
   /** The last segment found unreadable (counted once), or -1. */
   private long unreadableSegment = -1;
-  /** System.nanoTime before which the key provider is not tried again. */
-  private volatile long keyRetryAtNanos = System.nanoTime();
+  /** The clock's millis before which the key provider is not tried again (0: none). */
+  private volatile long keyRetryAtMillis;
   private final Map<EpochId, Long> epochLastSegment = new HashMap<>();
   /** The newest segment drop-oldest deleted whose keys the reader has not forgotten yet, or -1. */
   private final AtomicLong droppedThroughSegment = new AtomicLong(-1);
@@ -113,7 +114,8 @@ final class SpillCursor implements AutoCloseable {
   private volatile long unreadable;
 
   SpillCursor(SpillLog log, QuarantineFile quarantine, Committer committer, DataKeyUnwrapper unwrapper,
-      DeploymentId deployment, String queueName, BufferObserver observer) {
+      DeploymentId deployment, String queueName, BufferObserver observer, java.time.Clock clock) {
+    this.clock = clock;
     this.log = log;
     this.quarantine = quarantine;
     this.committer = committer;
@@ -194,7 +196,7 @@ final class SpillCursor implements AutoCloseable {
       LOG.warn("key provider unavailable; spilled records stay on disk and are retried: {}", ex.getMessage());
       log.seek(e.position());
       gate.readAgainLater(e.position(), verdict);
-      keyRetryAtNanos = System.nanoTime() + KEY_RETRY_BACKOFF.toNanos();
+      keyRetryAtMillis = clock.millis() + KEY_RETRY_BACKOFF.toMillis();
       return Step.WAITING;
     }
     committer.opened(e.position(), r);
@@ -312,7 +314,7 @@ final class SpillCursor implements AutoCloseable {
 
   /** Nanoseconds until the key provider may be tried again; 0 or less when it may. */
   long nanosUntilKeyRetry() {
-    return keyRetryAtNanos - System.nanoTime();
+    return java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(keyRetryAtMillis - clock.millis());
   }
 
   /**

@@ -67,7 +67,8 @@ class SpillCursorTest {
   private SpillCursor cursor(ChronicleSpillLog log) throws Exception {
     Committer committer = Committer.open(tmp.resolve("spill/drain-checkpoint"), log, false, false);
     SpillCursor c = new SpillCursor(log, new QuarantineFile(tmp.resolve("spill/quarantine")), committer,
-        keys.unwrapper(), DeploymentId.UNNAMED, "spillway", BufferObserver.NOOP);
+        keys.unwrapper(), DeploymentId.UNNAMED, "spillway", BufferObserver.NOOP,
+        Clock.systemUTC());
     open.add(c);
     return c;
   }
