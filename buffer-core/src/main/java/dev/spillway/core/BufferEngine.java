@@ -13,8 +13,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
@@ -112,19 +110,8 @@ final class BufferEngine {
    * buffer moves to disk they are sealed ahead of newer batches, so order holds.
    */
   private final Map<Long, DeliveryImpl> inFlightMemory = new LinkedHashMap<>();
-  /**
-   * Disk positions whose batch is also in the consumer's hands from memory (sealed when the
-   * buffer moved to disk). The reader waits there until the memory copy settles.
-   */
-  private final Map<Long, DeliveryImpl> twins = new HashMap<>();
-  /** Disk positions whose memory twin was acknowledged: skipped, not delivered again. */
-  private final java.util.Set<Long> preAcked = new java.util.HashSet<>();
-  /**
-   * While a delivery's twin is being appended, records after this position may be that twin
-   * before {@link #appendOlder} has registered it: the reader waits at them. Long.MAX_VALUE when
-   * no twin is being appended.
-   */
-  private long twinAppendAfter = Long.MAX_VALUE;
+  /** Disk records whose batch the consumer also holds, or held, from memory. */
+  private final DiskTwins twins = new DiskTwins();
   private long nextOrdinal;
   private long inFlightBytes;
   /** Disk deliveries not yet acknowledged (and auto-acknowledged skips), by position. */
@@ -141,9 +128,8 @@ final class BufferEngine {
   private boolean startupBacklog;
   private int pendingAppends;
   private long oldestUnreadSealedAt;
-  /** Durable mode: plaintext of batches just appended, so the reader need not decrypt them. */
-  private final LinkedHashMap<Long, byte[]> readCache = new LinkedHashMap<>();
-  private long readCacheBytes;
+  /** Durable mode: plaintext of batches just appended, so the reader need not decompress them. */
+  private final ReadCache readCache;
   private boolean closed;
   private long offered;
   private long acceptedInMemory;
@@ -204,6 +190,7 @@ final class BufferEngine {
       this.appender = null;
     }
     this.lastHousekeepingAtMillis = cfg.clock.millis();
+    this.readCache = new ReadCache(cfg.memoryLimitBytes - cfg.effectiveSpikeLimit());
     // Whatever an earlier run left on disk is older than anything offered now.
     this.startupBacklog = !log.segments().isEmpty();
   }
@@ -376,7 +363,7 @@ final class BufferEngine {
     // the consumer holds (or has just acknowledged) from memory.
     state.lock();
     try {
-      twinAppendAfter = appender.lastAppended();
+      twins.appending(appender.lastAppended());
     } finally {
       state.unlock();
     }
@@ -386,7 +373,7 @@ final class BufferEngine {
     } catch (SpillAppender.Refused | RuntimeException | Error e) {
       state.lock();
       try {
-        twinAppendAfter = Long.MAX_VALUE;
+        twins.appended();
         waitingForTwin = false;
         available.signalAll();
       } finally {
@@ -397,12 +384,12 @@ final class BufferEngine {
     cfg.observer.onMovedToDisk(m.type, m.payload);
     state.lock();
     try {
-      twinAppendAfter = Long.MAX_VALUE;
+      twins.appended();
       waitingForTwin = false;
       available.signalAll();
       DeliveryImpl current = inFlightMemory.get(m.ordinal);
       if (current == null) {
-        preAcked.add(position); // acknowledged meanwhile: the disk copy is not delivered again
+        twins.acknowledged(position); // acknowledged meanwhile: the disk copy is not delivered again
       } else if (redeliver.remove(current)) {
         // Released and waiting: the disk copy delivers it, in order.
         current.settled = true;
@@ -411,7 +398,7 @@ final class BufferEngine {
       } else {
         // In the consumer's hands: its ack or release decides what the disk copy does.
         current.sealedTo = position;
-        twins.put(position, current);
+        twins.out(position);
       }
     } finally {
       state.unlock();
@@ -468,7 +455,7 @@ final class BufferEngine {
     state.lock();
     try {
       if (canRead && cfg.durability == Durability.DURABLE) {
-        cacheForRead(position, payload);
+        readCache.put(position, payload);
       }
       appendsPublished++;
       available.signalAll();
@@ -554,19 +541,7 @@ final class BufferEngine {
     }
   }
 
-  private void cacheForRead(long position, byte[] payload) {
-    long limit = cfg.memoryLimitBytes - cfg.effectiveSpikeLimit();
-    if (payload.length > limit) {
-      return;
-    }
-    readCache.put(position, payload);
-    readCacheBytes += payload.length;
-    Iterator<Map.Entry<Long, byte[]>> it = readCache.entrySet().iterator();
-    while (readCacheBytes > limit && it.hasNext()) {
-      readCacheBytes -= it.next().getValue().length;
-      it.remove();
-    }
-  }
+
 
   /**
    * Drop-oldest overflow: deletes the oldest segment and counts its unacknowledged batches. Runs
@@ -612,10 +587,8 @@ final class BufferEngine {
       // for its memory twin, or skipped as acknowledged from memory any more.
       ledger.forget(p -> log.segmentOf(p) <= oldest);
       redeliver.removeIf(d -> d.fromDisk && log.segmentOf(d.position) <= oldest);
-      twins.keySet().removeIf(p -> log.segmentOf(p) <= oldest);
-      preAcked.removeIf(p -> log.segmentOf(p) <= oldest);
-      readCache.keySet().removeIf(p -> log.segmentOf(p) <= oldest);
-      readCacheBytes = readCache.values().stream().mapToLong(b -> b.length).sum();
+      twins.forget(p -> log.segmentOf(p) <= oldest);
+      readCache.forget(p -> log.segmentOf(p) <= oldest);
       dropped += lost[0];
       diskUnread = Math.max(0, diskUnread - lost[1]);
       available.signalAll();
@@ -792,7 +765,7 @@ final class BufferEngine {
     public SpillCursor.Verdict admit(long position) {
       state.lock();
       try {
-        if (twins.containsKey(position) || position > twinAppendAfter) {
+        if (twins.mustWait(position)) {
           // Its memory twin is still being exported, or may be a twin not yet registered.
           waitingForTwin = true;
           return SpillCursor.Verdict.WAIT;
@@ -800,12 +773,11 @@ final class BufferEngine {
         if (diskUnread > 0) {
           diskUnread--;
         }
-        if (preAcked.remove(position)) {
+        if (twins.takeAcknowledged(position)) {
           return SpillCursor.Verdict.SKIP;
         }
-        byte[] cached = readCache.remove(position);
+        byte[] cached = readCache.take(position);
         if (cached != null) {
-          readCacheBytes -= cached.length;
           return new SpillCursor.Verdict(SpillCursor.Admission.CACHED, cached);
         }
         return SpillCursor.Verdict.READ;
@@ -820,10 +792,9 @@ final class BufferEngine {
       try {
         diskUnread++;
         if (verdict.admission() == SpillCursor.Admission.SKIP) {
-          preAcked.add(position);
+          twins.acknowledged(position);
         } else if (verdict.plaintext() != null) {
           readCache.put(position, verdict.plaintext());
-          readCacheBytes += verdict.plaintext().length;
         }
       } finally {
         state.unlock();
@@ -975,8 +946,7 @@ final class BufferEngine {
       acked++;
       waitingForTwin = false;
       if (!d.fromDisk && d.sealedTo >= 0) {
-        twins.remove(d.sealedTo);
-        preAcked.add(d.sealedTo); // its sealed twin is not delivered again
+        twins.acknowledged(d.sealedTo); // its sealed twin is not delivered again
       }
       available.signalAll();
     } finally {
@@ -994,7 +964,7 @@ final class BufferEngine {
       if (!d.fromDisk && d.sealedTo >= 0) {
         // Already sealed when the buffer moved to disk: the disk copy delivers it, in order.
         settleLocked(d);
-        twins.remove(d.sealedTo);
+        twins.released(d.sealedTo);
         available.signalAll();
         return;
       }
@@ -1113,12 +1083,10 @@ final class BufferEngine {
         memory.clear();
         inFlightMemory.clear();
         twins.clear();
-        preAcked.clear();
         memoryTierBytes = 0;
         redeliver.clear();
         ledger.clear();
         readCache.clear();
-        readCacheBytes = 0;
         inFlightBytes = 0;
         diskUnread = 0;
         startupBacklog = false;
