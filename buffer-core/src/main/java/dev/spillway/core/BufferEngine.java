@@ -13,10 +13,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -102,17 +100,10 @@ final class BufferEngine {
   private long crossProcessWaitNanos = CROSS_PROCESS_FIRST_WAIT_NANOS;
 
   // --- guarded by state ---
-  private final ArrayDeque<MemoryBatch> memory = new ArrayDeque<>();
-  private long memoryTierBytes;
+  private final MemoryTier memory = new MemoryTier();
   private final ArrayDeque<DeliveryImpl> redeliver = new ArrayDeque<>();
-  /**
-   * Memory-origin deliveries handed out (or released) and not yet settled, by ordinal. When the
-   * buffer moves to disk they are sealed ahead of newer batches, so order holds.
-   */
-  private final Map<Long, DeliveryImpl> inFlightMemory = new LinkedHashMap<>();
   /** Disk records whose batch the consumer also holds, or held, from memory. */
   private final DiskTwins twins = new DiskTwins();
-  private long nextOrdinal;
   private long inFlightBytes;
   /** Disk deliveries not yet acknowledged (and auto-acknowledged skips), by position. */
   private final DeliveryLedger ledger = new DeliveryLedger();
@@ -141,11 +132,6 @@ final class BufferEngine {
   private long storageFaults;
   private long keyEpochsSeen;
 
-  /**
-   * A memory-origin batch: from the memory tier, or ({@code delivery}) one handed out and not yet
-   * settled, identified by its ordinal in {@link #inFlightMemory}.
-   */
-  private record MemoryBatch(PayloadType type, byte[] payload, long ordinal, boolean delivery) {}
 
   private BufferEngine(SpillBufferBuilder cfg, boolean canWrite, boolean canRead) throws IOException {
     this.cfg = cfg;
@@ -234,7 +220,7 @@ final class BufferEngine {
     }
     writeLock.lock();
     try {
-      List<MemoryBatch> older;
+      List<MemoryTier.Batch> older;
       state.lock();
       try {
         offered++;
@@ -247,14 +233,14 @@ final class BufferEngine {
         }
         likelyToSpill = true;
         // To disk. Every memory-origin batch is older: it goes first, so order holds across tiers.
-        older = takeMemoryOriginLocked();
+        older = memory.takeForDisk();
         pendingAppends++;
       } finally {
         state.unlock();
       }
       int appended = 0;
       try {
-        for (MemoryBatch m : older) {
+        for (MemoryTier.Batch m : older) {
           appendOlder(m);
           appended++;
         }
@@ -282,8 +268,7 @@ final class BufferEngine {
 
   /** Caller holds state. */
   private OfferResult acceptInMemoryLocked(PayloadType type, byte[] payload) {
-    memory.addLast(new MemoryBatch(type, payload, nextOrdinal++, false));
-    memoryTierBytes += payload.length;
+    memory.add(type, payload);
     acceptedInMemory++;
     available.signalAll();
     likelyToSpill = false;
@@ -303,20 +288,20 @@ final class BufferEngine {
     }
     writeLock.lock();
     try {
-      List<MemoryBatch> older;
+      List<MemoryTier.Batch> older;
       state.lock();
       try {
         if (closed) {
           return;
         }
-        older = takeMemoryOriginLocked();
+        older = memory.takeForDisk();
         pendingAppends++;
       } finally {
         state.unlock();
       }
       int appended = 0;
       try {
-        for (MemoryBatch m : older) {
+        for (MemoryTier.Batch m : older) {
           appendOlder(m);
           appended++;
         }
@@ -333,29 +318,11 @@ final class BufferEngine {
     }
   }
 
-  /**
-   * Takes the memory tier and the unsealed memory-origin deliveries, oldest first. The
-   * deliveries stay where they are until {@link #appendOlder} has them on disk. Caller holds state.
-   */
-  private List<MemoryBatch> takeMemoryOriginLocked() {
-    List<MemoryBatch> older = new ArrayList<>();
-    for (DeliveryImpl d : inFlightMemory.values()) {
-      if (d.sealedTo < 0) {
-        older.add(new MemoryBatch(d.type, d.payload, d.position, true));
-      }
-    }
-    older.addAll(memory);
-    memory.clear();
-    memoryTierBytes = 0;
-    older.sort(java.util.Comparator.comparingLong(MemoryBatch::ordinal));
-    return older;
-  }
-
   /** Appends one older memory-origin batch and settles where its delivery stands. */
-  private void appendOlder(MemoryBatch m) throws SpillAppender.Refused {
-    if (!m.delivery) {
-      appendSealed(m.type, m.payload);
-      cfg.observer.onMovedToDisk(m.type, m.payload);
+  private void appendOlder(MemoryTier.Batch m) throws SpillAppender.Refused {
+    if (!m.delivery()) {
+      appendSealed(m.type(), m.payload());
+      cfg.observer.onMovedToDisk(m.type(), m.payload());
       return;
     }
     // The twin is readable the moment it is appended, before it is registered below: hold the
@@ -369,7 +336,7 @@ final class BufferEngine {
     }
     long position;
     try {
-      position = appendSealed(m.type, m.payload);
+      position = appendSealed(m.type(), m.payload());
     } catch (SpillAppender.Refused | RuntimeException | Error e) {
       state.lock();
       try {
@@ -381,19 +348,19 @@ final class BufferEngine {
       }
       throw e;
     }
-    cfg.observer.onMovedToDisk(m.type, m.payload);
+    cfg.observer.onMovedToDisk(m.type(), m.payload());
     state.lock();
     try {
       twins.appended();
       waitingForTwin = false;
       available.signalAll();
-      DeliveryImpl current = inFlightMemory.get(m.ordinal);
+      DeliveryImpl current = memory.out(m.ordinal());
       if (current == null) {
         twins.acknowledged(position); // acknowledged meanwhile: the disk copy is not delivered again
       } else if (redeliver.remove(current)) {
         // Released and waiting: the disk copy delivers it, in order.
         current.settled = true;
-        inFlightMemory.remove(m.ordinal);
+        memory.settled(m.ordinal());
         inFlightBytes -= current.payload.length;
       } else {
         // In the consumer's hands: its ack or release decides what the disk copy does.
@@ -406,7 +373,7 @@ final class BufferEngine {
   }
 
   /** Puts back the memory-tier batches that could not be spilled, and counts. */
-  private void finishAppends(List<MemoryBatch> older, int appended, boolean withOffered) {
+  private void finishAppends(List<MemoryTier.Batch> older, int appended, boolean withOffered) {
     state.lock();
     try {
       pendingAppends--;
@@ -415,13 +382,9 @@ final class BufferEngine {
         refused++;
       }
       // Memory batches that did not reach disk were accepted earlier: they must not be lost.
-      // (Deliveries never left inFlightMemory, so there is nothing to put back for them.)
+      // (Deliveries stay recorded as out in the memory tier, so there is nothing to put back for them.)
       for (int i = older.size() - 1; i >= appended; i--) {
-        MemoryBatch m = older.get(i);
-        if (!m.delivery) {
-          memory.addFirst(m);
-          memoryTierBytes += m.payload.length;
-        }
+        memory.putBack(older.get(i));
       }
       available.signalAll();
     } finally {
@@ -437,7 +400,7 @@ final class BufferEngine {
   private boolean fitsMemory(int size) {
     long softLimit = cfg.memoryLimitBytes - cfg.effectiveSpikeLimit();
     // Batches being delivered still occupy memory until they are acknowledged.
-    return memoryTierBytes + inFlightBytes + size <= softLimit;
+    return memory.queuedBytes() + inFlightBytes + size <= softLimit;
   }
 
   /** Compresses, seals and appends one batch; returns its position. Caller holds writeLock, not state. */
@@ -633,13 +596,12 @@ final class BufferEngine {
           delivered++;
           return again;
         }
-        MemoryBatch m = memory.pollFirst();
+        MemoryTier.Batch m = memory.poll();
         if (m != null) {
-          memoryTierBytes -= m.payload.length;
-          inFlightBytes += m.payload.length;
+          inFlightBytes += m.payload().length;
           delivered++;
-          DeliveryImpl d = new DeliveryImpl(this, m.type, m.payload, false, m.ordinal, cfg.clock.millis());
-          inFlightMemory.put(m.ordinal, d);
+          DeliveryImpl d = new DeliveryImpl(this, m.type(), m.payload(), false, m.ordinal(), cfg.clock.millis());
+          memory.handedOut(d);
           return d;
         }
         appendsSeen = appendsPublished;
@@ -972,7 +934,7 @@ final class BufferEngine {
       // until acked.
       DeliveryImpl again = d.copy();
       if (!d.fromDisk) {
-        inFlightMemory.put(d.position, again);
+        memory.handedOut(again);
       }
       d.settled = true;
       redeliver.addFirst(again);
@@ -998,7 +960,7 @@ final class BufferEngine {
       ledger.ack(d.position); // false for a batch whose segment drop-oldest deleted meanwhile
       commitLocked();
     } else {
-      inFlightMemory.remove(d.position);
+      memory.settled(d.position);
     }
   }
 
@@ -1033,8 +995,8 @@ final class BufferEngine {
       }
       long pending = diskUnread + ledger.outstanding();
       return new BufferMetrics(
-          memory.size() + redeliver.stream().filter(d -> !d.fromDisk).count(),
-          memoryTierBytes + inFlightBytes,
+          memory.queued() + redeliver.stream().filter(d -> !d.fromDisk).count(),
+          memory.queuedBytes() + inFlightBytes,
           disk,
           pending,
           oldest,
@@ -1079,11 +1041,8 @@ final class BufferEngine {
       }
       state.lock();
       try {
-        lost += memory.size() + inFlightMemory.size();
-        memory.clear();
-        inFlightMemory.clear();
+        lost += memory.clear();
         twins.clear();
-        memoryTierBytes = 0;
         redeliver.clear();
         ledger.clear();
         readCache.clear();
@@ -1110,7 +1069,7 @@ final class BufferEngine {
       writeLock.lock();
     }
     try {
-      List<MemoryBatch> toSeal = new ArrayList<>();
+      List<MemoryTier.Batch> toSeal = new ArrayList<>();
       state.lock();
       try {
         if (closed) {
@@ -1120,15 +1079,7 @@ final class BufferEngine {
         // Memory-origin deliveries not yet acknowledged (in flight or released), then the memory
         // tier, oldest first. One still in flight may yet be acknowledged: then it is delivered
         // again after restart (at-least-once), never lost.
-        for (DeliveryImpl d : inFlightMemory.values()) {
-          if (d.sealedTo < 0) { // a twin is on disk already
-            toSeal.add(new MemoryBatch(d.type, d.payload, d.position, true));
-          }
-        }
-        toSeal.addAll(memory);
-        toSeal.sort(java.util.Comparator.comparingLong(MemoryBatch::ordinal));
-        inFlightMemory.clear();
-        memory.clear();
+        toSeal.addAll(memory.takeAllForClose()); // a delivery with a twin on disk already is not sealed again
         redeliver.clear();
         available.signalAll();
       } finally {
@@ -1136,10 +1087,10 @@ final class BufferEngine {
       }
       if (canWrite) {
         int sealed = 0;
-        for (MemoryBatch m : toSeal) {
+        for (MemoryTier.Batch m : toSeal) {
           try {
-            appendSealed(m.type, m.payload);
-            cfg.observer.onMovedToDisk(m.type, m.payload);
+            appendSealed(m.type(), m.payload());
+            cfg.observer.onMovedToDisk(m.type(), m.payload());
             sealed++;
           } catch (SpillAppender.Refused e) {
             LOG.error(
