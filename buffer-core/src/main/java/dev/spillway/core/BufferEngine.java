@@ -510,8 +510,8 @@ final class BufferEngine {
    * Drop-oldest overflow: deletes the oldest segment and counts its unacknowledged batches. Runs
    * on the offering thread under writeLock and never takes readLock: the reader may be inside a
    * key-provider call for seconds, and offers must not wait for it. What only the reader may touch
-   * (its position, the opener's keys) it applies itself at its next read ({@link
-   * #applySegmentDrops}).
+   * (its position, the opener's keys) the cursor applies itself at its next read ({@link
+   * SpillCursor#segmentsDropped}).
    */
   private void dropOldestSegment(long now) {
     List<Long> segments = log.segments();
