@@ -1,41 +1,20 @@
 package dev.spillway.core;
 
 import dev.spillway.core.internal.NoAnalytics;
-import dev.spillway.core.internal.PrivateFiles;
-import dev.spillway.core.keys.KeyUnavailableException;
-import dev.spillway.core.seal.EnvelopeException;
 import dev.spillway.core.seal.EnvelopeFormat;
-import dev.spillway.core.seal.EpochId;
-import dev.spillway.core.seal.KeyRecord;
-import dev.spillway.core.seal.OpenedBatch;
-import dev.spillway.core.seal.Opener;
 import dev.spillway.core.seal.PayloadType;
-import dev.spillway.core.seal.SealedBatch;
 import dev.spillway.core.seal.SealedRecord;
 import dev.spillway.core.seal.Sealer;
-import dev.spillway.core.seal.StreamWatermarks;
-import dev.spillway.core.seal.SealingUnavailableException;
 import dev.spillway.core.spill.ChronicleSpillLog;
 import dev.spillway.core.spill.QuarantineFile;
 import dev.spillway.core.spill.SpillLog;
 import dev.spillway.core.spill.SpillStorageException;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -43,13 +22,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The buffer's machinery behind {@link SpillBuffer}: memory tier, sealing, the spill log, delivery
- * and acknowledgement.
+ * The buffer behind {@link SpillBuffer}: composes its parts and keeps the lock order between them.
  *
- * <p>Locks, always taken in this order: {@code writeLock} (the sealer and the log's writer side;
- * every offer goes through it, so offers are totally ordered), {@code readLock} (the opener and the
- * log's reader side; held by poll), {@code state} (the memory tier, the outstanding deliveries and
- * the counters; held only briefly, never across I/O).
+ * <p>Parts, each with one job and its own test: {@link SpillDirectory} (the directory and its
+ * writer lock), {@link SpillAppender} (seals, appends, rolls), {@link DiskBudget} (free-space guard,
+ * refuse or drop-oldest), {@link SpillCursor} (reads, authenticates, quarantines, keeps the replay
+ * watermarks through the {@link Committer}), {@link DeliveryLedger} (what is outstanding and where
+ * the commit stands). What stays here: the memory tier and its twins on disk, deliveries, and
+ * waiting.
+ *
+ * <p>Locks, always taken in this order: {@code writeLock} (the appender; every offer bound for disk
+ * goes through it, so those are totally ordered; an offer the memory tier takes needs only {@code
+ * state}), {@code readLock} (the cursor; held by poll while it reads), {@code state} (the memory
+ * tier, the outstanding deliveries and the counters; held only briefly, never across I/O). The
+ * committer's own lock is a leaf under {@code state}; its file writes happen on its own thread
+ * under no engine lock. Drop-oldest runs under {@code writeLock} and never takes {@code readLock}:
+ * the reader may be inside a key-provider call.
+ *
+ * <p>Time: every decision (housekeeping, key retry, ages, segment age) reads {@code cfg.clock};
+ * only the caller's poll timeout, a real wait, is measured on the monotonic timer.
  */
 final class BufferEngine {
   static {
@@ -57,18 +48,11 @@ final class BufferEngine {
   }
 
   private static final Logger LOG = LoggerFactory.getLogger(BufferEngine.class);
-  static final String QUEUE_DIR = "queue";
-  static final String QUARANTINE_DIR = "quarantine";
-  static final String WRITER_LOCK = "writer.lock";
+  static final String QUEUE_DIR = SpillDirectory.QUEUE_DIR;
+  static final String QUARANTINE_DIR = SpillDirectory.QUARANTINE_DIR;
   /** Chronicle mapping chunk; a record may be at most a quarter of it. */
   static final long BLOCK_SIZE = 64L << 20;
-  /** A reader that cannot reach its key provider waits this long before trying again. */
-  static final Duration KEY_RETRY_BACKOFF = Duration.ofSeconds(1);
-  private static final long MEASURE_EVERY_BYTES = 1L << 20;
-  private static final long MEASURE_EVERY_MILLIS = 250;
-  /** Within this of the free-space threshold, free space is measured before every append. */
-  private static final long NEAR_FULL_MARGIN_BYTES = 64L << 20;
-  private static final long HOUSEKEEPING_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  private static final long HOUSEKEEPING_EVERY_MILLIS = 100;
   /**
    * Longest wait at a record whose memory twin is in flight. Its ack or release signals the
    * reader at once; this only bounds the wait should a signal be missed.
@@ -85,21 +69,12 @@ final class BufferEngine {
   private final boolean canWrite;
   private final boolean canRead;
   private final SpillLog log;
-  private final QuarantineFile quarantine;
-  private final FileChannel writerLockFile;
-  private final FileLock writerLock;
+  /** The read side: reads, opens, quarantines, keeps the replay watermarks. Null without reader keys. */
+  private final SpillCursor cursor;
+  private final SpillDirectory directory;
 
-  /** Requests data keys off the append path (one daemon thread, idle between epochs). */
-  private final java.util.concurrent.ExecutorService keyFetcher =
-      java.util.concurrent.Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "spillway-keys");
-            t.setDaemon(true);
-            return t;
-          });
-
-  /** The interval-fsync thread, or null. */
-  private final java.util.concurrent.ScheduledExecutorService flusher;
+  /** The write side: seals, appends, rolls, keeps to the disk budget. Null without writer keys. */
+  private final SpillAppender appender;
 
   private final ReentrantLock writeLock = new ReentrantLock();
   private final ReentrantLock readLock = new ReentrantLock();
@@ -113,61 +88,22 @@ final class BufferEngine {
   private volatile boolean closing;
 
   // --- guarded by writeLock ---
-  private boolean closedForWrites;
-  private Sealer sealer;
   // A hint, read without a lock: whether the last offer went to disk (see offer)
   private volatile boolean likelyToSpill = true;
-  private long keyRecordSegment = -1;
-  private KeyRecord keyRecordWritten;
-  private long segmentBytes;
-  private long segmentStartedAt;
-  private long measuredDiskBytes;
-  private long appendedSinceMeasure;
-  private long measuredAt;
-  private long usableSpace;
-  private long lastForceAt;
-  private boolean unforced;
-  private long lastAppended = -1;
 
-  // --- guarded by readLock ---
-  private Opener opener;
-  private boolean positioned;
-  private long skipBelow = -1;
-  /** System.nanoTime before which the reader does not retry its key provider; 0 if none. */
-  private volatile long keyRetryAtNanos = System.nanoTime();
-  private volatile long lastHousekeepingAtNanos = System.nanoTime();
+  // --- guarded by readLock (besides the cursor) ---
+  /** cfg.clock millis of the last housekeeping pass. */
+  private volatile long lastHousekeepingAtMillis;
   /** The last read stopped at its record budget, not because it caught up. */
   private volatile boolean readBudgetSpent;
   /** Reader-only: the next wait for another process's appends (a poll-thread heuristic). */
   private long crossProcessWaitNanos = CROSS_PROCESS_FIRST_WAIT_NANOS;
-  private final Map<EpochId, Long> epochLastSegment = new HashMap<>();
-  /** The newest segment drop-oldest deleted whose keys the reader has not forgotten yet, or -1. */
-  private final java.util.concurrent.atomic.AtomicLong droppedThroughSegment =
-      new java.util.concurrent.atomic.AtomicLong(-1);
 
   // --- guarded by state ---
-  private final ArrayDeque<MemoryBatch> memory = new ArrayDeque<>();
-  private long memoryTierBytes;
+  private final MemoryTier memory = new MemoryTier();
   private final ArrayDeque<DeliveryImpl> redeliver = new ArrayDeque<>();
-  /**
-   * Memory-origin deliveries handed out (or released) and not yet settled, by ordinal. When the
-   * buffer moves to disk they are sealed ahead of newer batches, so order holds.
-   */
-  private final Map<Long, DeliveryImpl> inFlightMemory = new LinkedHashMap<>();
-  /**
-   * Disk positions whose batch is also in the consumer's hands from memory (sealed when the
-   * buffer moved to disk). The reader waits there until the memory copy settles.
-   */
-  private final Map<Long, DeliveryImpl> twins = new HashMap<>();
-  /** Disk positions whose memory twin was acknowledged: skipped, not delivered again. */
-  private final java.util.Set<Long> preAcked = new java.util.HashSet<>();
-  /**
-   * While a delivery's twin is being appended, records after this position may be that twin
-   * before {@link #appendOlder} has registered it: the reader waits at them. Long.MAX_VALUE when
-   * no twin is being appended.
-   */
-  private long twinAppendAfter = Long.MAX_VALUE;
-  private long nextOrdinal;
+  /** Disk records whose batch the consumer also holds, or held, from memory. */
+  private final DiskTwins twins = new DiskTwins();
   private long inFlightBytes;
   /** Disk deliveries not yet acknowledged (and auto-acknowledged skips), by position. */
   private final DeliveryLedger ledger = new DeliveryLedger();
@@ -183,9 +119,8 @@ final class BufferEngine {
   private boolean startupBacklog;
   private int pendingAppends;
   private long oldestUnreadSealedAt;
-  /** Durable mode: plaintext of batches just appended, so the reader need not decrypt them. */
-  private final LinkedHashMap<Long, byte[]> readCache = new LinkedHashMap<>();
-  private long readCacheBytes;
+  /** Durable mode: plaintext of batches just appended, so the reader need not decompress them. */
+  private final ReadCache readCache;
   private boolean closed;
   private long offered;
   private long acceptedInMemory;
@@ -194,118 +129,60 @@ final class BufferEngine {
   private long dropped;
   private long delivered;
   private long acked;
-  private long quarantined;
-  private long torn;
   private long storageFaults;
   private long keyEpochsSeen;
 
-  /**
-   * A memory-origin batch: from the memory tier, or ({@code delivery}) one handed out and not yet
-   * settled, identified by its ordinal in {@link #inFlightMemory}.
-   */
-  private record MemoryBatch(PayloadType type, byte[] payload, long ordinal, boolean delivery) {}
 
   private BufferEngine(SpillBufferBuilder cfg, boolean canWrite, boolean canRead) throws IOException {
     this.cfg = cfg;
     this.canWrite = canWrite;
     this.canRead = canRead;
-    Set<PosixFilePermission> mode =
-        cfg.sharedGroup
-            ? PosixFilePermissions.fromString("rwxrwx---")
-            : PrivateFiles.OWNER_ONLY_DIR;
-    PrivateFiles.createDirectories(cfg.directory, mode);
-    Path queueDir = cfg.directory.resolve(QUEUE_DIR);
-    PrivateFiles.createDirectories(queueDir, mode);
-    if (cfg.sharedGroup) {
-      setgid(cfg.directory);
-      setgid(queueDir);
-    }
-    FileChannel lockFile = null;
-    FileLock lock = null;
-    if (canWrite) {
-      lockFile =
-          FileChannel.open(
-              cfg.directory.resolve(WRITER_LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-      try {
-        lock = lockFile.tryLock();
-      } catch (java.nio.channels.OverlappingFileLockException e) {
-        lock = null; // held by this very JVM
-      }
-      if (lock == null) {
-        lockFile.close();
-        throw new IOException(
-            "another process is already writing to the spill directory " + cfg.directory
-                + " (one writer per directory; see " + WRITER_LOCK + ")");
-      }
-    }
-    this.writerLockFile = lockFile;
-    this.writerLock = lock;
+    this.directory = SpillDirectory.open(cfg.directory, cfg.sharedGroup, canWrite);
     try {
       this.log =
           ChronicleSpillLog.open(
-              queueDir, canWrite, BLOCK_SIZE, cfg.fsync.kind() != FsyncPolicy.Kind.NONE);
-      this.quarantine = canRead ? new QuarantineFile(cfg.directory.resolve(QUARANTINE_DIR)) : null;
+              directory.queue(), canWrite, BLOCK_SIZE, cfg.fsync.kind() != FsyncPolicy.Kind.NONE);
     } catch (IOException | RuntimeException e) {
-      releaseWriterLock();
+      directory.close();
+      throw e;
+    }
+    try {
+      // Only the draining side keeps replay state; the ingest role never reads or writes it.
+      this.cursor = canRead
+          ? new SpillCursor(log, new QuarantineFile(directory.quarantine()),
+              Committer.open(directory.drainCheckpoint(), log, cfg.fsync.kind() != FsyncPolicy.Kind.NONE,
+                  cfg.startWithoutReplayState),
+              cfg.unwrapper, cfg.deployment, cfg.queueName, cfg.observer, cfg.clock)
+          : null;
+    } catch (IOException | RuntimeException e) {
+      log.close();
+      directory.close();
       throw e;
     }
     if (canWrite) {
-      this.sealer = newSealer();
-      this.segmentStartedAt = cfg.clock.millis();
-      this.measuredDiskBytes = log.allocatedBytes();
-      this.measuredAt = cfg.clock.millis();
-      this.usableSpace = log.usableSpace();
-    }
-    if (canRead) {
-      this.opener = newOpener();
-    }
-    if (canWrite && cfg.fsync.kind() == FsyncPolicy.Kind.INTERVAL) {
-      long ms = cfg.fsync.interval().toMillis();
-      flusher =
-          java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "spillway-fsync");
-                t.setDaemon(true);
-                return t;
-              });
-      flusher.scheduleWithFixedDelay(this::flushTick, ms, ms, TimeUnit.MILLISECONDS);
+      DiskBudget budget = new DiskBudget(new DiskBudget.Device() {
+        @Override
+        public long allocatedBytes() {
+          return log.allocatedBytes();
+        }
+
+        @Override
+        public long usableSpace() {
+          return log.usableSpace();
+        }
+      }, cfg.maxDiskBytes, cfg.minFreeDiskBytes, cfg.freeSpaceGuard, cfg.overflow, cfg.clock.millis());
+      this.appender = new SpillAppender(cfg, log, budget, writeLock, appendHooks);
     } else {
-      flusher = null;
+      this.appender = null;
     }
+    this.lastHousekeepingAtMillis = cfg.clock.millis();
+    this.readCache = new ReadCache(cfg.memoryLimitBytes - cfg.effectiveSpikeLimit());
     // Whatever an earlier run left on disk is older than anything offered now.
     this.startupBacklog = !log.segments().isEmpty();
   }
 
   static BufferEngine open(SpillBufferBuilder b, boolean write, boolean read) throws IOException {
     return new BufferEngine(b.snapshot(), write, read); // settings fixed at build()
-  }
-
-  private Opener newOpener() {
-    return new Opener(cfg.unwrapper, cfg.deployment, cfg.queueName, Opener.DEFAULT_MAX_CACHED_KEYS,
-        new StreamWatermarks());
-  }
-
-  private Sealer newSealer() {
-    Sealer s = new Sealer(cfg.issuer, cfg.deployment, cfg.queueName, cfg.rotation, cfg.codec, cfg.clock, keyFetcher);
-    s.prefetch(); // the first offer should not wait for the key provider
-    return s;
-  }
-
-  private static void setgid(Path dir) throws IOException {
-    // Java has no API for the setgid bit; chmod it is. New files then inherit the group.
-    // Already set (tmpfiles.d made it so): nothing to do, and a non-owner could not chmod.
-    if ((((Integer) java.nio.file.Files.getAttribute(dir, "unix:mode")) & 02000) != 0) {
-      return;
-    }
-    try {
-      Process p = new ProcessBuilder("chmod", "g+s", dir.toString()).redirectErrorStream(true).start();
-      if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IOException("chmod g+s " + dir + " failed");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while setting setgid on " + dir, e);
-    }
   }
 
   // ------------------------------------------------------------------ offer
@@ -325,9 +202,25 @@ final class BufferEngine {
     // encryption and the append are serialised. A wrong guess costs a wasted compression or a
     // compression under the lock, never a different result.
     Sealer.Compressed compressed = likelyToSpill ? Sealer.compress(cfg.codec, payload) : null;
+    boolean memoryTier = canRead && cfg.durability == Durability.MEMORY_FIRST;
+    if (memoryTier && !likelyToSpill) {
+      // The memory tier needs only the state lock: an offer it takes never waits behind a disk
+      // append, a seal of the memory tier, or a key-provider wait under the write lock. While
+      // anything is on its way to disk (pendingAppends) or unread there, spillingNow() sends the
+      // offer on to the write lock, so order across the tiers holds.
+      state.lock();
+      try {
+        if (!closed && !spillingNow() && fitsMemory(payload.length)) {
+          offered++;
+          return acceptInMemoryLocked(type, payload);
+        }
+      } finally {
+        state.unlock();
+      }
+    }
     writeLock.lock();
     try {
-      List<MemoryBatch> older;
+      List<MemoryTier.Batch> older;
       state.lock();
       try {
         offered++;
@@ -335,25 +228,19 @@ final class BufferEngine {
           refused++;
           return OfferResult.refused("buffer is closed");
         }
-        boolean memoryTier = canRead && cfg.durability == Durability.MEMORY_FIRST;
         if (memoryTier && !spillingNow() && fitsMemory(payload.length)) {
-          memory.addLast(new MemoryBatch(type, payload, nextOrdinal++, false));
-          memoryTierBytes += payload.length;
-          acceptedInMemory++;
-          available.signalAll();
-          likelyToSpill = false;
-          return OfferResult.IN_MEMORY;
+          return acceptInMemoryLocked(type, payload);
         }
         likelyToSpill = true;
         // To disk. Every memory-origin batch is older: it goes first, so order holds across tiers.
-        older = takeMemoryOriginLocked();
+        older = memory.takeForDisk();
         pendingAppends++;
       } finally {
         state.unlock();
       }
       int appended = 0;
       try {
-        for (MemoryBatch m : older) {
+        for (MemoryTier.Batch m : older) {
           appendOlder(m);
           appended++;
         }
@@ -364,12 +251,12 @@ final class BufferEngine {
         }
         appended++;
         return OfferResult.SPILLED;
-      } catch (RefusalException e) {
+      } catch (SpillAppender.Refused e) {
         return OfferResult.refused(e.getMessage());
       } catch (InternalError e) {
         // HotSpot reports a SIGBUS on a mapped page (a full device) asynchronously, wherever
         // compiled code next checks: possibly after the faulting append had returned.
-        recoverFromLateFault(e);
+        appender.recoverFromLateFault(e);
         return OfferResult.refused("spill storage fault: " + e.getMessage());
       } finally {
         finishAppends(older, appended, true);
@@ -377,6 +264,15 @@ final class BufferEngine {
     } finally {
       writeLock.unlock();
     }
+  }
+
+  /** Caller holds state. */
+  private OfferResult acceptInMemoryLocked(PayloadType type, byte[] payload) {
+    memory.add(type, payload);
+    acceptedInMemory++;
+    available.signalAll();
+    likelyToSpill = false;
+    return OfferResult.IN_MEMORY;
   }
 
   /**
@@ -392,27 +288,27 @@ final class BufferEngine {
     }
     writeLock.lock();
     try {
-      List<MemoryBatch> older;
+      List<MemoryTier.Batch> older;
       state.lock();
       try {
         if (closed) {
           return;
         }
-        older = takeMemoryOriginLocked();
+        older = memory.takeForDisk();
         pendingAppends++;
       } finally {
         state.unlock();
       }
       int appended = 0;
       try {
-        for (MemoryBatch m : older) {
+        for (MemoryTier.Batch m : older) {
           appendOlder(m);
           appended++;
         }
-      } catch (RefusalException e) {
+      } catch (SpillAppender.Refused e) {
         throw new IOException("could not seal " + (older.size() - appended) + " batches to disk: " + e.getMessage());
       } catch (InternalError e) {
-        recoverFromLateFault(e);
+        appender.recoverFromLateFault(e);
         throw new IOException("spill storage fault: " + e.getMessage());
       } finally {
         finishAppends(older, appended, false);
@@ -422,29 +318,11 @@ final class BufferEngine {
     }
   }
 
-  /**
-   * Takes the memory tier and the unsealed memory-origin deliveries, oldest first. The
-   * deliveries stay where they are until {@link #appendOlder} has them on disk. Caller holds state.
-   */
-  private List<MemoryBatch> takeMemoryOriginLocked() {
-    List<MemoryBatch> older = new ArrayList<>();
-    for (DeliveryImpl d : inFlightMemory.values()) {
-      if (d.sealedTo < 0) {
-        older.add(new MemoryBatch(d.type, d.payload, d.position, true));
-      }
-    }
-    older.addAll(memory);
-    memory.clear();
-    memoryTierBytes = 0;
-    older.sort(java.util.Comparator.comparingLong(MemoryBatch::ordinal));
-    return older;
-  }
-
   /** Appends one older memory-origin batch and settles where its delivery stands. */
-  private void appendOlder(MemoryBatch m) throws RefusalException {
-    if (!m.delivery) {
-      appendSealed(m.type, m.payload);
-      cfg.observer.onMovedToDisk(m.type, m.payload);
+  private void appendOlder(MemoryTier.Batch m) throws SpillAppender.Refused {
+    if (!m.delivery()) {
+      appendSealed(m.type(), m.payload());
+      cfg.observer.onMovedToDisk(m.type(), m.payload());
       return;
     }
     // The twin is readable the moment it is appended, before it is registered below: hold the
@@ -452,17 +330,17 @@ final class BufferEngine {
     // the consumer holds (or has just acknowledged) from memory.
     state.lock();
     try {
-      twinAppendAfter = lastAppended;
+      twins.appending(appender.lastAppended());
     } finally {
       state.unlock();
     }
     long position;
     try {
-      position = appendSealed(m.type, m.payload);
-    } catch (RefusalException | RuntimeException | Error e) {
+      position = appendSealed(m.type(), m.payload());
+    } catch (SpillAppender.Refused | RuntimeException | Error e) {
       state.lock();
       try {
-        twinAppendAfter = Long.MAX_VALUE;
+        twins.appended();
         waitingForTwin = false;
         available.signalAll();
       } finally {
@@ -470,24 +348,24 @@ final class BufferEngine {
       }
       throw e;
     }
-    cfg.observer.onMovedToDisk(m.type, m.payload);
+    cfg.observer.onMovedToDisk(m.type(), m.payload());
     state.lock();
     try {
-      twinAppendAfter = Long.MAX_VALUE;
+      twins.appended();
       waitingForTwin = false;
       available.signalAll();
-      DeliveryImpl current = inFlightMemory.get(m.ordinal);
+      DeliveryImpl current = memory.out(m.ordinal());
       if (current == null) {
-        preAcked.add(position); // acknowledged meanwhile: the disk copy is not delivered again
+        twins.acknowledged(position); // acknowledged meanwhile: the disk copy is not delivered again
       } else if (redeliver.remove(current)) {
         // Released and waiting: the disk copy delivers it, in order.
         current.settled = true;
-        inFlightMemory.remove(m.ordinal);
+        memory.settled(m.ordinal());
         inFlightBytes -= current.payload.length;
       } else {
         // In the consumer's hands: its ack or release decides what the disk copy does.
         current.sealedTo = position;
-        twins.put(position, current);
+        twins.out(position);
       }
     } finally {
       state.unlock();
@@ -495,7 +373,7 @@ final class BufferEngine {
   }
 
   /** Puts back the memory-tier batches that could not be spilled, and counts. */
-  private void finishAppends(List<MemoryBatch> older, int appended, boolean withOffered) {
+  private void finishAppends(List<MemoryTier.Batch> older, int appended, boolean withOffered) {
     state.lock();
     try {
       pendingAppends--;
@@ -504,13 +382,9 @@ final class BufferEngine {
         refused++;
       }
       // Memory batches that did not reach disk were accepted earlier: they must not be lost.
-      // (Deliveries never left inFlightMemory, so there is nothing to put back for them.)
+      // (Deliveries stay recorded as out in the memory tier, so there is nothing to put back for them.)
       for (int i = older.size() - 1; i >= appended; i--) {
-        MemoryBatch m = older.get(i);
-        if (!m.delivery) {
-          memory.addFirst(m);
-          memoryTierBytes += m.payload.length;
-        }
+        memory.putBack(older.get(i));
       }
       available.signalAll();
     } finally {
@@ -526,20 +400,11 @@ final class BufferEngine {
   private boolean fitsMemory(int size) {
     long softLimit = cfg.memoryLimitBytes - cfg.effectiveSpikeLimit();
     // Batches being delivered still occupy memory until they are acknowledged.
-    return memoryTierBytes + inFlightBytes + size <= softLimit;
-  }
-
-  /** Refused for now: disk budget, full device, no data key, storage fault. */
-  private static final class RefusalException extends Exception {
-    private static final long serialVersionUID = 1L;
-
-    RefusalException(String message) {
-      super(message, null, false, false);
-    }
+    return memory.queuedBytes() + inFlightBytes + size <= softLimit;
   }
 
   /** Compresses, seals and appends one batch; returns its position. Caller holds writeLock, not state. */
-  private long appendSealed(PayloadType type, byte[] payload) throws RefusalException {
+  private long appendSealed(PayloadType type, byte[] payload) throws SpillAppender.Refused {
     return appendSealed(type, payload, Sealer.compress(cfg.codec, payload));
   }
 
@@ -548,60 +413,12 @@ final class BufferEngine {
    * writeLock, not state.
    */
   private long appendSealed(PayloadType type, byte[] payload, Sealer.Compressed compressed)
-      throws RefusalException {
-    long now = cfg.clock.millis();
-    maybeRoll(now);
-    int estimate = compressed.length() + 512; // header and GCM overhead are well under 512 bytes
-    ensureRoom(estimate, now);
-    SealedBatch sealed;
-    try {
-      sealed = sealer.seal(type, compressed);
-    } catch (SealingUnavailableException e) {
-      throw new RefusalException("no data key available: " + e.getMessage());
-    }
-    long start = System.nanoTime();
-    long position;
-    try {
-      if (keyRecordSegment != log.appendSegment() || keyRecordWritten != sealed.keyRecord()) {
-        log.append(sealed.keyRecord().encoded());
-        boolean newEpoch = keyRecordWritten != sealed.keyRecord();
-        keyRecordSegment = log.appendSegment();
-        keyRecordWritten = sealed.keyRecord();
-        if (newEpoch) {
-          state.lock();
-          try {
-            keyEpochsSeen++; // data keys used, not key records written (one per segment per epoch)
-          } finally {
-            state.unlock();
-          }
-        }
-      }
-      reserveUnread(sealed.sealedAtMillis());
-      try {
-        position = log.append(sealed.bytes());
-      } catch (SpillStorageException e) {
-        unreserveUnread();
-        throw e;
-      }
-    } catch (SpillStorageException e) {
-      sealer.release(sealed);
-      // Never append after a faulted write in the same file: what the fault left half-written
-      // stays the segment's torn tail, which the reader skips, instead of being built upon.
-      rollSegment(now);
-      countStorageFault();
-      LOG.warn("spill append failed; refusing with back-pressure: {}", e.getMessage());
-      throw new RefusalException("spill storage fault: " + e.getMessage());
-    }
-    lastAppended = position;
-    int written = sealed.bytes().length;
-    segmentBytes += written;
-    appendedSinceMeasure += written;
-    forceIfDue(now);
-    cfg.observer.onStorageWrite(System.nanoTime() - start, written);
+      throws SpillAppender.Refused {
+    long position = appender.append(type, compressed, oldestSegment);
     state.lock();
     try {
       if (canRead && cfg.durability == Durability.DURABLE) {
-        cacheForRead(position, payload);
+        readCache.put(position, payload);
       }
       appendsPublished++;
       available.signalAll();
@@ -610,6 +427,47 @@ final class BufferEngine {
     }
     return position;
   }
+
+  /** What the appender tells the engine around an append. Called under writeLock; takes state briefly. */
+  private final SpillAppender.Hooks appendHooks = new SpillAppender.Hooks() {
+    @Override
+    public void reserve(long sealedAtMillis) {
+      reserveUnread(sealedAtMillis);
+    }
+
+    @Override
+    public void unreserve() {
+      unreserveUnread();
+    }
+
+    @Override
+    public void newKeyEpoch() {
+      state.lock();
+      try {
+        keyEpochsSeen++;
+      } finally {
+        state.unlock();
+      }
+    }
+
+    @Override
+    public void storageFault() {
+      countStorageFault();
+    }
+  };
+
+  /** Drop-oldest's victim: the oldest segment, with what the engine holds of it. Under writeLock. */
+  private final DiskBudget.OldestSegment oldestSegment = new DiskBudget.OldestSegment() {
+    @Override
+    public boolean canDrop() {
+      return appender.canDropOldest();
+    }
+
+    @Override
+    public void drop() {
+      dropOldestSegment(cfg.clock.millis());
+    }
+  };
 
   /**
    * Counts a batch as unread before its append makes it readable: counted after, a reader could
@@ -637,17 +495,6 @@ final class BufferEngine {
     }
   }
 
-  private void recoverFromLateFault(InternalError e) {
-    LOG.warn("spill storage fault reported late; refusing with back-pressure: {}", e.getMessage());
-    countStorageFault();
-    try {
-      log.recoverFromFault();
-      rollSegment(cfg.clock.millis());
-    } catch (RuntimeException | InternalError again) {
-      LOG.error("could not recover the spill writer after a storage fault: {}", again.toString());
-    }
-  }
-
   private void countStorageFault() {
     state.lock();
     try {
@@ -657,124 +504,14 @@ final class BufferEngine {
     }
   }
 
-  private void cacheForRead(long position, byte[] payload) {
-    long limit = cfg.memoryLimitBytes - cfg.effectiveSpikeLimit();
-    if (payload.length > limit) {
-      return;
-    }
-    readCache.put(position, payload);
-    readCacheBytes += payload.length;
-    Iterator<Map.Entry<Long, byte[]>> it = readCache.entrySet().iterator();
-    while (readCacheBytes > limit && it.hasNext()) {
-      readCacheBytes -= it.next().getValue().length;
-      it.remove();
-    }
-  }
 
-  private void maybeRoll(long now) {
-    boolean full = segmentBytes >= cfg.effectiveSegmentBytes();
-    boolean old = segmentBytes > 0 && now - segmentStartedAt >= cfg.segmentMaxAge.toMillis();
-    if (full || old) {
-      rollSegment(now);
-    }
-  }
-
-  private void rollSegment(long now) {
-    log.roll();
-    segmentBytes = 0;
-    segmentStartedAt = now;
-    keyRecordSegment = -1;
-  }
-
-  private void forceIfDue(long now) {
-    switch (cfg.fsync.kind()) {
-      case EVERY_BATCH -> log.force();
-      case INTERVAL -> {
-        if (now - lastForceAt >= cfg.fsync.interval().toMillis()) {
-          log.force();
-          lastForceAt = now;
-          unforced = false;
-        } else {
-          unforced = true; // the flusher thread forces it within the interval
-        }
-      }
-      case NONE -> {}
-    }
-  }
-
-  /** Interval fsync: forces the tail of a burst that no later append will force. */
-  private void flushTick() {
-    writeLock.lock();
-    try {
-      if (unforced && !closedForWrites) {
-        log.force();
-        lastForceAt = cfg.clock.millis();
-        unforced = false;
-      }
-    } catch (RuntimeException e) {
-      LOG.warn("interval fsync failed: {}", e.toString());
-    } finally {
-      writeLock.unlock();
-    }
-  }
-
-  /**
-   * Checks the device's free space and the disk budget, applying the overflow policy.
-   *
-   * <p>The free-space guard is what keeps a full device from ever reaching Chronicle: a SIGBUS on
-   * a mapped page is reported by HotSpot asynchronously ("a fault occurred in a recent unsafe
-   * memory access operation in compiled Java code"), so the append whose bytes were lost may
-   * already have returned success. Near the threshold, free space is therefore measured before
-   * every append, not every {@value #MEASURE_EVERY_MILLIS} ms.
-   */
-  private void ensureRoom(int bytes, long now) throws RefusalException {
-    if (appendedSinceMeasure >= MEASURE_EVERY_BYTES || now - measuredAt >= MEASURE_EVERY_MILLIS) {
-      measuredDiskBytes = log.allocatedBytes();
-      usableSpace = log.usableSpace();
-      appendedSinceMeasure = 0;
-      measuredAt = now;
-    }
-    if (cfg.freeSpaceGuard) {
-      long margin = cfg.minFreeDiskBytes + bytes + NEAR_FULL_MARGIN_BYTES;
-      if (usableSpace - appendedSinceMeasure < margin) {
-        usableSpace = log.usableSpace(); // near the edge: measure now (one statfs call)
-        measuredDiskBytes += appendedSinceMeasure;
-        appendedSinceMeasure = 0;
-      }
-      if (usableSpace - bytes < cfg.minFreeDiskBytes) {
-        countStorageFault();
-        throw new RefusalException(
-            "the spill device is nearly full (" + (usableSpace >> 20) + " MiB free, "
-                + (cfg.minFreeDiskBytes >> 20) + " MiB kept free)");
-      }
-    }
-    for (int attempt = 0; attempt < 1024; attempt++) {
-      if (measuredDiskBytes + appendedSinceMeasure + bytes <= cfg.maxDiskBytes) {
-        return;
-      }
-      if (cfg.overflow == OverflowPolicy.REFUSE || !canDropOldest()) {
-        throw new RefusalException(
-            "spill disk budget of " + (cfg.maxDiskBytes >> 20) + " MiB is spent");
-      }
-      dropOldestSegment(now);
-      measuredDiskBytes = log.allocatedBytes();
-      appendedSinceMeasure = 0;
-      measuredAt = now;
-    }
-    throw new RefusalException("spill disk budget is spent and dropping segments did not help");
-  }
-
-  private boolean canDropOldest() {
-    List<Long> segments = log.segments();
-    return segments.size() > 1 || (segments.size() == 1 && segmentBytes > 0);
-  }
 
   /**
    * Drop-oldest overflow: deletes the oldest segment and counts its unacknowledged batches. Runs
    * on the offering thread under writeLock and never takes readLock: the reader may be inside a
    * key-provider call for seconds, and offers must not wait for it. What only the reader may touch
-   * (its position, the opener's keys) it applies itself at its next read ({@link
-   * #applySegmentDrops}).
+   * (its position, the opener's keys) the cursor applies itself at its next read ({@link
+   * SpillCursor#segmentsDropped}).
    */
   private void dropOldestSegment(long now) {
     List<Long> segments = log.segments();
@@ -783,7 +520,7 @@ final class BufferEngine {
     }
     long oldest = segments.get(0);
     if (oldest >= log.appendSegment()) {
-      rollSegment(now);
+      appender.roll(now);
     }
     long committed = committedPosition();
     long unreadFrom = readPositionSnapshot();
@@ -804,17 +541,17 @@ final class BufferEngine {
       LOG.warn("drop-oldest could not delete a segment: {}", e.getMessage());
       return;
     }
-    droppedThroughSegment.accumulateAndGet(oldest, Math::max);
+    if (cursor != null) {
+      cursor.segmentsDropped(oldest); // the cursor forgets their keys and repositions at its next read
+    }
     state.lock();
     try {
       // Every record of the segment is gone: nothing there is outstanding, redelivered, waiting
       // for its memory twin, or skipped as acknowledged from memory any more.
       ledger.forget(p -> log.segmentOf(p) <= oldest);
       redeliver.removeIf(d -> d.fromDisk && log.segmentOf(d.position) <= oldest);
-      twins.keySet().removeIf(p -> log.segmentOf(p) <= oldest);
-      preAcked.removeIf(p -> log.segmentOf(p) <= oldest);
-      readCache.keySet().removeIf(p -> log.segmentOf(p) <= oldest);
-      readCacheBytes = readCache.values().stream().mapToLong(b -> b.length).sum();
+      twins.forget(p -> log.segmentOf(p) <= oldest);
+      readCache.forget(p -> log.segmentOf(p) <= oldest);
       dropped += lost[0];
       diskUnread = Math.max(0, diskUnread - lost[1]);
       available.signalAll();
@@ -822,18 +559,6 @@ final class BufferEngine {
       state.unlock();
     }
     LOG.warn("disk budget spent: dropped the oldest spill segment ({} batches)", lost[0]);
-  }
-
-  /**
-   * The reader's part of drop-oldest, under readLock: forgets the keys of dropped segments and
-   * re-seeks past the hole.
-   */
-  private void applySegmentDrops() {
-    long through = droppedThroughSegment.getAndSet(-1);
-    if (through >= 0) {
-      forgetEpochsUpTo(through);
-      positioned = false;
-    }
   }
 
   private static boolean isBatch(byte[] record) {
@@ -852,6 +577,8 @@ final class BufferEngine {
     if (!canRead) {
       throw new IllegalStateException("this buffer was built without reader keys");
     }
+    // The caller's timeout bounds a real wait (Condition.awaitNanos), so it is measured on the
+    // monotonic timer; every decision (housekeeping, key retry, ages) reads cfg.clock.
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!closing) {
       long appendsSeen;
@@ -869,13 +596,12 @@ final class BufferEngine {
           delivered++;
           return again;
         }
-        MemoryBatch m = memory.pollFirst();
+        MemoryTier.Batch m = memory.poll();
         if (m != null) {
-          memoryTierBytes -= m.payload.length;
-          inFlightBytes += m.payload.length;
+          inFlightBytes += m.payload().length;
           delivered++;
-          DeliveryImpl d = new DeliveryImpl(this, m.type, m.payload, false, m.ordinal, cfg.clock.millis());
-          inFlightMemory.put(m.ordinal, d);
+          DeliveryImpl d = new DeliveryImpl(this, m.type(), m.payload(), false, m.ordinal(), cfg.clock.millis());
+          memory.handedOut(d);
           return d;
         }
         appendsSeen = appendsPublished;
@@ -917,7 +643,7 @@ final class BufferEngine {
         if (closed || !redeliver.isEmpty() || !memory.isEmpty()) {
           continue;
         }
-        long untilKeyRetry = keyRetryAtNanos - System.nanoTime();
+        long untilKeyRetry = cursor.nanosUntilKeyRetry();
         long nap;
         if (untilKeyRetry > 0) {
           nap = untilKeyRetry; // the key provider is unavailable: try again after its back-off
@@ -941,12 +667,12 @@ final class BufferEngine {
 
   /** How long until housekeeping is due again (at least 1 ms). */
   private long housekeepingWaitNanos() {
-    long since = System.nanoTime() - lastHousekeepingAtNanos;
-    return Math.max(TimeUnit.MILLISECONDS.toNanos(1), HOUSEKEEPING_EVERY_NANOS - since);
+    long since = Math.max(0, cfg.clock.millis() - lastHousekeepingAtMillis);
+    return TimeUnit.MILLISECONDS.toNanos(Math.max(1, HOUSEKEEPING_EVERY_MILLIS - since));
   }
 
   private boolean keyRetryPending() {
-    return keyRetryAtNanos - System.nanoTime() > 0;
+    return cursor.nanosUntilKeyRetry() > 0;
   }
 
   private boolean tooOld(long sealedAt) {
@@ -961,25 +687,27 @@ final class BufferEngine {
       if (isClosed() || keyRetryPending()) {
         return null; // close() may have closed the log while this poll waited for the lock
       }
-      applySegmentDrops();
-      if (!positioned) {
-        position();
-      }
       for (int i = 0; i < 100_000 && !closing; i++) {
-        SpillLog.Entry e = log.next();
-        if (e == null && housekeepingDue()) {
-          e = pastTornTail();
-        }
-        if (e == null) {
-          caughtUp();
-          return null;
-        }
-        DeliveryImpl d = handle(e);
-        if (d != null) {
-          return d;
-        }
-        if (keyRetryPending() || underState(() -> waitingForTwin)) {
-          return null; // do not re-read the same record at once: poll waits for the cause to clear
+        // Before the first catch-up after a start, look past a segment's end at once: whatever
+        // lies in later segments is backlog, and the reader must not take it for caught up.
+        boolean lookPastEnd = housekeepingDue() || underState(() -> startupBacklog);
+        SpillCursor.Step step = cursor.next(gate, lookPastEnd);
+        switch (step.kind()) {
+          case CAUGHT_UP -> {
+            caughtUp();
+            return null;
+          }
+          case WAITING -> {
+            return null; // do not re-read the same record at once: poll waits for the cause to clear
+          }
+          case QUARANTINED -> autoAck(step.position());
+          case OPENED -> {
+            DeliveryImpl d = deliverable(step);
+            if (d != null) {
+              return d;
+            }
+          }
+          case CONSUMED -> {}
         }
       }
       readBudgetSpent = !closing; // records skipped without a delivery: poll reads on at once
@@ -989,22 +717,95 @@ final class BufferEngine {
     }
   }
 
-  /** Puts the reader where the last acknowledged batch ends, reading that segment's key records. */
-  private void position() {
-    long committed = log.committed();
-    if (committed < 0) {
-      log.seek(-1);
-      skipBelow = -1;
-    } else {
-      log.seekToSegmentStart(log.segmentOf(committed));
-      skipBelow = committed;
+  /**
+   * The engine's say over disk batches it also holds in memory, asked by the cursor under state:
+   * wait at a batch whose memory twin is with the consumer; skip one acknowledged from memory;
+   * hand over the plaintext of this process's own recent append.
+   */
+  private final SpillCursor.Gate gate = new SpillCursor.Gate() {
+    @Override
+    public SpillCursor.Verdict admit(long position) {
+      state.lock();
+      try {
+        if (twins.mustWait(position)) {
+          // Its memory twin is still being exported, or may be a twin not yet registered.
+          waitingForTwin = true;
+          return SpillCursor.Verdict.WAIT;
+        }
+        if (diskUnread > 0) {
+          diskUnread--;
+        }
+        if (twins.takeAcknowledged(position)) {
+          return SpillCursor.Verdict.SKIP;
+        }
+        byte[] cached = readCache.take(position);
+        if (cached != null) {
+          return new SpillCursor.Verdict(SpillCursor.Admission.CACHED, cached);
+        }
+        return SpillCursor.Verdict.READ;
+      } finally {
+        state.unlock();
+      }
     }
-    opener.resetSequenceTracking();
-    positioned = true;
+
+    @Override
+    public void readAgainLater(long position, SpillCursor.Verdict verdict) {
+      state.lock();
+      try {
+        diskUnread++;
+        if (verdict.admission() == SpillCursor.Admission.SKIP) {
+          twins.acknowledged(position);
+        } else if (verdict.plaintext() != null) {
+          readCache.put(position, verdict.plaintext());
+        }
+      } finally {
+        state.unlock();
+      }
+    }
+  };
+
+  /** An authenticated batch: a delivery, or null if it needs none (acknowledged from memory, too old). */
+  private DeliveryImpl deliverable(SpillCursor.Step step) {
+    SealedRecord r = step.record();
+    long position = step.position();
+    state.lock();
+    try {
+      oldestUnreadSealedAt = r.sealedAtMillis();
+    } finally {
+      state.unlock();
+    }
+    if (step.verdict().admission() == SpillCursor.Admission.SKIP) {
+      autoAck(position); // delivered and acknowledged from memory already
+      return null;
+    }
+    // Only now, authenticated, may a policy act on the header's fields: an age limit must never
+    // drop a record no key verified.
+    if (tooOld(r.sealedAtMillis())) {
+      autoAck(position);
+      state.lock();
+      try {
+        dropped++;
+      } finally {
+        state.unlock();
+      }
+      return null;
+    }
+    byte[] payload = step.verdict().plaintext() != null ? step.verdict().plaintext() : step.batch().payload();
+    DeliveryImpl d = new DeliveryImpl(this, step.batch().payloadType(), payload, true, position, r.sealedAtMillis());
+    state.lock();
+    try {
+      ledger.delivered(position, r.sealedAtMillis());
+      ledger.readUpTo(cursor.readPosition());
+      inFlightBytes += payload.length;
+      delivered++;
+    } finally {
+      state.unlock();
+    }
+    return d;
   }
 
   private void caughtUp() {
-    long pos = log.readPosition();
+    long pos = cursor.readPosition();
     state.lock();
     try {
       ledger.readUpTo(pos);
@@ -1021,7 +822,7 @@ final class BufferEngine {
   }
 
   private boolean housekeepingDue() {
-    return System.nanoTime() - lastHousekeepingAtNanos >= HOUSEKEEPING_EVERY_NANOS;
+    return cfg.clock.millis() - lastHousekeepingAtMillis >= HOUSEKEEPING_EVERY_MILLIS;
   }
 
   /** Deletes drained segments from the idle poll path. */
@@ -1030,8 +831,8 @@ final class BufferEngine {
     try {
       // Due again only after the interval, even when there is nothing to do: a reader not yet
       // positioned (a fresh start) must not find housekeeping due on every pass and spin.
-      lastHousekeepingAtNanos = System.nanoTime();
-      if (positioned && !isClosed()) {
+      lastHousekeepingAtMillis = cfg.clock.millis();
+      if (cursor.positioned() && !isClosed()) {
         housekeepingLocked();
       }
     } finally {
@@ -1041,167 +842,8 @@ final class BufferEngine {
 
   /** Caller holds readLock. */
   private void housekeepingLocked() {
-    lastHousekeepingAtNanos = System.nanoTime();
-    deleteAcknowledgedSegments();
-  }
-
-  /**
-   * A writer killed mid-append leaves a record Chronicle will never complete, at the end of its
-   * last segment. Once a later segment exists and the reader still finds nothing, the rest of the
-   * current segment is that torn record: the reader moves to the later segment and counts it.
-   * Every complete record of the segment was already read, so nothing is skipped but the torn one.
-   *
-   * @return the next record, or null if there is none
-   */
-  private SpillLog.Entry pastTornTail() {
-    long current = log.segmentOf(log.readPosition());
-    Long later = null;
-    for (Long s : log.segments()) {
-      if (s > current) {
-        later = s;
-        break;
-      }
-    }
-    if (later == null) {
-      return null;
-    }
-    SpillLog.Entry e = log.next();
-    if (e != null) {
-      return e; // the writer had only just rolled: not torn
-    }
-    LOG.warn("spill segment {} ends in a record torn by a crash; skipping to segment {}", current, later);
-    log.seekToSegmentStart(later);
-    state.lock();
-    try {
-      torn++;
-    } finally {
-      state.unlock();
-    }
-    return log.next();
-  }
-
-  /** Handles one record read from disk; returns a delivery for a batch, null otherwise. */
-  private DeliveryImpl handle(SpillLog.Entry e) {
-    EnvelopeFormat.Envelope env;
-    try {
-      env = EnvelopeFormat.parse(e.bytes());
-    } catch (EnvelopeException ex) {
-      quarantine(e, ex);
-      return null;
-    }
-    if (env instanceof KeyRecord k) {
-      opener.accept(k);
-      epochLastSegment.put(k.epochId(), e.segment());
-      return null;
-    }
-    SealedRecord r = (SealedRecord) env;
-    epochLastSegment.merge(r.epochId(), e.segment(), Math::max);
-    if (e.position() < skipBelow) {
-      return null; // acknowledged before the restart
-    }
-    boolean skip;
-    state.lock();
-    try {
-      if (twins.containsKey(e.position()) || e.position() > twinAppendAfter) {
-        // Its memory twin is still being exported, or may be a twin not yet registered: wait
-        // here until that settles.
-        log.seek(e.position());
-        waitingForTwin = true;
-        return null;
-      }
-      skip = preAcked.remove(e.position());
-      if (diskUnread > 0) {
-        diskUnread--;
-      }
-      oldestUnreadSealedAt = r.sealedAtMillis();
-    } finally {
-      state.unlock();
-    }
-    if (skip) {
-      autoAck(e.position()); // delivered and acknowledged from memory already
-      return null;
-    }
-    byte[] cached;
-    state.lock();
-    try {
-      cached = readCache.remove(e.position());
-      if (cached != null) {
-        readCacheBytes -= cached.length;
-      }
-    } finally {
-      state.unlock();
-    }
-    PayloadType type;
-    byte[] payload;
-    if (cached != null) {
-      type = r.payloadType();
-      payload = cached;
-    } else {
-      long start = System.nanoTime();
-      try {
-        OpenedBatch b = opener.open(r);
-        type = b.payloadType();
-        payload = b.payload();
-        cfg.observer.onKeyProviderCall("open", System.nanoTime() - start, true);
-      } catch (EnvelopeException ex) {
-        quarantine(e, ex);
-        autoAck(e.position());
-        return null;
-      } catch (KeyUnavailableException ex) {
-        cfg.observer.onKeyProviderCall("unwrap", System.nanoTime() - start, false);
-        LOG.warn("key provider unavailable; spilled records stay on disk and are retried: {}", ex.getMessage());
-        log.seek(e.position());
-        state.lock();
-        try {
-          diskUnread++;
-        } finally {
-          state.unlock();
-        }
-        keyRetryAtNanos = System.nanoTime() + KEY_RETRY_BACKOFF.toNanos();
-        return null;
-      }
-    }
-    // Only now, authenticated (opened, or this process's own append still in the read cache), may
-    // a policy act on the header's fields: an age limit must never drop a record no key verified.
-    if (tooOld(r.sealedAtMillis())) {
-      autoAck(e.position());
-      state.lock();
-      try {
-        dropped++;
-      } finally {
-        state.unlock();
-      }
-      return null;
-    }
-    DeliveryImpl d = new DeliveryImpl(this, type, payload, true, e.position(), r.sealedAtMillis());
-    state.lock();
-    try {
-      ledger.delivered(e.position(), r.sealedAtMillis());
-      ledger.readUpTo(log.readPosition());
-      inFlightBytes += payload.length;
-      delivered++;
-    } finally {
-      state.unlock();
-    }
-    return d;
-  }
-
-  private void quarantine(SpillLog.Entry e, EnvelopeException ex) {
-    LOG.warn(
-        "quarantined spill record at position {} ({}): {}", e.position(), ex.reason(), ex.getMessage());
-    try {
-      quarantine.add(e.position(), ex.reason(), ex.getMessage(), e.bytes());
-    } catch (IOException io) {
-      LOG.error("could not write the quarantine file; the record is skipped: {}", io.getMessage());
-    }
-    cfg.observer.onQuarantine(ex.reason());
-    state.lock();
-    try {
-      quarantined++;
-    } finally {
-      state.unlock();
-    }
-    autoAck(e.position());
+    lastHousekeepingAtMillis = cfg.clock.millis();
+    cursor.deleteDrainedSegments();
   }
 
   /** A position that needs no delivery (quarantined, too old) still moves the commit. */
@@ -1211,7 +853,7 @@ final class BufferEngine {
       if (position >= 0) {
         ledger.skipped(position);
       }
-      ledger.readUpTo(log.readPosition());
+      ledger.readUpTo(cursor.readPosition());
       commitLocked();
     } finally {
       state.unlock();
@@ -1224,10 +866,11 @@ final class BufferEngine {
       return; // acknowledged after close: redelivered after restart (at-least-once)
     }
     long pos = ledger.commitPosition();
-    if (pos >= 0 && pos != log.committed()) {
-      log.commit(pos);
-      // REPLAY-WATERMARK: the place to persist the opener's per-stream replay watermark, beside
-      // the consumer position and moved with it (everything before pos is acknowledged).
+    if (pos >= 0) {
+      // Everything before pos is acknowledged. The committer advances the replay watermarks by
+      // the records before it, writes them with pos to the drain checkpoint, and only then moves
+      // the log's position (why that order: see Committer).
+      cursor.commit(pos);
     }
   }
 
@@ -1253,40 +896,6 @@ final class BufferEngine {
     return underState(log::committed);
   }
 
-  /** Deletes segments that are fully acknowledged and no longer written; forgets their keys. */
-  private void deleteAcknowledgedSegments() {
-    long committed = log.committed();
-    if (committed < 0) {
-      return;
-    }
-    long committedSegment = log.segmentOf(committed);
-    long appendSegment = log.appendSegment();
-    for (Long s : log.segments()) {
-      if (s >= committedSegment || s >= appendSegment) {
-        break;
-      }
-      try {
-        log.deleteSegment(s);
-        forgetEpochsUpTo(s);
-      } catch (SpillStorageException | IllegalStateException ex) {
-        LOG.warn("could not delete drained spill segment {}: {}", s, ex.getMessage());
-        return;
-      }
-    }
-  }
-
-  /** Crypto-shredding: wrapped keys whose every record is gone are dropped from memory. */
-  private void forgetEpochsUpTo(long segment) {
-    Iterator<Map.Entry<EpochId, Long>> it = epochLastSegment.entrySet().iterator();
-    while (it.hasNext()) {
-      Map.Entry<EpochId, Long> en = it.next();
-      if (en.getValue() <= segment) {
-        opener.forget(en.getKey());
-        it.remove();
-      }
-    }
-  }
-
   // ------------------------------------------------------------------ ack / release
 
   void ack(DeliveryImpl d) {
@@ -1299,8 +908,7 @@ final class BufferEngine {
       acked++;
       waitingForTwin = false;
       if (!d.fromDisk && d.sealedTo >= 0) {
-        twins.remove(d.sealedTo);
-        preAcked.add(d.sealedTo); // its sealed twin is not delivered again
+        twins.acknowledged(d.sealedTo); // its sealed twin is not delivered again
       }
       available.signalAll();
     } finally {
@@ -1318,7 +926,7 @@ final class BufferEngine {
       if (!d.fromDisk && d.sealedTo >= 0) {
         // Already sealed when the buffer moved to disk: the disk copy delivers it, in order.
         settleLocked(d);
-        twins.remove(d.sealedTo);
+        twins.released(d.sealedTo);
         available.signalAll();
         return;
       }
@@ -1326,7 +934,7 @@ final class BufferEngine {
       // until acked.
       DeliveryImpl again = d.copy();
       if (!d.fromDisk) {
-        inFlightMemory.put(d.position, again);
+        memory.handedOut(again);
       }
       d.settled = true;
       redeliver.addFirst(again);
@@ -1352,7 +960,7 @@ final class BufferEngine {
       ledger.ack(d.position); // false for a batch whose segment drop-oldest deleted meanwhile
       commitLocked();
     } else {
-      inFlightMemory.remove(d.position);
+      memory.settled(d.position);
     }
   }
 
@@ -1362,7 +970,7 @@ final class BufferEngine {
   long[] forcedAndAppended() {
     writeLock.lock();
     try {
-      return new long[] {log.lastForced(), lastAppended};
+      return new long[] {log.lastForced(), appender.lastAppended()};
     } finally {
       writeLock.unlock();
     }
@@ -1387,13 +995,13 @@ final class BufferEngine {
       }
       long pending = diskUnread + ledger.outstanding();
       return new BufferMetrics(
-          memory.size() + redeliver.stream().filter(d -> !d.fromDisk).count(),
-          memoryTierBytes + inFlightBytes,
+          memory.queued() + redeliver.stream().filter(d -> !d.fromDisk).count(),
+          memory.queuedBytes() + inFlightBytes,
           disk,
           pending,
           oldest,
           keyEpochsSeen,
-          canWrite ? sealer.keyRequests() : 0,
+          canWrite ? appender.keyRequests() : 0,
           offered,
           acceptedInMemory,
           spilled,
@@ -1401,9 +1009,12 @@ final class BufferEngine {
           dropped,
           delivered,
           acked,
-          quarantined,
-          torn,
-          storageFaults);
+          canRead ? cursor.quarantined() : 0,
+          canRead ? cursor.torn() : 0,
+          storageFaults,
+          canRead ? cursor.missing() : 0,
+          canRead ? cursor.metadataRecordsSkipped() : 0,
+          canRead ? cursor.unreadable() : 0);
     } finally {
       state.unlock();
     }
@@ -1415,12 +1026,8 @@ final class BufferEngine {
     }
     readLock.lock();
     try {
-      long now = cfg.clock.millis();
       if (canWrite) {
-        rollSegment(now);
-        sealer.close();
-        sealer = newSealer(); // a new stream and epoch; the old data key is gone
-        keyRecordWritten = null;
+        appender.newStream(); // a new segment, stream and epoch; the old data key is gone
       }
       long lost = 0;
       for (Long s : log.segments()) {
@@ -1432,30 +1039,21 @@ final class BufferEngine {
         lost += n[0];
         log.deleteSegment(s);
       }
-      epochLastSegment.keySet().forEach(opener::forget);
-      epochLastSegment.clear();
-      opener = newOpener();
-      positioned = false;
       state.lock();
       try {
-        lost += memory.size() + inFlightMemory.size();
-        memory.clear();
-        inFlightMemory.clear();
+        lost += memory.clear();
         twins.clear();
-        preAcked.clear();
-        memoryTierBytes = 0;
         redeliver.clear();
         ledger.clear();
         readCache.clear();
-        readCacheBytes = 0;
         inFlightBytes = 0;
         diskUnread = 0;
         startupBacklog = false;
-        log.commit(-1);
         dropped += lost;
       } finally {
         state.unlock();
       }
+      cursor.reset(); // keys forgotten, the position back to the start; the watermarks stay
       LOG.warn("spill purged by operator: {} batches dropped, data keys forgotten", lost);
     } finally {
       readLock.unlock();
@@ -1471,7 +1069,7 @@ final class BufferEngine {
       writeLock.lock();
     }
     try {
-      List<MemoryBatch> toSeal = new ArrayList<>();
+      List<MemoryTier.Batch> toSeal = new ArrayList<>();
       state.lock();
       try {
         if (closed) {
@@ -1481,15 +1079,7 @@ final class BufferEngine {
         // Memory-origin deliveries not yet acknowledged (in flight or released), then the memory
         // tier, oldest first. One still in flight may yet be acknowledged: then it is delivered
         // again after restart (at-least-once), never lost.
-        for (DeliveryImpl d : inFlightMemory.values()) {
-          if (d.sealedTo < 0) { // a twin is on disk already
-            toSeal.add(new MemoryBatch(d.type, d.payload, d.position, true));
-          }
-        }
-        toSeal.addAll(memory);
-        toSeal.sort(java.util.Comparator.comparingLong(MemoryBatch::ordinal));
-        inFlightMemory.clear();
-        memory.clear();
+        toSeal.addAll(memory.takeAllForClose()); // a delivery with a twin on disk already is not sealed again
         redeliver.clear();
         available.signalAll();
       } finally {
@@ -1497,12 +1087,12 @@ final class BufferEngine {
       }
       if (canWrite) {
         int sealed = 0;
-        for (MemoryBatch m : toSeal) {
+        for (MemoryTier.Batch m : toSeal) {
           try {
-            appendSealed(m.type, m.payload);
-            cfg.observer.onMovedToDisk(m.type, m.payload);
+            appendSealed(m.type(), m.payload());
+            cfg.observer.onMovedToDisk(m.type(), m.payload());
             sealed++;
-          } catch (RefusalException e) {
+          } catch (SpillAppender.Refused e) {
             LOG.error(
                 "close: {} batches held in memory could not be sealed to disk and are lost: {}",
                 toSeal.size() - sealed, e.getMessage());
@@ -1512,38 +1102,25 @@ final class BufferEngine {
         if (sealed > 0) {
           LOG.info("close: sealed {} batches from memory to disk", sealed);
         }
-        log.force();
-        sealer.close();
-        closedForWrites = true;
+        appender.close();
       }
     } finally {
       if (canWrite) {
         writeLock.unlock();
       }
     }
-    if (flusher != null) {
-      flusher.shutdownNow();
+    if (appender != null) {
+      appender.stopThreads();
     }
-    keyFetcher.shutdownNow();
+    if (cursor != null) {
+      cursor.close(); // the last acknowledged position, before the log closes
+    }
     readLock.lock();
     try {
       log.close();
     } finally {
       readLock.unlock();
-      releaseWriterLock();
-    }
-  }
-
-  private void releaseWriterLock() {
-    try {
-      if (writerLock != null) {
-        writerLock.release();
-      }
-      if (writerLockFile != null) {
-        writerLockFile.close();
-      }
-    } catch (IOException e) {
-      LOG.warn("could not release the writer lock: {}", e.getMessage());
+      directory.close();
     }
   }
 

@@ -22,6 +22,13 @@ package dev.spillway.core;
  * @param quarantined counter: records moved to quarantine (tampered, unknown key, bad format)
  * @param torn counter: records torn by a crash mid-write, skipped
  * @param storageFaults counter: appends that failed on the storage (full disk, I/O error)
+ * @param missing counter: records found missing from their writer streams (sequence gaps: records
+ *     deleted from the spill, or dropped by the drop-oldest overflow policy, which also counts them
+ *     as dropped)
+ * @param metadataRecords counter: spill records found with Chronicle's metadata bit set (tampered:
+ *     Chronicle would skip them silently), skipped
+ * @param unreadableRecords counter: places where the spill's structure could not be read (Chronicle
+ *     failed on a record); the reader skipped to the next segment
  */
 public record BufferMetrics(
     long memoryBatches,
@@ -40,4 +47,32 @@ public record BufferMetrics(
     long acked,
     long quarantined,
     long torn,
-    long storageFaults) {}
+    long storageFaults,
+    long missing,
+    long metadataRecords,
+    long unreadableRecords) {
+
+  /** Counters without the read-side anomalies (for spill backends that have none of these). */
+  public BufferMetrics(
+      long memoryBatches,
+      long memoryBytes,
+      long diskBytes,
+      long diskRecordsPending,
+      long oldestRecordAgeMillis,
+      long keyEpochs,
+      long keyRequests,
+      long offered,
+      long acceptedInMemory,
+      long spilled,
+      long refused,
+      long dropped,
+      long delivered,
+      long acked,
+      long quarantined,
+      long torn,
+      long storageFaults) {
+    this(memoryBatches, memoryBytes, diskBytes, diskRecordsPending, oldestRecordAgeMillis, keyEpochs, keyRequests,
+        offered, acceptedInMemory, spilled, refused, dropped, delivered, acked, quarantined, torn, storageFaults,
+        0, 0, 0);
+  }
+}

@@ -42,6 +42,13 @@ public final class SpillBufferBuilder {
   DataKeyUnwrapper unwrapper;
   boolean sharedGroup;
   Clock clock = Clock.systemUTC();
+  /**
+   * The JVM option that sets {@link #startWithoutReplayState} for a buffer whose builder the
+   * operator cannot reach (the daemon): {@code -Dspillway.startWithoutReplayState=true}, once.
+   */
+  public static final String START_WITHOUT_REPLAY_STATE_PROPERTY = "spillway.startWithoutReplayState";
+
+  boolean startWithoutReplayState = Boolean.getBoolean(START_WITHOUT_REPLAY_STATE_PROPERTY);
   BufferObserver observer = BufferObserver.NOOP;
   long minFreeDiskBytes = 64L << 20;
   /** Tests turn the free-space guard off to reach Chronicle's own full-disk fault (SIGBUS). */
@@ -187,6 +194,19 @@ public final class SpillBufferBuilder {
     return this;
   }
 
+  /**
+   * Recovery only, off by default: lets a drain start whose replay checkpoint (the file {@code
+   * drain-checkpoint} in the spill directory: the last committed sequence of every writer stream)
+   * is missing although records were committed, or unreadable (it is then set aside). It starts
+   * with empty watermarks, so records drained before and copied back into the spill are not
+   * recognised as replays. Without it such a drain refuses to start, naming the file. The JVM
+   * option {@value #START_WITHOUT_REPLAY_STATE_PROPERTY}{@code =true} sets the default.
+   */
+  public SpillBufferBuilder startWithoutReplayState(boolean startWithout) {
+    this.startWithoutReplayState = startWithout;
+    return this;
+  }
+
   public SpillBufferBuilder clock(Clock clock) {
     this.clock = Objects.requireNonNull(clock, "clock");
     return this;
@@ -240,6 +260,7 @@ public final class SpillBufferBuilder {
     c.unwrapper = unwrapper;
     c.sharedGroup = sharedGroup;
     c.clock = clock;
+    c.startWithoutReplayState = startWithoutReplayState;
     c.observer = observer;
     c.minFreeDiskBytes = minFreeDiskBytes;
     c.freeSpaceGuard = freeSpaceGuard;

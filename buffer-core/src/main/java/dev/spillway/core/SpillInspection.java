@@ -52,6 +52,15 @@ public final class SpillInspection {
    * @param missing records missing from their writer streams (sequence gaps between the batches
    *     present; before a stream's first batch too when nothing was ever committed, so no drained
    *     segment can have been deleted): records deleted from the spill
+   * @param metadataRecords records carrying Chronicle's metadata bit (every reader skips them:
+   *     tampering); visible without a reader key
+   * @param unreadableSegments segments whose structure could not be read to the end (damaged or
+   *     edited); visible without a reader key
+   * @param replayed batches at or after the committed position whose sequence is at or below the
+   *     drain checkpoint's watermark for their stream: drained records copied back (the drain
+   *     quarantines them)
+   * @param checkpointProblem why the drain checkpoint could not be read, or null (no checkpoint yet
+   *     is not a problem while nothing was committed)
    */
   public record Report(
       List<Segment> segments,
@@ -61,7 +70,11 @@ public final class SpillInspection {
       Map<EnvelopeException.Reason, Long> failures,
       long unavailable,
       long quarantineBytes,
-      long missing) {
+      long missing,
+      long metadataRecords,
+      long unreadableSegments,
+      long replayed,
+      String checkpointProblem) {
 
     public long batches() {
       return segments.stream().mapToLong(Segment::batches).sum();
@@ -94,8 +107,11 @@ public final class SpillInspection {
   public static Report inspect(
       Path directory, DataKeyUnwrapper reader, DeploymentId deployment, String queueName)
       throws IOException {
-    return inspect(directory, reader, deployment, queueName, (type, payload) -> {});
+    return inspect(directory, reader, deployment, queueName, IGNORE_OPENED);
   }
+
+  private static final java.util.function.BiConsumer<dev.spillway.core.seal.PayloadType, byte[]> IGNORE_OPENED =
+      (type, payload) -> {};
 
   /**
    * As {@link #inspect(Path, DataKeyUnwrapper, DeploymentId, String)}, handing each opened batch's
@@ -115,6 +131,16 @@ public final class SpillInspection {
         ? null
         : new Opener(reader, deployment, queueName, Opener.DEFAULT_MAX_CACHED_KEYS, new StreamWatermarks());
     long[] missing = new long[1];
+    long[] metadataRecords = new long[1];
+    long[] replayed = new long[1];
+    long unreadableSegments = 0;
+    String checkpointProblem = null;
+    DrainCheckpoint.Saved checkpoint = null;
+    try {
+      checkpoint = DrainCheckpoint.read(directory.resolve(DrainCheckpoint.FILE));
+    } catch (IOException e) {
+      checkpointProblem = e.getMessage();
+    }
     Map<EnvelopeException.Reason, Long> failures = new EnumMap<>(EnvelopeException.Reason.class);
     long[] opened = new long[1];
     long[] unavailable = new long[1];
@@ -122,10 +148,19 @@ public final class SpillInspection {
     long committed;
     try (ChronicleSpillLog log = ChronicleSpillLog.open(queueDir, false, BufferEngine.BLOCK_SIZE, false)) {
       committed = log.committed();
+      if (checkpoint == null && committed >= 0 && checkpointProblem == null) {
+        checkpointProblem = "the drain checkpoint " + directory.resolve(DrainCheckpoint.FILE)
+            + " is missing although records were committed";
+      }
       boolean nothingDrained = committed < 0;
+      // The drain's authority on what is committed (see Committer): records from its position on
+      // must be above its watermarks, or they were drained before and copied back.
+      long replayFrom = checkpoint != null ? checkpoint.position() : Long.MAX_VALUE;
+      StreamWatermarks committedMarks = checkpoint != null ? checkpoint.marks() : null;
       for (long id : log.segments()) {
         long[] counts = new long[3]; // key records, batches, sealed bytes
         Map<String, Epoch> epochs = new LinkedHashMap<>();
+        try {
         log.scanSegment(id, e -> {
           EnvelopeFormat.Envelope env;
           try {
@@ -148,9 +183,20 @@ public final class SpillInspection {
           counts[2] += e.bytes().length;
           if (opener != null) {
             try {
-              OpenedBatch b = opener.open((SealedRecord) env);
+              SealedRecord sr = (SealedRecord) env;
+              // Decompressed only when the caller counts what the batches hold.
+              OpenedBatch b = opener.open(sr, onOpened != IGNORE_OPENED);
               opened[0]++;
-              onOpened.accept(b.payloadType(), b.payload());
+              if (b.payload() != null) {
+                onOpened.accept(b.payloadType(), b.payload());
+              }
+              if (committedMarks != null && e.position() >= replayFrom) {
+                try {
+                  committedMarks.check(sr.streamId(), sr.sequence(), sr.sealedAtMillis());
+                } catch (dev.spillway.core.seal.OutOfOrderRecordException replay) {
+                  replayed[0]++;
+                }
+              }
               if (!b.firstOfStream() || nothingDrained) {
                 missing[0] += b.missingBefore();
               }
@@ -160,7 +206,10 @@ public final class SpillInspection {
               unavailable[0]++;
             }
           }
-        });
+        }, meta -> metadataRecords[0]++);
+        } catch (dev.spillway.core.spill.UnreadableSpillException ex) {
+          unreadableSegments++;
+        }
         Path file = log.segmentFile(id);
         segments.add(new Segment(id, file.getFileName().toString(), allocated(log, file),
             counts[0], counts[1], counts[2], List.copyOf(epochs.values())));
@@ -168,9 +217,11 @@ public final class SpillInspection {
     }
     Path quarantine = directory.resolve(BufferEngine.QUARANTINE_DIR).resolve(QuarantineFile.FILE);
     long quarantineBytes = Files.exists(quarantine) ? Files.size(quarantine) : 0;
-    boolean verified = opener != null && failures.isEmpty() && unavailable[0] == 0 && missing[0] == 0;
+    boolean verified = opener != null && failures.isEmpty() && unavailable[0] == 0 && missing[0] == 0
+        && metadataRecords[0] == 0 && unreadableSegments == 0 && replayed[0] == 0 && checkpointProblem == null;
     return new Report(List.copyOf(segments), committed, verified, opened[0], Map.copyOf(failures),
-        unavailable[0], quarantineBytes, missing[0]);
+        unavailable[0], quarantineBytes, missing[0], metadataRecords[0], unreadableSegments, replayed[0],
+        checkpointProblem);
   }
 
   private static long allocated(ChronicleSpillLog log, Path file) {

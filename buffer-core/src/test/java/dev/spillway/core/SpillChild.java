@@ -15,6 +15,9 @@ import java.time.Duration;
  *       "DLV id" before acknowledging each delivery. Runs until killed (bounded to 10 minutes).
  *   <li>{@code write DIR KEYS FIRST_ID COUNT}: a writer-only buffer offering COUNT ids, then exits.
  *   <li>{@code touch DIR KEYS}: opens and closes a buffer (for the no-analytics test).
+ *   <li>{@code checkpoint-crash DIR KEYS COUNT HALT_AT}: offers ids 0..COUNT-1, then drains,
+ *       printing "DLV id" after each ack; halts the JVM (exit 77) right after the HALT_AT-th drain
+ *       checkpoint write, before the spill's own position moves: a crash between the two.
  * </ul>
  */
 public final class SpillChild {
@@ -26,6 +29,7 @@ public final class SpillChild {
       case "crash" -> crash(out, dir, keys, Long.parseLong(args[3]));
       case "write" -> write(out, dir, keys, Long.parseLong(args[3]), Integer.parseInt(args[4]));
       case "diskfull" -> diskFull(out, dir, keys, Long.parseLong(args[3]));
+      case "checkpoint-crash" -> checkpointCrash(out, dir, keys, Integer.parseInt(args[3]), Integer.parseInt(args[4]));
       case "touch" -> {
         try (SpillBuffer b = buffer(dir, keys, Durability.DURABLE)) {
           b.offer(PayloadType.OTLP_TRACES, SpillFixtures.payload(1, 100));
@@ -137,6 +141,32 @@ public final class SpillChild {
       out.println("DRAINED " + drained + " quarantined=" + b.metrics().quarantined()
           + " torn=" + b.metrics().torn() + " missing=" + acceptedIds);
     }
+  }
+
+  private static void checkpointCrash(PrintStream out, Path dir, Path keys, int count, int haltAt) throws Exception {
+    java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+    Committer.beforeLogCommit = () -> {
+      if (writes.incrementAndGet() == haltAt) {
+        out.println("HALT");
+        Runtime.getRuntime().halt(77);
+      }
+    };
+    SpillBuffer b = buffer(dir, keys, Durability.DURABLE);
+    for (long id = 0; id < count; id++) {
+      if (!b.offer(PayloadType.OTLP_TRACES, SpillFixtures.payload(id, 2_000)).accepted()) {
+        throw new IllegalStateException("refused " + id);
+      }
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (System.nanoTime() < deadline) {
+      Delivery d = b.poll(Duration.ofMillis(100));
+      if (d != null) {
+        d.ack();
+        out.println("DLV " + SpillFixtures.idOf(d.payload()));
+        Thread.sleep(20); // one commit per ack, so the halt comes after a known prefix
+      }
+    }
+    out.println("NO-HALT");
   }
 
   private static void write(PrintStream out, Path dir, Path keys, long firstId, int count) throws Exception {

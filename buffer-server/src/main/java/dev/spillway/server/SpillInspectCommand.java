@@ -66,10 +66,27 @@ final class SpillInspectCommand {
             e.stream(), e.epoch(), e.provider(), e.keyRef(), Instant.ofEpochMilli(e.startedAtMillis()));
       }
     }
+    boolean structural = false;
+    if (r.metadataRecords() > 0) {
+      err.println(r.metadataRecords() + " record(s) carry Chronicle's metadata bit and are skipped by every reader"
+          + " (the segment file was edited)");
+      structural = true;
+    }
+    if (r.unreadableSegments() > 0) {
+      err.println(r.unreadableSegments() + " segment(s) cannot be read to the end (damaged or edited)");
+      structural = true;
+    }
+    if (r.checkpointProblem() != null) {
+      err.println("drain checkpoint: " + r.checkpointProblem());
+      structural = true;
+    }
     if (unwrapper == null) {
       if (r.failed() > 0) {
         // Records that do not even parse: visible without a key.
         out.println("unreadable records: " + reasons(r.failures()));
+        return Cli.FAILED;
+      }
+      if (structural) {
         return Cli.FAILED;
       }
       out.println("not verified (give --reader-key to open and verify every batch)");
@@ -92,6 +109,13 @@ final class SpillInspectCommand {
     if (r.missing() > 0) {
       m.append("; ").append(r.missing())
           .append(" record(s) missing from their writer streams (sequence gaps: deleted from the spill?)");
+    }
+    if (r.replayed() > 0) {
+      m.append("; ").append(r.replayed())
+          .append(" batch(es) at or below the drain's committed watermarks (drained records copied back: replays)");
+    }
+    if (structural) {
+      m.append("; the spill's structure was edited or damaged (see above)");
     }
     if (r.failures().getOrDefault(EnvelopeException.Reason.FORGED_KEY, 0L) > 0) {
       m.append(". Key records without a valid signature by the keys in ")

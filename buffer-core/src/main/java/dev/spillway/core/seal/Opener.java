@@ -152,6 +152,17 @@ public final class Opener {
    * @throws KeyUnavailableException the key provider cannot answer now: keep the record and retry
    */
   public OpenedBatch open(SealedRecord record) throws EnvelopeException, KeyUnavailableException {
+    return open(record, true);
+  }
+
+  /**
+   * As {@link #open(SealedRecord)}; with {@code decompress} false the batch is authenticated and
+   * its sequence checked and accepted, but the payload is not decompressed ({@link
+   * OpenedBatch#payload()} is null): for a reader that holds the plaintext already (its own
+   * append, or a copy delivered from memory) and must still authenticate what is on disk.
+   */
+  public OpenedBatch open(SealedRecord record, boolean decompress)
+      throws EnvelopeException, KeyUnavailableException {
     EpochId id = record.epochId();
     Aead aead = cipherFor(id);
     byte[] encoded = record.encoded();
@@ -168,7 +179,7 @@ public final class Opener {
     // Header fields are authentic from here on.
     StreamWatermarks.Check check =
         accepted.check(record.streamId(), record.sequence(), record.sealedAtMillis());
-    byte[] payload = record.codec().decompress(compressed, record.plaintextLength());
+    byte[] payload = decompress ? record.codec().decompress(compressed, record.plaintextLength()) : null;
     accepted.advance(record.streamId(), record.sequence(), record.sealedAtMillis());
     if (!check.firstOfStream()) {
       missingRecords += check.missingBefore();

@@ -55,6 +55,8 @@ public final class ChronicleSpillLog implements SpillLog {
   private final boolean writer;
   private ExcerptAppender appender;
   private ExcerptTailer tailer;
+  /** Reader side: records with the metadata bit set, skipped. */
+  private volatile long metadataRecords;
 
   private ChronicleSpillLog(Path dir, boolean writer, long blockSize, boolean sync) throws IOException {
     this.dir = dir;
@@ -305,15 +307,74 @@ public final class ChronicleSpillLog implements SpillLog {
   @Override
   public Entry next() {
     ExcerptTailer t = tailer();
-    try (DocumentContext dc = t.readingDocument()) {
-      if (!dc.isPresent()) {
-        return null;
+    // Bounded: a run of metadata documents (Chronicle's index pages, or records someone marked as
+    // metadata) ends at the next data record or the end.
+    for (int i = 0; i < 1_000_000; i++) {
+      try (DocumentContext dc = t.readingDocument(true)) {
+        if (!dc.isPresent()) {
+          return null;
+        }
+        Bytes<?> bytes = dc.wire().bytes();
+        byte[] out = new byte[(int) bytes.readRemaining()];
+        bytes.read(out);
+        if (dc.isMetaData()) {
+          if (looksLikeSpillRecord(out)) {
+            metadataRecords++;
+            LOG.warn("a spill record in segment {} carries Chronicle's metadata bit (set by someone editing the"
+                + " file); skipped and counted", ROLL.toCycle(t.index()));
+          }
+          continue;
+        }
+        long index = dc.index();
+        return new Entry(index, ROLL.toCycle(index), out);
+      } catch (RuntimeException e) {
+        throw new UnreadableSpillException(
+            "the spill cannot be read in segment " + ROLL.toCycle(t.index()) + ": " + e, e);
       }
-      long index = dc.index();
-      Bytes<?> bytes = dc.wire().bytes();
-      byte[] out = new byte[(int) bytes.readRemaining()];
-      bytes.read(out);
-      return new Entry(index, ROLL.toCycle(index), out);
+    }
+    return null;
+  }
+
+  /** Spillway records start with the envelope magic "SPWL"; Chronicle's own metadata never does. */
+  static boolean looksLikeSpillRecord(byte[] b) {
+    return b.length >= 6 && b[0] == 'S' && b[1] == 'P' && b[2] == 'W' && b[3] == 'L';
+  }
+
+  @Override
+  public long metadataRecordsSkipped() {
+    return metadataRecords;
+  }
+
+  /**
+   * As {@link #scanSegment(long, java.util.function.Consumer)}, also handing {@code
+   * metadataRecord} every record of the segment marked as Chronicle metadata that looks like a
+   * Spillway record (skipped by every reader: tampering).
+   */
+  public void scanSegment(long segment, java.util.function.Consumer<Entry> visitor,
+      java.util.function.Consumer<Entry> metadataRecord) {
+    try (ExcerptTailer t = queue.createTailer()) {
+      if (!t.moveToCycle((int) segment)) {
+        return;
+      }
+      for (int i = 0; i < Integer.MAX_VALUE; i++) {
+        try (DocumentContext dc = t.readingDocument(true)) {
+          if (!dc.isPresent() || ROLL.toCycle(t.index()) != segment) {
+            return;
+          }
+          Bytes<?> bytes = dc.wire().bytes();
+          byte[] out = new byte[(int) bytes.readRemaining()];
+          bytes.read(out);
+          if (dc.isMetaData()) {
+            if (looksLikeSpillRecord(out)) {
+              metadataRecord.accept(new Entry(t.index(), segment, out));
+            }
+            continue;
+          }
+          visitor.accept(new Entry(dc.index(), segment, out));
+        } catch (RuntimeException e) {
+          throw new UnreadableSpillException("segment " + segment + " cannot be read: " + e, e);
+        }
+      }
     }
   }
 

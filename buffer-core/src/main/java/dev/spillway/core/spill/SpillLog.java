@@ -54,8 +54,22 @@ public interface SpillLog extends AutoCloseable {
   /** Positions the reader at the first record of {@code segment}. */
   void seekToSegmentStart(long segment);
 
-  /** The next record, or null when the reader has caught up with the writer. */
+  /**
+   * The next record, or null when the reader has caught up with the writer.
+   *
+   * @throws UnreadableSpillException the log's structure cannot be read here (damaged or edited
+   *     files); the reader may move on to a later segment
+   */
   Entry next();
+
+  /**
+   * Records the reader skipped because the storage marked them as its own metadata although they
+   * look like Spillway records (Chronicle's metadata bit set on a sealed record: tampering). Since
+   * open.
+   */
+  default long metadataRecordsSkipped() {
+    return 0;
+  }
 
   /** The position the next {@link #next()} reads from (after the last record read). */
   long readPosition();

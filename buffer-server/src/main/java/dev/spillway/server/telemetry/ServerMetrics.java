@@ -208,6 +208,17 @@ public final class ServerMetrics implements BufferObserver {
     bufferCounter("spillway_buffer_batches_acked_total", "Deliveries acknowledged.", BufferMetrics::acked);
     bufferCounter("spillway_buffer_batches_quarantined_total", "Records quarantined.", BufferMetrics::quarantined);
     bufferCounter("spillway_buffer_storage_faults_total", "Appends that failed on the storage.", BufferMetrics::storageFaults);
+    // What the drain found wrong in the spill's structure (issue #13): each is also logged.
+    bufferCounter("spillway_buffer_records_torn_total", "Records torn by a crash mid-write (or a zeroed header), skipped.",
+        BufferMetrics::torn);
+    bufferCounter("spillway_buffer_records_missing_total",
+        "Records missing from their writer streams (sequence gaps: deleted, or dropped by drop-oldest).",
+        BufferMetrics::missing);
+    bufferCounter("spillway_buffer_records_metadata_bit_total",
+        "Spill records marked as Chronicle metadata (an edited file), skipped.", BufferMetrics::metadataRecords);
+    bufferCounter("spillway_buffer_unreadable_segments_total",
+        "Places where a spill segment could not be read on (damaged or edited); the rest was skipped.",
+        BufferMetrics::unreadableRecords);
   }
 
   private void signalCounter(String name, String help, Function<SignalCounts, LongAdder> source) {

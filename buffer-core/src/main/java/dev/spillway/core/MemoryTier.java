@@ -1,0 +1,113 @@
+package dev.spillway.core;
+
+import dev.spillway.core.seal.PayloadType;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The memory tier: batches accepted into memory, in offer order, and the memory-origin deliveries
+ * handed out and not yet settled. Every batch has an ordinal, its place in offer order, so that when
+ * the buffer moves to disk everything memory-origin is sealed oldest first, ahead of newer batches.
+ *
+ * <p>Not thread-safe: the engine holds its {@code state} lock.
+ */
+final class MemoryTier {
+  /**
+   * A memory-origin batch: queued in the tier, or ({@code delivery}) one handed out and not yet
+   * settled, identified by its ordinal.
+   */
+  record Batch(PayloadType type, byte[] payload, long ordinal, boolean delivery) {}
+
+  private final ArrayDeque<Batch> queued = new ArrayDeque<>();
+  private long queuedBytes;
+  /** Deliveries handed out (or released) and not yet settled, by ordinal. */
+  private final Map<Long, BufferEngine.DeliveryImpl> out = new LinkedHashMap<>();
+  private long nextOrdinal;
+
+  void add(PayloadType type, byte[] payload) {
+    queued.addLast(new Batch(type, payload, nextOrdinal++, false));
+    queuedBytes += payload.length;
+  }
+
+  /** The oldest queued batch, or null. It is to be handed out ({@link #handedOut}). */
+  Batch poll() {
+    Batch b = queued.pollFirst();
+    if (b != null) {
+      queuedBytes -= b.payload().length;
+    }
+    return b;
+  }
+
+  /** A delivery of a memory batch is with the consumer (again, after a release). */
+  void handedOut(BufferEngine.DeliveryImpl d) {
+    out.put(d.position, d);
+  }
+
+  /** The unsettled delivery of ordinal {@code ordinal}, or null once it settled. */
+  BufferEngine.DeliveryImpl out(long ordinal) {
+    return out.get(ordinal);
+  }
+
+  /** The delivery of {@code ordinal} settled (acknowledged, or its disk twin now delivers it). */
+  void settled(long ordinal) {
+    out.remove(ordinal);
+  }
+
+  /**
+   * Takes everything bound for disk, oldest first: the queued batches, and the unsettled deliveries
+   * that have no twin on disk yet. The deliveries stay recorded as out until they settle.
+   */
+  List<Batch> takeForDisk() {
+    List<Batch> older = new ArrayList<>();
+    for (BufferEngine.DeliveryImpl d : out.values()) {
+      if (d.sealedTo < 0) {
+        older.add(new Batch(d.type, d.payload, d.position, true));
+      }
+    }
+    older.addAll(queued);
+    queued.clear();
+    queuedBytes = 0;
+    older.sort(Comparator.comparingLong(Batch::ordinal));
+    return older;
+  }
+
+  /** A queued batch that could not reach disk goes back to the front (call newest first). */
+  void putBack(Batch b) {
+    if (!b.delivery()) {
+      queued.addFirst(b);
+      queuedBytes += b.payload().length;
+    }
+  }
+
+  /** At close: everything left to seal, oldest first; the tier is empty afterwards. */
+  List<Batch> takeAllForClose() {
+    List<Batch> all = takeForDisk();
+    out.clear();
+    return all;
+  }
+
+  /** Empties the tier (an operator purge); returns how many batches were lost. */
+  long clear() {
+    long lost = queued.size() + out.size();
+    queued.clear();
+    out.clear();
+    queuedBytes = 0;
+    return lost;
+  }
+
+  int queued() {
+    return queued.size();
+  }
+
+  long queuedBytes() {
+    return queuedBytes;
+  }
+
+  boolean isEmpty() {
+    return queued.isEmpty();
+  }
+}
