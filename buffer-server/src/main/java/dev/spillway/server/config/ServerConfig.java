@@ -149,6 +149,8 @@ public record ServerConfig(
    * @param maxRequestSpans {@code send_batch_max_size}: largest request in spans, 0 for no limit
    * @param maxRequestBytes {@code send_batch_max_bytes}: largest request in bytes before
    *     compression, 0 for no limit
+   * @param numConsumers {@code sending_queue.num_consumers}: exports in flight at once (the core
+   *     drain's consumers), {@value #MIN_NUM_CONSUMERS}..{@value #MAX_NUM_CONSUMERS}
    */
   public record Otlp(
       URI endpoint,
@@ -159,9 +161,32 @@ public record ServerConfig(
       ClientTlsSettings tls,
       Retry retry,
       long maxRequestSpans,
-      long maxRequestBytes) {
+      long maxRequestBytes,
+      int numConsumers) {
     /** The collector's default receive limit (4 MiB): a request within it passes a default downstream. */
     public static final long DEFAULT_MAX_REQUEST_BYTES = 4L << 20;
+    /**
+     * Exports in flight by default. One export at a time waits a round trip per batch and fell
+     * behind the receivers with a healthy downstream (issue 19); 4 keep a downstream with some
+     * latency busy without many idle threads (docs/BENCHMARKS.md has the figures).
+     */
+    public static final int DEFAULT_NUM_CONSUMERS = 4;
+    public static final int MIN_NUM_CONSUMERS = 1;
+    public static final int MAX_NUM_CONSUMERS = 64;
+
+    public Otlp {
+      if (numConsumers < MIN_NUM_CONSUMERS || numConsumers > MAX_NUM_CONSUMERS) {
+        throw new IllegalArgumentException("numConsumers must be " + MIN_NUM_CONSUMERS + ".."
+            + MAX_NUM_CONSUMERS + ", got " + numConsumers);
+      }
+    }
+
+    /** With the default number of consumers. */
+    public Otlp(URI endpoint, Protocol protocol, Map<String, String> headers, boolean gzip, Duration timeout,
+        ClientTlsSettings tls, Retry retry, long maxRequestSpans, long maxRequestBytes) {
+      this(endpoint, protocol, headers, gzip, timeout, tls, retry, maxRequestSpans, maxRequestBytes,
+          DEFAULT_NUM_CONSUMERS);
+    }
 
     /** With the default request size: no span limit, {@value #DEFAULT_MAX_REQUEST_BYTES} bytes. */
     public Otlp(URI endpoint, Protocol protocol, Map<String, String> headers, boolean gzip, Duration timeout,

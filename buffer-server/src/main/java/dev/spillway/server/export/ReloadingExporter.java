@@ -33,7 +33,8 @@ final class ReloadingExporter implements TraceExporter {
   private final Duration interval;
   private final Clock clock;
   private final FileWatch watch;
-  private TraceExporter current;
+  /** Read by the drain's consumers without a lock; replaced under {@link #reloadIfDue}'s. */
+  private volatile TraceExporter current;
   private long checkedAt;
 
   ReloadingExporter(Factory factory, List<Path> files, Duration interval, Clock clock) throws IOException {
@@ -47,12 +48,17 @@ final class ReloadingExporter implements TraceExporter {
 
   @Override
   public ExportResult export(byte[] request) {
+    reloadIfDue();
+    return current.export(request);
+  }
+
+  /** One consumer at a time checks the files and swaps the exporter (several export at once). */
+  private synchronized void reloadIfDue() {
     long now = clock.millis();
     if (now - checkedAt >= interval.toMillis()) {
       checkedAt = now;
       reloadIfChanged();
     }
-    return current.export(request);
   }
 
   private void reloadIfChanged() {

@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * the same batch again, only those are sent, so a split batch is not delivered twice.
  *
  * <p>To the drain loop this is an ordinary exporter: SUCCESS carries, as rejected spans, those
- * dropped as too large, refused as invalid in a piece, or rejected in a partial success. Called
- * from one thread, as every exporter.
+ * dropped as too large, refused as invalid in a piece, or rejected in a partial success. Safe to
+ * call from the drain's several consumers at once: each part-delivered batch keeps its own pieces.
  */
 final class SplittingExporter implements TraceExporter {
   private static final Logger LOG = LoggerFactory.getLogger(SplittingExporter.class);
@@ -37,10 +37,15 @@ final class SplittingExporter implements TraceExporter {
   private final long maxBytes;
   private final ServerMetrics metrics;
 
-  /** The batch whose pieces are part-delivered, or null; with what is left and counted so far. */
-  private byte[] pendingBatch;
-  private Deque<List<TraceRequests.Item>> pendingPieces;
-  private long pendingRejected;
+  /**
+   * Part-delivered batches (one per consumer at most in practice), with the pieces left and what
+   * was counted so far; guarded by itself. Bounded: forgetting one costs a duplicate, not a loss.
+   */
+  private final Deque<Pending> pending = new ArrayDeque<>();
+
+  static final int MAX_PENDING = 16;
+
+  private record Pending(byte[] batch, Deque<List<TraceRequests.Item>> pieces, long rejected) {}
 
   /**
    * @param maxSpans largest request in spans, 0 for no limit
@@ -55,11 +60,9 @@ final class SplittingExporter implements TraceExporter {
 
   @Override
   public ExportResult export(byte[] batch) {
-    if (pendingBatch != null) {
-      if (Arrays.equals(batch, pendingBatch)) {
-        return sendPieces(batch, pendingPieces, pendingRejected);
-      }
-      clearPending();
+    Pending resumed = takePending(batch);
+    if (resumed != null) {
+      return sendPieces(batch, resumed.pieces(), resumed.rejected());
     }
     boolean withinSize = (maxBytes == 0 || batch.length <= maxBytes)
         && (maxSpans == 0 || TraceRequests.countSpans(batch) <= maxSpans);
@@ -123,21 +126,35 @@ final class SplittingExporter implements TraceExporter {
         }
         default -> {
           // Down or throttling: the drain loop retries; resume with what is left.
-          pendingBatch = batch;
-          pendingPieces = pieces;
-          pendingRejected = rejected;
+          keepPending(new Pending(batch, pieces, rejected));
           return r;
         }
       }
     }
-    clearPending();
     return ExportResult.success(rejected);
   }
 
-  private void clearPending() {
-    pendingBatch = null;
-    pendingPieces = null;
-    pendingRejected = 0;
+  /** The part-delivered state of {@code batch}, removed, or null. */
+  private Pending takePending(byte[] batch) {
+    synchronized (pending) {
+      for (var it = pending.iterator(); it.hasNext(); ) {
+        Pending p = it.next();
+        if (Arrays.equals(batch, p.batch())) {
+          it.remove();
+          return p;
+        }
+      }
+      return null;
+    }
+  }
+
+  private void keepPending(Pending p) {
+    synchronized (pending) {
+      if (pending.size() == MAX_PENDING) {
+        pending.removeFirst();
+      }
+      pending.addLast(p);
+    }
   }
 
   @Override
