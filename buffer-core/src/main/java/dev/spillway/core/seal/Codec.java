@@ -34,7 +34,7 @@ public enum Codec {
     @Override
     byte[] compress(byte[] plain) {
       LZ4Compressor c = Lz4.COMPRESSOR;
-      byte[] out = new byte[c.maxCompressedLength(plain.length)];
+      byte[] out = Scratch.get(c.maxCompressedLength(plain.length));
       int n = c.compress(plain, 0, plain.length, out, 0, out.length);
       return java.util.Arrays.copyOf(out, n);
     }
@@ -141,8 +141,43 @@ public enum Codec {
     static final LZ4SafeDecompressor DECOMPRESSOR = LZ4Factory.fastestJavaInstance().safeDecompressor();
   }
 
+  /**
+   * Each compressing thread's output buffer, of the largest bound it needed so far: compressing
+   * into a fresh array of the worst-case size (then copying the result out) zeroed as many bytes
+   * as the payload had on every batch. Only compressed bytes of the last batch stay in it, like the
+   * plaintext they came from, in memory; a buffer over {@link #MAX_KEPT} is not kept.
+   */
+  static final class Scratch {
+    static final int MAX_KEPT = 16 << 20;
+    private static final ThreadLocal<byte[]> KEPT = new ThreadLocal<>();
+
+    private Scratch() {}
+
+    /** An array of at least {@code length} bytes, this thread's to use until its next call. */
+    static byte[] get(int length) {
+      byte[] b = KEPT.get();
+      if (b != null && b.length >= length) {
+        return b;
+      }
+      b = new byte[length];
+      if (length <= MAX_KEPT) {
+        KEPT.set(b);
+      }
+      return b;
+    }
+  }
+
   /** zstd through zstd-jni, which loads its bundled native library on first use. */
   private static final class Zstd {
+    /**
+     * One compression and one decompression context per thread: zstd-jni's static helpers create
+     * and free a native context (hundreds of KiB, its tables initialised) on every call.
+     */
+    private static final ThreadLocal<com.github.luben.zstd.ZstdCompressCtx> COMPRESS =
+        ThreadLocal.withInitial(() -> new com.github.luben.zstd.ZstdCompressCtx().setLevel(Zstd.LEVEL));
+    private static final ThreadLocal<com.github.luben.zstd.ZstdDecompressCtx> DECOMPRESS =
+        ThreadLocal.withInitial(com.github.luben.zstd.ZstdDecompressCtx::new);
+
     /** zstd's fastest standard level: most of its ratio, at about twice LZ4's compression CPU. */
     static final int LEVEL = 1;
 
@@ -157,7 +192,9 @@ public enum Codec {
     }
 
     static byte[] compress(byte[] plain) {
-      return com.github.luben.zstd.Zstd.compress(plain, LEVEL);
+      byte[] out = Scratch.get((int) com.github.luben.zstd.Zstd.compressBound(plain.length));
+      int n = COMPRESS.get().compressByteArray(out, 0, out.length, plain, 0, plain.length);
+      return java.util.Arrays.copyOf(out, n);
     }
 
     /**
@@ -168,13 +205,10 @@ public enum Codec {
       byte[] out = new byte[plaintextLength];
       long n;
       try {
-        n = com.github.luben.zstd.Zstd.decompressByteArray(out, 0, plaintextLength, data, 0, data.length);
+        // throws ZstdException (a RuntimeException) on a bad frame or one that does not fit
+        n = DECOMPRESS.get().decompressByteArray(out, 0, plaintextLength, data, 0, data.length);
       } catch (RuntimeException e) {
         throw new EnvelopeFormatException("zstd payload does not decompress: " + e.getMessage());
-      }
-      if (com.github.luben.zstd.Zstd.isError(n)) {
-        throw new EnvelopeFormatException(
-            "zstd payload does not decompress: " + com.github.luben.zstd.Zstd.getErrorName(n));
       }
       if (n != plaintextLength) {
         throw new EnvelopeFormatException(

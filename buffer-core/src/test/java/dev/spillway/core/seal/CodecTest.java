@@ -47,4 +47,27 @@ class CodecTest {
     assertThatThrownBy(() -> Codec.fromConfigName("gzip"))
         .hasMessageContaining("expected none, lz4 or zstd");
   }
+
+  @ParameterizedTest
+  @EnumSource(value = Codec.class, names = {"LZ4", "ZSTD"})
+  void compress_severalPayloadsOnOneThread_eachResultOwnsItsBytes(Codec codec) throws Exception {
+    // Compression reuses a buffer per thread: what it returns must not be that buffer.
+    byte[] large = new byte[200_000];
+    byte[] small = new byte[3_000];
+    java.util.Random r = new java.util.Random(7);
+    for (int i = 0; i < large.length; i++) {
+      large[i] = (byte) ('a' + r.nextInt(6));
+    }
+    for (int i = 0; i < small.length; i++) {
+      small[i] = (byte) ('k' + r.nextInt(3));
+    }
+    byte[] first = codec.compress(large);
+    byte[] firstCopy = first.clone();
+    byte[] second = codec.compress(small);
+    byte[] third = codec.compress(large);
+    assertThat(first).isEqualTo(firstCopy).isNotSameAs(third);
+    assertThat(codec.decompress(first, large.length)).isEqualTo(large);
+    assertThat(codec.decompress(second, small.length)).isEqualTo(small);
+    assertThat(codec.decompress(third, large.length)).isEqualTo(large);
+  }
 }
