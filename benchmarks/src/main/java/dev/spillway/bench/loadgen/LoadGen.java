@@ -47,6 +47,7 @@ import java.util.concurrent.locks.LockSupport;
  *              [--rate SPANS_PER_S (0 = flat out)] [--duration SECONDS] [--out FILE]
  *              [--unique-ids true]
  * loadgen receive --port PORT --cert CRT --key KEY [--client-ca CA] [--stats FILE] [--max-seconds S]
+ *                 [--latency-ms MS]
  * </pre>
  *
  * <p>{@code send}: one blocking request in flight per connection; a fixed rate is split evenly
@@ -63,7 +64,9 @@ import java.util.concurrent.locks.LockSupport;
  * "{@code epoch_ms total_spans total_requests unique_ids duplicate_ids foreign_ids last_new_ms}" to
  * {@code --stats} every 200 ms (ids as counted by {@link SpanIdTally}; {@code last_new_ms} is when
  * the last span id not seen before arrived), and once more when it stops. Stops after
- * {@code --max-seconds} (default 600) or when killed.
+ * {@code --max-seconds} (default 600) or when killed. With {@code --latency-ms} it answers each
+ * request that long after it arrived (counted on arrival), as a remote backend's round trip would:
+ * an exporter with one request in flight then delivers at most one batch per round trip.
  */
 public final class LoadGen {
   /** The OTLP trace export call with ready request bytes; the answer is read and ignored. */
@@ -259,6 +262,16 @@ public final class LoadGen {
   static int receive(Map<String, String> o) throws Exception {
     int port = Integer.parseInt(need(o, "port"));
     long maxSeconds = Long.parseLong(o.getOrDefault("max-seconds", "600"));
+    long latencyMs = Long.parseLong(o.getOrDefault("latency-ms", "0"));
+    if (latencyMs < 0 || latencyMs > 60_000) {
+      throw new IllegalArgumentException("--latency-ms must be in [0, 60000]");
+    }
+    java.util.concurrent.ScheduledExecutorService answers =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "loadgen-receive-answers");
+          t.setDaemon(true);
+          return t;
+        });
     SslContextBuilder sb = GrpcSslContexts.configure(
         SslContextBuilder.forServer(new File(need(o, "cert")), new File(need(o, "key"))));
     if (o.containsKey("client-ca")) {
@@ -285,8 +298,15 @@ public final class LoadGen {
             }
             spans.addAndGet(n);
             requests.incrementAndGet();
-            out.onNext(ExportTraceServiceResponse.getDefaultInstance());
-            out.onCompleted();
+            if (latencyMs == 0) {
+              out.onNext(ExportTraceServiceResponse.getDefaultInstance());
+              out.onCompleted();
+            } else {
+              answers.schedule(() -> {
+                out.onNext(ExportTraceServiceResponse.getDefaultInstance());
+                out.onCompleted();
+              }, latencyMs, TimeUnit.MILLISECONDS);
+            }
           }
         })
         .build()
