@@ -14,7 +14,8 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 
 /**
- * The embedded path against disk-buffering's plaintext write, and {@code offerPollAck} per codec,
+ * The embedded path against disk-buffering's plaintext write (and the SDK's low-allocation trace
+ * marshaler that write maps with, alone), and {@code offerPollAck} per codec,
  * as {@link CodecCpuRatios} measures codecs: on a shared, noisy machine JMH's wall-clock averages
  * (one benchmark after the other while other builds come and go) carried errors of several
  * hundred per cent, so here the variants take turns in shuffled rounds, each timed by the
@@ -54,6 +55,22 @@ public final class EmbeddedCpuRatios {
     variants.put("diskBufferingWrite", embedded::diskBufferingWrite);
     variants.put("embeddedSpill", embedded::embeddedSpill);
     variants.put("marshalOnly", embedded::marshalOnly);
+    // What disk-buffering maps with: the SDK's internal low-allocation marshaler, reused as the
+    // library reuses it, into a reused stream (the mapping alone, without its file write).
+    List<io.opentelemetry.sdk.trace.data.SpanData> spans = dev.spillway.bench.SpanFixtures.spans(batch);
+    io.opentelemetry.exporter.internal.otlp.traces.LowAllocationTraceRequestMarshaler sdk =
+        new io.opentelemetry.exporter.internal.otlp.traces.LowAllocationTraceRequestMarshaler();
+    java.io.ByteArrayOutputStream reused = new java.io.ByteArrayOutputStream();
+    variants.put("sdkMarshalOnly", () -> {
+      sdk.initialize(spans);
+      try {
+        reused.reset();
+        sdk.writeBinaryTo(reused);
+        return reused.size();
+      } finally {
+        sdk.reset();
+      }
+    });
     buffers.forEach((codec, b) -> variants.put("offerPollAck[" + codec + "]", b::offerPollAck));
     try {
       run(variants, batch, rounds);

@@ -34,9 +34,13 @@ public enum Codec {
     @Override
     byte[] compress(byte[] plain) {
       LZ4Compressor c = Lz4.COMPRESSOR;
-      byte[] out = Scratch.get(c.maxCompressedLength(plain.length));
-      int n = c.compress(plain, 0, plain.length, out, 0, out.length);
-      return java.util.Arrays.copyOf(out, n);
+      byte[] out = Scratch.take(c.maxCompressedLength(plain.length));
+      try {
+        int n = c.compress(plain, 0, plain.length, out, 0, out.length);
+        return java.util.Arrays.copyOf(out, n);
+      } finally {
+        Scratch.give(out);
+      }
     }
 
     @Override
@@ -142,41 +146,45 @@ public enum Codec {
   }
 
   /**
-   * Each compressing thread's output buffer, of the largest bound it needed so far: compressing
-   * into a fresh array of the worst-case size (then copying the result out) zeroed as many bytes
-   * as the payload had on every batch. Only compressed bytes of the last batch stay in it, like the
-   * plaintext they came from, in memory; a buffer over {@link #MAX_KEPT} is not kept.
+   * A few output buffers for compression, shared by the compressing threads: compressing into a
+   * fresh array of the worst-case size (then copying the result out) zeroed as many bytes as the
+   * payload had on every batch. Bounded in count and size, however many receiver threads compress:
+   * at most {@link #POOLED} buffers of at most {@link #MAX_KEPT} bytes stay between batches, each
+   * holding only the compressed bytes of some last batch (in memory, as the plaintext was).
    */
   static final class Scratch {
-    static final int MAX_KEPT = 16 << 20;
-    private static final ThreadLocal<byte[]> KEPT = new ThreadLocal<>();
+    static final int MAX_KEPT = 4 << 20;
+    static final int POOLED = Math.max(2, 2 * Runtime.getRuntime().availableProcessors());
+    private static final java.util.concurrent.ArrayBlockingQueue<byte[]> POOL =
+        new java.util.concurrent.ArrayBlockingQueue<>(POOLED);
 
     private Scratch() {}
 
-    /** An array of at least {@code length} bytes, this thread's to use until its next call. */
-    static byte[] get(int length) {
-      byte[] b = KEPT.get();
-      if (b != null && b.length >= length) {
-        return b;
+    /** An array of at least {@code length} bytes, the caller's until it {@link #give}s it back. */
+    static byte[] take(int length) {
+      byte[] b = POOL.poll();
+      return b != null && b.length >= length ? b : new byte[length]; // a smaller one is dropped
+    }
+
+    static void give(byte[] b) {
+      if (b.length <= MAX_KEPT) {
+        POOL.offer(b); // dropped when the pool is full
       }
-      b = new byte[length];
-      if (length <= MAX_KEPT) {
-        KEPT.set(b);
-      }
-      return b;
     }
   }
 
   /** zstd through zstd-jni, which loads its bundled native library on first use. */
   private static final class Zstd {
     /**
-     * One compression and one decompression context per thread: zstd-jni's static helpers create
-     * and free a native context (hundreds of KiB, its tables initialised) on every call.
+     * Native contexts kept between calls (zstd-jni's static helpers create and free one, hundreds
+     * of KiB with its tables initialised, on every call). Pooled rather than per thread: a context
+     * is freed only by {@code close()}, so one left in a dead pooled thread's ThreadLocal would
+     * leak; one that does not fit in the pool is closed at once.
      */
-    private static final ThreadLocal<com.github.luben.zstd.ZstdCompressCtx> COMPRESS =
-        ThreadLocal.withInitial(() -> new com.github.luben.zstd.ZstdCompressCtx().setLevel(Zstd.LEVEL));
-    private static final ThreadLocal<com.github.luben.zstd.ZstdDecompressCtx> DECOMPRESS =
-        ThreadLocal.withInitial(com.github.luben.zstd.ZstdDecompressCtx::new);
+    private static final java.util.concurrent.ArrayBlockingQueue<com.github.luben.zstd.ZstdCompressCtx> COMPRESS =
+        new java.util.concurrent.ArrayBlockingQueue<>(Scratch.POOLED);
+    private static final java.util.concurrent.ArrayBlockingQueue<com.github.luben.zstd.ZstdDecompressCtx> DECOMPRESS =
+        new java.util.concurrent.ArrayBlockingQueue<>(Scratch.POOLED);
 
     /** zstd's fastest standard level: most of its ratio, at about twice LZ4's compression CPU. */
     static final int LEVEL = 1;
@@ -192,9 +200,22 @@ public enum Codec {
     }
 
     static byte[] compress(byte[] plain) {
-      byte[] out = Scratch.get((int) com.github.luben.zstd.Zstd.compressBound(plain.length));
-      int n = COMPRESS.get().compressByteArray(out, 0, out.length, plain, 0, plain.length);
-      return java.util.Arrays.copyOf(out, n);
+      com.github.luben.zstd.ZstdCompressCtx ctx = COMPRESS.poll();
+      if (ctx == null) {
+        ctx = new com.github.luben.zstd.ZstdCompressCtx().setLevel(LEVEL);
+      }
+      byte[] out = Scratch.take((int) com.github.luben.zstd.Zstd.compressBound(plain.length));
+      boolean reusable = false;
+      try {
+        int n = ctx.compressByteArray(out, 0, out.length, plain, 0, plain.length);
+        reusable = true;
+        return java.util.Arrays.copyOf(out, n);
+      } finally {
+        Scratch.give(out);
+        if (!reusable || !COMPRESS.offer(ctx)) {
+          ctx.close(); // after a failure it is not trusted again
+        }
+      }
     }
 
     /**
@@ -204,11 +225,21 @@ public enum Codec {
     static byte[] decompress(byte[] data, int plaintextLength) throws EnvelopeFormatException {
       byte[] out = new byte[plaintextLength];
       long n;
+      com.github.luben.zstd.ZstdDecompressCtx ctx = DECOMPRESS.poll();
+      if (ctx == null) {
+        ctx = new com.github.luben.zstd.ZstdDecompressCtx();
+      }
+      boolean reusable = false;
       try {
         // throws ZstdException (a RuntimeException) on a bad frame or one that does not fit
-        n = DECOMPRESS.get().decompressByteArray(out, 0, plaintextLength, data, 0, data.length);
+        n = ctx.decompressByteArray(out, 0, plaintextLength, data, 0, data.length);
+        reusable = true;
       } catch (RuntimeException e) {
         throw new EnvelopeFormatException("zstd payload does not decompress: " + e.getMessage());
+      } finally {
+        if (!reusable || !DECOMPRESS.offer(ctx)) {
+          ctx.close(); // after a bad frame it is not trusted again
+        }
       }
       if (n != plaintextLength) {
         throw new EnvelopeFormatException(
