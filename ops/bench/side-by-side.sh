@@ -20,9 +20,14 @@
 #   DURATION (s of load per phase, 30)   IDLE (s, 30, measured IDLE_SETTLE s after the daemon is
 #   ready, 10)   REPS (5)   CONNECTIONS (4)
 #   BATCH (spans per request, 512)   RATE (spans/s, 0 = flat out)
-#   TARGETS ("collector spillway:memory-first:lz4 spillway:durable:lz4"; a Spillway target is
-#     spillway:DURABILITY:COMPRESSION, e.g. spillway:durable:none, or spillway:durable:zstd once
-#     the daemon has it)
+#   TARGETS ("collector spillway:memory-first:lz4 spillway:durable:lz4 spillway:durable:zstd"; a
+#     Spillway target is spillway:DURABILITY:COMPRESSION[:CONSUMERS], COMPRESSION one of none,
+#     lz4, zstd; CONSUMERS its exporter's sending_queue.num_consumers, else NUM_CONSUMERS, so
+#     "spillway:durable:lz4:1 spillway:durable:lz4:4" compares drains in one run)
+#   NUM_CONSUMERS (Spillway's exporter sending_queue.num_consumers: exports in flight, 4, the
+#     daemon's default)   COLLECTOR_CONSUMERS (the collector's, 10, its default)
+#   SINK_LATENCY_MS (the sink answers each export after this many ms, 0: a downstream with the
+#     round trip of a remote backend, where one export at a time cannot keep up)
 #   SCENARIOS ("healthy down idle"; down is followed by recovery on the same daemon)
 #   DAEMON_CPUS (0) and LOAD_CPUS (1): taskset core lists, e.g. 0-3 and 4-15 on a 16-core machine
 #   MEM_MIB (Spillway memory tier, 16)   DISK_MIB (Spillway disk budget, 8192)
@@ -50,7 +55,10 @@ REPS=${REPS:-5}
 CONNECTIONS=${CONNECTIONS:-4}
 BATCH=${BATCH:-512}
 RATE=${RATE:-0}
-TARGETS=${TARGETS:-collector spillway:memory-first:lz4 spillway:durable:lz4}
+TARGETS=${TARGETS:-collector spillway:memory-first:lz4 spillway:durable:lz4 spillway:durable:zstd}
+NUM_CONSUMERS=${NUM_CONSUMERS:-4}
+COLLECTOR_CONSUMERS=${COLLECTOR_CONSUMERS:-10}
+SINK_LATENCY_MS=${SINK_LATENCY_MS:-0}
 SCENARIOS=${SCENARIOS:-healthy down idle}
 DAEMON_CPUS=${DAEMON_CPUS:-0}
 LOAD_CPUS=${LOAD_CPUS:-1}
@@ -75,17 +83,19 @@ CLK_TCK=$(getconf CLK_TCK)
 for j in "$SPILLWAY_JAR" "$BENCH_JAR"; do
   [[ -f $j ]] || { echo "missing $j: mvn -B -ntp -q -pl buffer-server,benchmarks -am package -DskipTests" >&2; exit 2; }
 done
-for n in DURATION IDLE IDLE_SETTLE REPS CONNECTIONS BATCH RATE MEM_MIB DISK_MIB QUEUE_REQUESTS DRAIN_MAX STALL NICE BASE_PORT; do
+for n in DURATION IDLE IDLE_SETTLE REPS CONNECTIONS BATCH RATE MEM_MIB DISK_MIB QUEUE_REQUESTS DRAIN_MAX STALL NICE BASE_PORT NUM_CONSUMERS COLLECTOR_CONSUMERS SINK_LATENCY_MS; do
   [[ ${!n} =~ ^[0-9]+$ ]] || { echo "$n must be a whole number, got '${!n}'" >&2; exit 2; }
 done
 (( DURATION >= 1 && REPS >= 1 )) || { echo "DURATION and REPS must be at least 1" >&2; exit 2; }
+(( NUM_CONSUMERS >= 1 && NUM_CONSUMERS <= 64 )) || { echo "NUM_CONSUMERS must be 1..64, got $NUM_CONSUMERS" >&2; exit 2; }
+(( COLLECTOR_CONSUMERS >= 1 )) || { echo "COLLECTOR_CONSUMERS must be at least 1" >&2; exit 2; }
 case $PROFILE in none | async | jfr) ;; *) echo "PROFILE must be none, async or jfr, got '$PROFILE'" >&2; exit 2 ;; esac
 for sc in $SCENARIOS; do
   [[ $sc =~ ^(healthy|down|idle)$ ]] || { echo "unknown scenario '$sc' (healthy, down, idle; down includes recovery)" >&2; exit 2; }
 done
 for t in $TARGETS; do
-  [[ $t == collector || $t =~ ^spillway:(memory-first|durable):[a-z0-9]+$ ]] ||
-    { echo "unknown target '$t' (collector or spillway:DURABILITY:COMPRESSION)" >&2; exit 2; }
+  [[ $t == collector || $t =~ ^spillway:(memory-first|durable):(none|lz4|zstd)(:[0-9]+)?$ ]] ||
+    { echo "unknown target '$t' (collector or spillway:DURABILITY:COMPRESSION[:CONSUMERS], none|lz4|zstd)" >&2; exit 2; }
 done
 for p in "$RPORT" "$DPORT" "$MPORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
@@ -196,7 +206,7 @@ fi
 "$JAVA" -jar "$SPILLWAY_JAR" certs dev --out "$W/certs" >>"$LOG" 2>&1
 "$JAVA" -jar "$SPILLWAY_JAR" keys init --out "$W/keys" >>"$LOG" 2>&1
 
-spillway_config() { # run-dir durability compression
+spillway_config() { # run-dir durability compression consumers
   cat >"$1/daemon.yaml" <<YAML
 receivers:
   otlp:
@@ -227,6 +237,7 @@ exporters:
     tls:
       ca_file: $W/certs/ca.crt
     retry_on_failure: {initial_interval: 200ms, max_interval: 1s, max_elapsed_time: 2s}
+    sending_queue: {num_consumers: $4}
 telemetry:
   metrics:
     endpoint: 127.0.0.1:$MPORT
@@ -260,6 +271,7 @@ exporters:
       enabled: true
       storage: file_storage
       queue_size: $QUEUE_REQUESTS
+      num_consumers: $COLLECTOR_CONSUMERS
 service:
   extensions: [file_storage]
   telemetry:
@@ -279,7 +291,7 @@ start_sink() { # stats-file
   SINK_STATS=$1
   rm -f "$SINK_STATS"
   nice -n "$NICE" taskset -c "$LOAD_CPUS" "$JAVA" -jar "$BENCH_JAR" loadgen receive --port "$DPORT" \
-    --cert "$W/certs/server.crt" --key "$W/certs/server.key" --stats "$SINK_STATS" \
+    --cert "$W/certs/server.crt" --key "$W/certs/server.key" --stats "$SINK_STATS" --latency-ms "$SINK_LATENCY_MS" \
     --max-seconds $((DRAIN_MAX + 4 * DURATION + IDLE + 300)) >>"$LOG" 2>&1 &
   SINK_PID=$!; PIDS+=("$SINK_PID")
   for _ in $(seq 1 120); do [[ -s $SINK_STATS ]] && return 0; sleep 0.5; done
@@ -323,8 +335,8 @@ start_daemon() { # target run-dir
     collector_config "$run"
     nice -n "$NICE" taskset -c "$DAEMON_CPUS" "$OTELCOL_BIN" --config "$run/daemon.yaml" >"$run/daemon.log" 2>&1 &
   else
-    IFS=: read -r _ durability compression <<<"$target"
-    spillway_config "$run" "$durability" "$compression"
+    IFS=: read -r _ durability compression consumers <<<"$target"
+    spillway_config "$run" "$durability" "$compression" "${consumers:-$NUM_CONSUMERS}"
     opts=$DAEMON_JAVA_OPTS
     # shellcheck disable=SC2086 # opts is a list of JVM options
     nice -n "$NICE" taskset -c "$DAEMON_CPUS" "$JAVA" $opts -jar "$SPILLWAY_JAR" serve --config "$run/daemon.yaml" >"$run/daemon.log" 2>&1 &
@@ -519,10 +531,10 @@ REPORT=$OUT/report.md
   echo
   echo "Daemon under test pinned to CPUs \`$DAEMON_CPUS\`, load generator and sink to \`$LOAD_CPUS\` (taskset). Load: \`loadgen send\`, OTLP/gRPC over mTLS, $CONNECTIONS connections, $BATCH spans per request (~980 B each), one span id per span, rate $([[ $RATE == 0 ]] && echo "flat out" || echo "$RATE spans/s"), $DURATION s per phase; idle over $IDLE s, from $IDLE_SETTLE s after the daemon was ready. Daemons start cold: JIT warm-up is inside the first seconds of every Spillway figure. $REPS repetition(s) in alternating order (${ORDER[*]}, then reversed); each figure is the median. Each scenario starts a fresh daemon with empty storage."
   echo
-  [[ " $TARGETS " == *" collector "* ]] && echo "Collector: \`$OTELCOL_BIN\` ($OTELCOL_VERSION): otlp receiver (mTLS) → \`otlp_grpc\` exporter, compression none, \`sending_queue\` on \`file_storage\` (queue_size $QUEUE_REQUESTS requests, default 10 consumers, no fsync), retry without a time limit." && echo
-  echo "Spillway: \`$(basename "$SPILLWAY_JAR")\` from $(git -C "$ROOT" log -1 --format='%h %s' 2>/dev/null || echo "this tree"), JVM options \`$DAEMON_JAVA_OPTS\`, memory tier $MEM_MIB MiB, disk budget $DISK_MIB MiB, fsync 1s, local keys (AES-256-GCM), exporter compression none."
+  [[ " $TARGETS " == *" collector "* ]] && echo "Collector: \`$OTELCOL_BIN\` ($OTELCOL_VERSION): otlp receiver (mTLS) → \`otlp_grpc\` exporter, compression none, \`sending_queue\` on \`file_storage\` (queue_size $QUEUE_REQUESTS requests, $COLLECTOR_CONSUMERS consumers, no fsync), retry without a time limit." && echo
+  echo "Spillway: \`$(basename "$SPILLWAY_JAR")\` from $(git -C "$ROOT" log -1 --format='%h %s' 2>/dev/null || echo "this tree"), JVM options \`$DAEMON_JAVA_OPTS\`, memory tier $MEM_MIB MiB, disk budget $DISK_MIB MiB, fsync 1s, local keys (AES-256-GCM), exporter compression none, $NUM_CONSUMERS exports in flight (\`sending_queue.num_consumers\`) unless the target names its own (\`spillway:…:N\`)."
   echo
-  echo "Sink: \`loadgen receive\` over TLS, counting unique span ids. *Delivered end to end* = spans accepted ÷ (time of the sink's last new span id − the load's start). *Lost* = accepted by the daemon but never at the sink (spans refused by a daemon are not counted: the client saw the refusal). CPU is the daemon's utime + stime from \`/proc/PID/stat\`; healthy CPU includes delivering the backlog after the load; peak RSS is \`VmHWM\`; disk is \`du\` of the storage directory after the down phase ÷ spans accepted (Spillway's memory tier holds up to $MEM_MIB MiB of them off disk; – when nothing reached the disk). – in a ratio: no figure on one side, or a zero collector figure."
+  echo "Sink: \`loadgen receive\` over TLS, counting unique span ids, answering each export after $SINK_LATENCY_MS ms. *Delivered end to end* = spans accepted ÷ (time of the sink's last new span id − the load's start). *Lost* = accepted by the daemon but never at the sink (spans refused by a daemon are not counted: the client saw the refusal). CPU is the daemon's utime + stime from \`/proc/PID/stat\`; healthy CPU includes delivering the backlog after the load; peak RSS is \`VmHWM\`; disk is \`du\` of the storage directory after the down phase ÷ spans accepted (Spillway's memory tier holds up to $MEM_MIB MiB of them off disk; – when nothing reached the disk). – in a ratio: no figure on one side, or a zero collector figure."
   echo
   header="| figure (median) |"; rule="|---|"
   for t in "${ORDER[@]}"; do header="$header $t |"; rule="$rule---:|"; done

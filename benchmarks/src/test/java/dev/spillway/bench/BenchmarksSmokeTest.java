@@ -76,12 +76,14 @@ class BenchmarksSmokeTest {
 
   @Test
   void fullPath_andEmbeddedPath_runOnce() throws Exception {
-    SpillBufferBenchmark f = new SpillBufferBenchmark();
-    f.batch = 128;
-    f.codec = "LZ4";
-    f.setUp();
-    assertThat(f.offerPollAck()).isEqualTo(SpanFixtures.otlpBytes(128).length);
-    f.tearDown();
+    for (String codec : new String[] {"LZ4", "ZSTD"}) {
+      SpillBufferBenchmark f = new SpillBufferBenchmark();
+      f.batch = 128;
+      f.codec = codec;
+      f.setUp();
+      assertThat(f.offerPollAck()).as(codec).isEqualTo(SpanFixtures.otlpBytes(128).length);
+      f.tearDown();
+    }
     ConcurrentOfferBenchmark c = new ConcurrentOfferBenchmark();
     c.batch = 128;
     c.fsync = "1s";

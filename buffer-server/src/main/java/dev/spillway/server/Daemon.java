@@ -89,9 +89,11 @@ public final class Daemon implements AutoCloseable {
     if (role != Role.INGEST) {
       exporter = OtlpExporter.create(config.exporter(), metrics);
       ServerConfig.Retry retry = config.exporter().otlp().map(ServerConfig.Otlp::retry).orElse(ServerConfig.Retry.DEFAULT);
-      drain = new DrainLoop(buffer.reader().orElseThrow(), exporter, retry, metrics);
+      int consumers = config.exporter().otlp().map(ServerConfig.Otlp::numConsumers).orElse(1);
+      drain = new DrainLoop(buffer.reader().orElseThrow(), exporter, retry, consumers, metrics);
       drain.start();
-      LOG.info("draining to {}", config.exporter().otlp().map(o -> o.protocol() + " " + o.endpoint()).orElse("the debug exporter"));
+      LOG.info("draining to {} ({} consumers)",
+          config.exporter().otlp().map(o -> o.protocol() + " " + o.endpoint()).orElse("the debug exporter"), consumers);
     }
     if (ingest) {
       OtlpIngest ti = new OtlpIngest(buffer.writer().orElseThrow(), metrics, config.signals(), config.source());

@@ -31,7 +31,7 @@ public class SpillBufferBenchmark {
   @Param({"128", "512", "8192"})
   public int batch;
 
-  @Param({"NONE", "LZ4"})
+  @Param({"NONE", "LZ4", "ZSTD"})
   public String codec;
 
   private byte[] payload;

@@ -54,6 +54,7 @@ import java.util.concurrent.locks.LockSupport;
  *              [--rate SPANS_PER_S (0 = flat out)] [--duration SECONDS] [--out FILE]
  *              [--unique-ids true]
  * loadgen receive --port PORT --cert CRT --key KEY [--client-ca CA] [--stats FILE] [--max-seconds S]
+ *                 [--latency-ms MS]
  * </pre>
  *
  * <p>{@code send}: one blocking request in flight per connection; a fixed rate is split evenly
@@ -76,7 +77,9 @@ import java.util.concurrent.locks.LockSupport;
  * metric_points log_records}" to
  * {@code --stats} every 200 ms (ids as counted by {@link SpanIdTally}; {@code last_new_ms} is when
  * the last span id not seen before arrived), and once more when it stops. Stops after
- * {@code --max-seconds} (default 600) or when killed.
+ * {@code --max-seconds} (default 600) or when killed. With {@code --latency-ms} it answers each
+ * request that long after it arrived (counted on arrival), as a remote backend's round trip would:
+ * an exporter with one request in flight then delivers at most one batch per round trip.
  */
 public final class LoadGen {
   private LoadGen() {}
@@ -264,6 +267,16 @@ public final class LoadGen {
   static int receive(Map<String, String> o) throws Exception {
     int port = Integer.parseInt(need(o, "port"));
     long maxSeconds = Long.parseLong(o.getOrDefault("max-seconds", "600"));
+    long latencyMs = Long.parseLong(o.getOrDefault("latency-ms", "0"));
+    if (latencyMs < 0 || latencyMs > 60_000) {
+      throw new IllegalArgumentException("--latency-ms must be in [0, 60000]");
+    }
+    java.util.concurrent.ScheduledExecutorService answers =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "loadgen-receive-answers");
+          t.setDaemon(true);
+          return t;
+        });
     SslContextBuilder sb = GrpcSslContexts.configure(
         SslContextBuilder.forServer(new File(need(o, "cert")), new File(need(o, "key"))));
     if (o.containsKey("client-ca")) {
@@ -292,8 +305,15 @@ public final class LoadGen {
             }
             spans.addAndGet(n);
             requests.incrementAndGet();
-            out.onNext(ExportTraceServiceResponse.getDefaultInstance());
-            out.onCompleted();
+            if (latencyMs == 0) {
+              out.onNext(ExportTraceServiceResponse.getDefaultInstance());
+              out.onCompleted();
+            } else {
+              answers.schedule(() -> {
+                out.onNext(ExportTraceServiceResponse.getDefaultInstance());
+                out.onCompleted();
+              }, latencyMs, TimeUnit.MILLISECONDS);
+            }
           }
         })
         .addService(new MetricsServiceGrpc.MetricsServiceImplBase() {

@@ -45,6 +45,7 @@ public final class Renderer {
     LABELS.put("ReadOpenBenchmark.readNext[sealed-lz4]", "Spillway read + open, LZ4");
     LABELS.put("SpillBufferBenchmark.offerPollAck[NONE]", "Spillway offer → spill → poll → ack, no compression");
     LABELS.put("SpillBufferBenchmark.offerPollAck[LZ4]", "Spillway offer → spill → poll → ack, LZ4");
+    LABELS.put("SpillBufferBenchmark.offerPollAck[ZSTD]", "Spillway offer → spill → poll → ack, zstd (level 1)");
     LABELS.put("ConcurrentOfferBenchmark.offerOneThread[1s]", "Spillway offer → spill, LZ4, fsync 1s, 1 producer thread");
     LABELS.put("ConcurrentOfferBenchmark.offerTwoThreads[1s]", "Spillway offer → spill, LZ4, fsync 1s, 2 producer threads (aggregate)");
     LABELS.put("ConcurrentOfferBenchmark.offerOneThread[none]", "Spillway offer → spill, LZ4, fsync none, 1 producer thread");

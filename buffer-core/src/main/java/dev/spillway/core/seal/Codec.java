@@ -34,9 +34,13 @@ public enum Codec {
     @Override
     byte[] compress(byte[] plain) {
       LZ4Compressor c = Lz4.COMPRESSOR;
-      byte[] out = new byte[c.maxCompressedLength(plain.length)];
-      int n = c.compress(plain, 0, plain.length, out, 0, out.length);
-      return java.util.Arrays.copyOf(out, n);
+      byte[] out = Scratch.take(c.maxCompressedLength(plain.length));
+      try {
+        int n = c.compress(plain, 0, plain.length, out, 0, out.length);
+        return java.util.Arrays.copyOf(out, n);
+      } finally {
+        Scratch.give(out);
+      }
     }
 
     @Override
@@ -141,8 +145,47 @@ public enum Codec {
     static final LZ4SafeDecompressor DECOMPRESSOR = LZ4Factory.fastestJavaInstance().safeDecompressor();
   }
 
+  /**
+   * A few output buffers for compression, shared by the compressing threads: compressing into a
+   * fresh array of the worst-case size (then copying the result out) zeroed as many bytes as the
+   * payload had on every batch. Bounded in count and size, however many receiver threads compress:
+   * at most {@link #POOLED} buffers of at most {@link #MAX_KEPT} bytes stay between batches, each
+   * holding only the compressed bytes of some last batch (in memory, as the plaintext was).
+   */
+  static final class Scratch {
+    static final int MAX_KEPT = 4 << 20;
+    static final int POOLED = Math.max(2, 2 * Runtime.getRuntime().availableProcessors());
+    private static final java.util.concurrent.ArrayBlockingQueue<byte[]> POOL =
+        new java.util.concurrent.ArrayBlockingQueue<>(POOLED);
+
+    private Scratch() {}
+
+    /** An array of at least {@code length} bytes, the caller's until it {@link #give}s it back. */
+    static byte[] take(int length) {
+      byte[] b = POOL.poll();
+      return b != null && b.length >= length ? b : new byte[length]; // a smaller one is dropped
+    }
+
+    static void give(byte[] b) {
+      if (b.length <= MAX_KEPT) {
+        POOL.offer(b); // dropped when the pool is full
+      }
+    }
+  }
+
   /** zstd through zstd-jni, which loads its bundled native library on first use. */
   private static final class Zstd {
+    /**
+     * Native contexts kept between calls (zstd-jni's static helpers create and free one, hundreds
+     * of KiB with its tables initialised, on every call). Pooled rather than per thread: a context
+     * is freed only by {@code close()}, so one left in a dead pooled thread's ThreadLocal would
+     * leak; one that does not fit in the pool is closed at once.
+     */
+    private static final java.util.concurrent.ArrayBlockingQueue<com.github.luben.zstd.ZstdCompressCtx> COMPRESS =
+        new java.util.concurrent.ArrayBlockingQueue<>(Scratch.POOLED);
+    private static final java.util.concurrent.ArrayBlockingQueue<com.github.luben.zstd.ZstdDecompressCtx> DECOMPRESS =
+        new java.util.concurrent.ArrayBlockingQueue<>(Scratch.POOLED);
+
     /** zstd's fastest standard level: most of its ratio, at about twice LZ4's compression CPU. */
     static final int LEVEL = 1;
 
@@ -157,7 +200,22 @@ public enum Codec {
     }
 
     static byte[] compress(byte[] plain) {
-      return com.github.luben.zstd.Zstd.compress(plain, LEVEL);
+      com.github.luben.zstd.ZstdCompressCtx ctx = COMPRESS.poll();
+      if (ctx == null) {
+        ctx = new com.github.luben.zstd.ZstdCompressCtx().setLevel(LEVEL);
+      }
+      byte[] out = Scratch.take((int) com.github.luben.zstd.Zstd.compressBound(plain.length));
+      boolean reusable = false;
+      try {
+        int n = ctx.compressByteArray(out, 0, out.length, plain, 0, plain.length);
+        reusable = true;
+        return java.util.Arrays.copyOf(out, n);
+      } finally {
+        Scratch.give(out);
+        if (!reusable || !COMPRESS.offer(ctx)) {
+          ctx.close(); // after a failure it is not trusted again
+        }
+      }
     }
 
     /**
@@ -167,14 +225,21 @@ public enum Codec {
     static byte[] decompress(byte[] data, int plaintextLength) throws EnvelopeFormatException {
       byte[] out = new byte[plaintextLength];
       long n;
+      com.github.luben.zstd.ZstdDecompressCtx ctx = DECOMPRESS.poll();
+      if (ctx == null) {
+        ctx = new com.github.luben.zstd.ZstdDecompressCtx();
+      }
+      boolean reusable = false;
       try {
-        n = com.github.luben.zstd.Zstd.decompressByteArray(out, 0, plaintextLength, data, 0, data.length);
+        // throws ZstdException (a RuntimeException) on a bad frame or one that does not fit
+        n = ctx.decompressByteArray(out, 0, plaintextLength, data, 0, data.length);
+        reusable = true;
       } catch (RuntimeException e) {
         throw new EnvelopeFormatException("zstd payload does not decompress: " + e.getMessage());
-      }
-      if (com.github.luben.zstd.Zstd.isError(n)) {
-        throw new EnvelopeFormatException(
-            "zstd payload does not decompress: " + com.github.luben.zstd.Zstd.getErrorName(n));
+      } finally {
+        if (!reusable || !DECOMPRESS.offer(ctx)) {
+          ctx.close(); // after a bad frame it is not trusted again
+        }
       }
       if (n != plaintextLength) {
         throw new EnvelopeFormatException(

@@ -570,7 +570,14 @@ public final class ConfigLoader {
       r.get().finish();
       retry = new ServerConfig.Retry(enabled, initial, max, elapsed);
     }
-    o.section("sending_queue"); // the spill buffer is the queue; accepted for pasted blocks
+    // The spill buffer is the queue: of the collector's sending_queue only num_consumers (exports
+    // in flight) means something here; the rest is accepted for pasted blocks.
+    int numConsumers = ServerConfig.Otlp.DEFAULT_NUM_CONSUMERS;
+    Optional<YamlSection> q = o.section("sending_queue");
+    if (q.isPresent()) {
+      numConsumers = (int) q.get().integer("num_consumers", numConsumers,
+          ServerConfig.Otlp.MIN_NUM_CONSUMERS, ServerConfig.Otlp.MAX_NUM_CONSUMERS);
+    }
     long maxSpans = o.integer("send_batch_max_size", 0, 0, 1_000_000_000);
     long maxBytes = o.integer("send_batch_max_bytes", ServerConfig.Otlp.DEFAULT_MAX_REQUEST_BYTES, 0, 1L << 30);
     Map<OtlpWire.Signal, URI> httpEndpoints = Map.of();
@@ -595,7 +602,8 @@ public final class ConfigLoader {
     ex.finish();
     exporterKey = key;
     return new ServerConfig.Exporter(Optional.of(new ServerConfig.Otlp(
-        endpoint, protocol, headers, gzip, timeout, tls, retry, maxSpans, maxBytes, Map.copyOf(httpEndpoints))));
+        endpoint, protocol, headers, gzip, timeout, tls, retry, maxSpans, maxBytes, Map.copyOf(httpEndpoints),
+        numConsumers)));
   }
 
   /**

@@ -178,6 +178,8 @@ public record ServerConfig(
    * @param httpEndpoints for HTTP, the URL of each signal: {@code endpoint} plus {@code
    *     /v1/<signal>}, or {@code traces_endpoint}, {@code metrics_endpoint}, {@code logs_endpoint}
    *     as the collector's otlphttp exporter has them; empty for gRPC
+   * @param numConsumers {@code sending_queue.num_consumers}: exports in flight at once (the core
+   *     drain's consumers), {@value #MIN_NUM_CONSUMERS}..{@value #MAX_NUM_CONSUMERS}
    */
   public record Otlp(
       URI endpoint,
@@ -189,9 +191,25 @@ public record ServerConfig(
       Retry retry,
       long maxRequestSpans,
       long maxRequestBytes,
-      Map<OtlpWire.Signal, URI> httpEndpoints) {
+      Map<OtlpWire.Signal, URI> httpEndpoints,
+      int numConsumers) {
     /** The collector's default receive limit (4 MiB): a request within it passes a default downstream. */
     public static final long DEFAULT_MAX_REQUEST_BYTES = 4L << 20;
+    /**
+     * Exports in flight by default. One export at a time waits a round trip per batch and fell
+     * behind the receivers with a healthy downstream (issue 19); 4 keep a downstream with some
+     * latency busy without many idle threads (docs/BENCHMARKS.md has the figures).
+     */
+    public static final int DEFAULT_NUM_CONSUMERS = 4;
+    public static final int MIN_NUM_CONSUMERS = 1;
+    public static final int MAX_NUM_CONSUMERS = 64;
+
+    public Otlp {
+      if (numConsumers < MIN_NUM_CONSUMERS || numConsumers > MAX_NUM_CONSUMERS) {
+        throw new IllegalArgumentException("numConsumers must be " + MIN_NUM_CONSUMERS + ".."
+            + MAX_NUM_CONSUMERS + ", got " + numConsumers);
+      }
+    }
 
     /** With the default request size: no item limit, {@value #DEFAULT_MAX_REQUEST_BYTES} bytes. */
     public Otlp(URI endpoint, Protocol protocol, Map<String, String> headers, boolean gzip, Duration timeout,
@@ -199,11 +217,14 @@ public record ServerConfig(
       this(endpoint, protocol, headers, gzip, timeout, tls, retry, 0, DEFAULT_MAX_REQUEST_BYTES);
     }
 
-    /** HTTP signal URLs derived from {@code endpoint} (the traces URL) by the signal's path. */
+    /**
+     * HTTP signal URLs derived from {@code endpoint} (the traces URL) by the signal's path, and the
+     * default number of consumers.
+     */
     public Otlp(URI endpoint, Protocol protocol, Map<String, String> headers, boolean gzip, Duration timeout,
         ClientTlsSettings tls, Retry retry, long maxRequestSpans, long maxRequestBytes) {
       this(endpoint, protocol, headers, gzip, timeout, tls, retry, maxRequestSpans, maxRequestBytes,
-          protocol == Protocol.GRPC ? Map.of() : signalUrls(endpoint));
+          protocol == Protocol.GRPC ? Map.of() : signalUrls(endpoint), DEFAULT_NUM_CONSUMERS);
     }
 
     /** Where a batch of this signal goes over HTTP. */

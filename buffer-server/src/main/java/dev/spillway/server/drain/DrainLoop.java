@@ -23,7 +23,10 @@ import org.slf4j.LoggerFactory;
  * retry_on_failure} maps onto its {@link RetryPolicy}. A downstream outage never drops data; only a
  * downstream that calls the data itself invalid (400 / INVALID_ARGUMENT) does, and that is counted.
  *
- * <p>One thread, {@value #THREAD_NAME}. {@link #close()} stops it, releasing an in-flight batch.
+ * <p>{@code sending_queue.num_consumers} threads export at once ({@value #THREAD_NAME}, with
+ * "-i" appended when there are several); the core drain keeps delivery at-least-once with several
+ * consumers, though not in the buffer's order. {@link #close()} stops them, releasing the batches
+ * in flight.
  */
 public final class DrainLoop implements AutoCloseable {
   public static final String THREAD_NAME = "spillway-drain";
@@ -33,13 +36,21 @@ public final class DrainLoop implements AutoCloseable {
   private final ServerMetrics metrics;
   private final Drain drain;
 
+  /** One consumer: batches reach the downstream in the buffer's order. */
   public DrainLoop(SpillReader reader, OtlpExporter exporter, ServerConfig.Retry retry, ServerMetrics metrics) {
+    this(reader, exporter, retry, 1, metrics);
+  }
+
+  /** @param consumers exports in flight at once ({@code sending_queue.num_consumers}), 1..64 */
+  public DrainLoop(
+      SpillReader reader, OtlpExporter exporter, ServerConfig.Retry retry, int consumers, ServerMetrics metrics) {
     this.exporter = exporter;
     this.metrics = metrics;
     this.drain =
         Drain.builder(reader, (d, timeout) -> export(d))
             .retry(policy(retry))
             .threadName(THREAD_NAME)
+            .consumers(consumers)
             .listener(new Counters())
             .build();
   }

@@ -34,7 +34,8 @@ final class ReloadingExporter implements OtlpExporter {
   private final Duration interval;
   private final Clock clock;
   private final FileWatch watch;
-  private OtlpExporter current;
+  /** Read by the drain's consumers without a lock; replaced under {@link #reloadIfDue}'s. */
+  private volatile OtlpExporter current;
   private long checkedAt;
 
   ReloadingExporter(Factory factory, List<Path> files, Duration interval, Clock clock) throws IOException {
@@ -48,12 +49,17 @@ final class ReloadingExporter implements OtlpExporter {
 
   @Override
   public ExportResult export(OtlpWire.Signal signal, byte[] request) {
+    reloadIfDue();
+    return current.export(signal, request);
+  }
+
+  /** One consumer at a time checks the files and swaps the exporter (several export at once). */
+  private synchronized void reloadIfDue() {
     long now = clock.millis();
     if (now - checkedAt >= interval.toMillis()) {
       checkedAt = now;
       reloadIfChanged();
     }
-    return current.export(signal, request);
   }
 
   private void reloadIfChanged() {

@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * the same batch again, only those are sent, so a split batch is not delivered twice.
  *
  * <p>To the drain loop this is an ordinary exporter: SUCCESS carries, as rejected items, those
- * dropped as too large, refused as invalid in a piece, or rejected in a partial success. Called
- * from one thread, as every exporter.
+ * dropped as too large, refused as invalid in a piece, or rejected in a partial success. Safe to
+ * call from the drain's several consumers at once: each part-delivered batch keeps its own pieces.
  */
 final class SplittingExporter implements OtlpExporter {
   private static final Logger LOG = LoggerFactory.getLogger(SplittingExporter.class);
@@ -39,11 +39,16 @@ final class SplittingExporter implements OtlpExporter {
   private final long maxBytes;
   private final ServerMetrics metrics;
 
-  /** The batch whose pieces are part-delivered, or null; with what is left and counted so far. */
-  private byte[] pendingBatch;
-  private OtlpWire.Signal pendingSignal;
-  private Deque<List<OtlpRequests.Item>> pendingPieces;
-  private long pendingRejected;
+  /**
+   * Part-delivered batches (one per consumer at most in practice), with the pieces left and what
+   * was counted so far; guarded by itself. Bounded: forgetting one costs a duplicate, not a loss.
+   */
+  private final Deque<Pending> pending = new ArrayDeque<>();
+
+  static final int MAX_PENDING = 16;
+
+  private record Pending(
+      OtlpWire.Signal signal, byte[] batch, Deque<List<OtlpRequests.Item>> pieces, long rejected) {}
 
   /**
    * @param maxItems largest request in items, 0 for no limit
@@ -58,11 +63,9 @@ final class SplittingExporter implements OtlpExporter {
 
   @Override
   public ExportResult export(OtlpWire.Signal signal, byte[] batch) {
-    if (pendingBatch != null) {
-      if (signal == pendingSignal && Arrays.equals(batch, pendingBatch)) {
-        return sendPieces(signal, batch, pendingPieces, pendingRejected);
-      }
-      clearPending();
+    Pending resumed = takePending(signal, batch);
+    if (resumed != null) {
+      return sendPieces(signal, batch, resumed.pieces(), resumed.rejected());
     }
     boolean withinSize = (maxBytes == 0 || batch.length <= maxBytes)
         && (maxItems == 0 || OtlpRequests.count(signal, batch) <= maxItems);
@@ -127,15 +130,11 @@ final class SplittingExporter implements OtlpExporter {
         }
         default -> {
           // Down or throttling: the drain loop retries; resume with what is left.
-          pendingSignal = signal;
-          pendingBatch = batch;
-          pendingPieces = pieces;
-          pendingRejected = rejected;
+          keepPending(new Pending(signal, batch, pieces, rejected));
           return r;
         }
       }
     }
-    clearPending();
     return ExportResult.success(rejected);
   }
 
@@ -148,11 +147,27 @@ final class SplittingExporter implements OtlpExporter {
     return "";
   }
 
-  private void clearPending() {
-    pendingSignal = null;
-    pendingBatch = null;
-    pendingPieces = null;
-    pendingRejected = 0;
+  /** The part-delivered state of {@code batch}, removed, or null. */
+  private Pending takePending(OtlpWire.Signal signal, byte[] batch) {
+    synchronized (pending) {
+      for (var it = pending.iterator(); it.hasNext(); ) {
+        Pending p = it.next();
+        if (p.signal() == signal && Arrays.equals(batch, p.batch())) {
+          it.remove();
+          return p;
+        }
+      }
+      return null;
+    }
+  }
+
+  private void keepPending(Pending p) {
+    synchronized (pending) {
+      if (pending.size() == MAX_PENDING) {
+        pending.removeFirst();
+      }
+      pending.addLast(p);
+    }
   }
 
   @Override

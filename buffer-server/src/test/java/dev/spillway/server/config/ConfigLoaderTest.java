@@ -212,4 +212,24 @@ class ConfigLoaderTest {
         + "      reader_keyset_passphrase_file: " + pass + "\n"), Map.of(), false))
         .hasMessageContaining("no reader keyset to open with it");
   }
+
+  @Test
+  void load_sendingQueueNumConsumers_defaultOverrideAndOutOfRangeWithPosition() throws Exception {
+    String exp = "exporters:\n  otlp_grpc:\n    endpoint: collector.internal:4317\n    tls:\n      ca_file: "
+        + pki.ca + "\n";
+    assertThat(load(valid() + exp, Map.of(), false).exporter().otlp().get().numConsumers())
+        .isEqualTo(ServerConfig.Otlp.DEFAULT_NUM_CONSUMERS);
+    String eight = exp + "    sending_queue:\n      enabled: true\n      num_consumers: 8\n      queue_size: 1000\n";
+    assertThat(load(valid() + eight, Map.of(), false).exporter().otlp().get().numConsumers()).isEqualTo(8);
+
+    for (String bad : new String[] {"0", "65", "many"}) {
+      String yaml = valid() + exp + "    sending_queue:\n      num_consumers: " + bad + "\n";
+      long line = yaml.lines().takeWhile(l -> !l.contains("num_consumers")).count() + 1;
+      assertThatThrownBy(() -> load(yaml, Map.of(), false))
+          .as("num_consumers: %s", bad)
+          .hasMessageContaining("c.yaml:" + line + ":")
+          .hasMessageContaining("exporters.otlp_grpc.sending_queue.num_consumers")
+          .hasMessageContaining(bad.equals("many") ? "is not an integer" : "between 1 and 64");
+    }
+  }
 }

@@ -49,6 +49,8 @@ final class OtlpTraceWriter extends OtlpTwoPassWriter<SpanData> {
   private static final int LINK_FLAGS = 6;
   private static final int STATUS_MESSAGE = 2;
   private static final int STATUS_CODE = 3;
+  private static final int TRACE_ID_BYTES = 16;
+  private static final int SPAN_ID_BYTES = 8;
 
   private OtlpTraceWriter() {}
 
@@ -74,10 +76,10 @@ final class OtlpTraceWriter extends OtlpTwoPassWriter<SpanData> {
     int slot = reserve();
     SpanContext sc = s.getSpanContext();
     SpanContext parent = s.getParentSpanContext();
-    int size = bytes(SPAN_TRACE_ID, sc.getTraceIdBytes())
-        + bytes(SPAN_SPAN_ID, sc.getSpanIdBytes())
+    int size = idField(SPAN_TRACE_ID, TRACE_ID_BYTES)
+        + idField(SPAN_SPAN_ID, SPAN_ID_BYTES)
         + string(SPAN_TRACE_STATE, OtlpSpans.encodeTraceState(sc.getTraceState()))
-        + (parent.isValid() ? bytes(SPAN_PARENT_SPAN_ID, parent.getSpanIdBytes()) : 0)
+        + (parent.isValid() ? idField(SPAN_PARENT_SPAN_ID, SPAN_ID_BYTES) : 0)
         + string(SPAN_NAME, s.getName())
         + enumValue(SPAN_KIND, OtlpSpans.kindNumber(s.getKind()))
         + fixed64(SPAN_START, s.getStartEpochNanos())
@@ -111,8 +113,8 @@ final class OtlpTraceWriter extends OtlpTwoPassWriter<SpanData> {
   private int sizeLink(LinkData l) {
     int slot = reserve();
     SpanContext lc = l.getSpanContext();
-    int size = bytes(LINK_TRACE_ID, lc.getTraceIdBytes())
-        + bytes(LINK_SPAN_ID, lc.getSpanIdBytes())
+    int size = idField(LINK_TRACE_ID, TRACE_ID_BYTES)
+        + idField(LINK_SPAN_ID, SPAN_ID_BYTES)
         + string(LINK_TRACE_STATE, OtlpSpans.encodeTraceState(lc.getTraceState()))
         + sizeAttributes(LINK_ATTRIBUTES, l.getAttributes())
         + uint32(LINK_DROPPED_ATTRIBUTES, l.getTotalAttributeCount() - l.getAttributes().size())
@@ -135,11 +137,11 @@ final class OtlpTraceWriter extends OtlpTwoPassWriter<SpanData> {
   void writeItem(CodedOutputStream out, SpanData s) throws IOException {
     SpanContext sc = s.getSpanContext();
     SpanContext parent = s.getParentSpanContext();
-    writeBytes(out, SPAN_TRACE_ID, sc.getTraceIdBytes());
-    writeBytes(out, SPAN_SPAN_ID, sc.getSpanIdBytes());
+    writeId(out, SPAN_TRACE_ID, sc.getTraceId(), TRACE_ID_BYTES);
+    writeId(out, SPAN_SPAN_ID, sc.getSpanId(), SPAN_ID_BYTES);
     writeString(out, SPAN_TRACE_STATE, OtlpSpans.encodeTraceState(sc.getTraceState()));
     if (parent.isValid()) {
-      writeBytes(out, SPAN_PARENT_SPAN_ID, parent.getSpanIdBytes());
+      writeId(out, SPAN_PARENT_SPAN_ID, parent.getSpanId(), SPAN_ID_BYTES);
     }
     writeString(out, SPAN_NAME, s.getName());
     writeEnum(out, SPAN_KIND, OtlpSpans.kindNumber(s.getKind()));
@@ -158,8 +160,8 @@ final class OtlpTraceWriter extends OtlpTwoPassWriter<SpanData> {
     for (LinkData l : s.getLinks()) {
       SpanContext lc = l.getSpanContext();
       start(out, SPAN_LINKS);
-      writeBytes(out, LINK_TRACE_ID, lc.getTraceIdBytes());
-      writeBytes(out, LINK_SPAN_ID, lc.getSpanIdBytes());
+      writeId(out, LINK_TRACE_ID, lc.getTraceId(), TRACE_ID_BYTES);
+      writeId(out, LINK_SPAN_ID, lc.getSpanId(), SPAN_ID_BYTES);
       writeString(out, LINK_TRACE_STATE, OtlpSpans.encodeTraceState(lc.getTraceState()));
       writeAttributes(out, LINK_ATTRIBUTES, l.getAttributes());
       writeUInt32(out, LINK_DROPPED_ATTRIBUTES, l.getTotalAttributeCount() - l.getAttributes().size());

@@ -68,14 +68,30 @@ abstract class OtlpTwoPassWriter<T> {
   private static final int ANY_BYTES = 7;
   private static final int LIST_VALUES = 1;
 
+  /**
+   * The queues of the last request this thread wrote, kept for the next one: a batch of 512 spans
+   * queues ~25,000 sizes and ~13,000 strings, and growing fresh arrays to that on every request
+   * (copy after copy, each zeroed) was a visible share of the embedded path's profile.
+   */
+  private static final ThreadLocal<Queues> KEPT = new ThreadLocal<>();
+  /** Queues grown past this many entries are not kept (a one-off huge batch). */
+  static final int MAX_KEPT_ENTRIES = 1 << 18;
+
+  private static final class Queues {
+    int[] sizes = new int[1024];
+    byte[][] utf8 = new byte[512][];
+  }
+
   /** Sizes of nested messages, in the order the messages start. */
-  private int[] sizes = new int[1024];
+  private int[] sizes;
   private int queued;
   private int taken;
   /** UTF-8 of every string the size pass wrote, in the order the write pass writes them. */
-  private byte[][] utf8 = new byte[512][];
+  private byte[][] utf8;
   private int utf8Queued;
   private int utf8Taken;
+  /** Hex-decoded trace and span ids, written from here (the SDK's getters allocate a new array). */
+  private final byte[] idScratch = new byte[16];
   /** Running total of an attribute loop (forEach takes a lambda). */
   private int attributeBytes;
 
@@ -95,12 +111,43 @@ abstract class OtlpTwoPassWriter<T> {
    * signal's codec builds).
    */
   final byte[] writeRequest(Collection<? extends T> items) {
+    Queues q = KEPT.get();
+    KEPT.remove(); // ours alone until we give it back, should a subclass ever write re-entrantly
+    if (q == null) {
+      q = new Queues();
+    }
+    sizes = q.sizes;
+    utf8 = q.utf8;
+    try {
+      return writeGrouped(items);
+    } finally {
+      Arrays.fill(utf8, 0, utf8Queued, null); // nothing of this request stays reachable
+      if (sizes.length <= MAX_KEPT_ENTRIES && utf8.length <= MAX_KEPT_ENTRIES) {
+        q.sizes = sizes;
+        q.utf8 = utf8;
+        KEPT.set(q);
+      }
+    }
+  }
+
+  private byte[] writeGrouped(Collection<? extends T> items) {
     Map<Resource, Map<InstrumentationScopeInfo, List<T>>> grouped = new LinkedHashMap<>();
+    // Items of one SDK share their Resource and scope objects: the same instances as the item
+    // before join its group without hashing them (Resource hashes its attributes on every call).
+    Resource lastResource = null;
+    InstrumentationScopeInfo lastScope = null;
+    List<T> lastGroup = null;
     for (T item : items) {
-      grouped
-          .computeIfAbsent(resourceOf(item), r -> new LinkedHashMap<>())
-          .computeIfAbsent(scopeOf(item), i -> new ArrayList<>())
-          .add(item);
+      Resource resource = resourceOf(item);
+      InstrumentationScopeInfo scope = scopeOf(item);
+      if (lastGroup == null || resource != lastResource || scope != lastScope) {
+        lastGroup = grouped
+            .computeIfAbsent(resource, r -> new LinkedHashMap<>())
+            .computeIfAbsent(scope, i -> new ArrayList<>());
+        lastResource = resource;
+        lastScope = scope;
+      }
+      lastGroup.add(item);
     }
     int total = 0;
     for (Map.Entry<Resource, Map<InstrumentationScopeInfo, List<T>>> e : grouped.entrySet()) {
@@ -156,6 +203,15 @@ abstract class OtlpTwoPassWriter<T> {
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
     utf8[utf8Queued++] = b;
     return CodedOutputStream.computeTagSize(number) + CodedOutputStream.computeUInt32SizeNoTag(b.length) + b.length;
+  }
+
+  /**
+   * A trace or span id field from its hex form ({@code SpanContext} keeps ids as validated hex of
+   * exactly {@code 2 * byteLength} characters, all zeros when invalid): always written, as the
+   * {@code getTraceIdBytes()} array it stands for is never empty.
+   */
+  static int idField(int number, int byteLength) {
+    return CodedOutputStream.computeTagSize(number) + CodedOutputStream.computeUInt32SizeNoTag(byteLength) + byteLength;
   }
 
   static int bytes(int number, byte[] b) {
@@ -341,6 +397,21 @@ abstract class OtlpTwoPassWriter<T> {
     out.writeTag(number, LEN);
     out.writeUInt32NoTag(b.length);
     out.writeRawBytes(b);
+  }
+
+  /** Writes what {@link #idField} sized: {@code hex} decoded, without a new array per id. */
+  final void writeId(CodedOutputStream out, int number, String hex, int byteLength) throws IOException {
+    for (int i = 0; i < byteLength; i++) {
+      idScratch[i] = (byte) ((nibble(hex.charAt(2 * i)) << 4) | nibble(hex.charAt(2 * i + 1)));
+    }
+    out.writeTag(number, LEN);
+    out.writeUInt32NoTag(byteLength);
+    out.writeRawBytes(idScratch, 0, byteLength);
+  }
+
+  /** A lower-case hex digit's value ({@code SpanContext} ids are validated lower-case hex). */
+  private static int nibble(char c) {
+    return c <= '9' ? c - '0' : c - 'a' + 10;
   }
 
   static void writeBytes(CodedOutputStream out, int number, byte[] b) throws IOException {
