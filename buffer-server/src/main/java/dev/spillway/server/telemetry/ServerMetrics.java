@@ -135,6 +135,9 @@ public final class ServerMetrics implements BufferObserver {
     bufferCounter("spillway_buffer_batches_acked_total", "Deliveries acknowledged.", BufferMetrics::acked);
     bufferCounter("spillway_buffer_batches_quarantined_total", "Records quarantined.", BufferMetrics::quarantined);
     bufferCounter("spillway_buffer_storage_faults_total", "Appends that failed on the storage.", BufferMetrics::storageFaults);
+    // Issue #13: a torn record (a header word zeroed or a crash mid-write) was skipped uncounted.
+    bufferCounter("spillway_buffer_records_torn_total", "Spill records torn (crash mid-write or a damaged header), skipped.",
+        BufferMetrics::torn);
   }
 
   private void counter(String name, String help, LongAdder source) {

@@ -72,6 +72,7 @@ class OtlpMetricsPushTest {
       assertThat(receiver.requests()).isNotEmpty();
       assertThat(receiver.latestSum("spillway_spans_received")).contains((double) (BATCHES * SPANS_PER_BATCH));
       assertThat(receiver.latestSum("spillway_receiver_requests")).isPresent();
+      assertThat(receiver.latestSum("spillway_buffer_records_torn")).contains(0.0); // the buffer's counters too
       assertThat(receiver.latestResource())
           .containsEntry("service.name", "spillway")
           .containsEntry("spillway.role", "ingest")
