@@ -78,10 +78,12 @@ public final class OtlpMetricsPush implements AutoCloseable {
         ? ClientTls.load(what, r.certificate(), r.clientCertificate(), r.clientKey())
         : null;
     String compression = r.gzip() ? "gzip" : "none";
+    // The SDK's periodic reader has no timeout of its own: periodic.timeout bounds the request too.
+    java.time.Duration timeout = r.exportTimeout().compareTo(r.timeout()) < 0 ? r.exportTimeout() : r.timeout();
     if (r.protocol() == ServerConfig.Protocol.GRPC) {
       var e = OtlpGrpcMetricExporter.builder()
           .setEndpoint(r.endpoint().toString())
-          .setTimeout(r.exportTimeout())
+          .setTimeout(timeout)
           .setCompression(compression)
           .setRetryPolicy(null); // counters are cumulative: the next push carries what a failed one had
       if (tls != null) {
@@ -94,7 +96,7 @@ public final class OtlpMetricsPush implements AutoCloseable {
     }
     var e = OtlpHttpMetricExporter.builder()
         .setEndpoint(r.endpoint().toString())
-        .setTimeout(r.exportTimeout())
+        .setTimeout(timeout)
         .setCompression(compression)
         .setRetryPolicy(null);
     if (tls != null) {
