@@ -37,6 +37,17 @@ done
 [ -x "$dist/runtime/bin/java" ] || fail "no bundled runtime"
 "$dist/bin/spillway" version | grep -q '^spillway ' || fail "version"
 
+# The image's entrypoint (ops/docker/entrypoint.sh, run from the unpacked archive as the image does):
+# split roles by default, so 'serve' without --role is refused naming the choices; the rest passes.
+entry="$dist/ops/docker/entrypoint.sh"
+[ -x "$entry" ] || fail "no ops/docker/entrypoint.sh"
+rc=0; "$entry" serve --config /nonexistent.yaml > "$work/entry.log" 2>&1 || rc=$?
+[ "$rc" = 64 ] && grep -q -- '--role ingest' "$work/entry.log" && grep -q -- '--role both' "$work/entry.log" \
+  || fail "the image's entrypoint ran serve without --role (exit $rc): $(head -3 "$work/entry.log")"
+"$entry" version | grep -q '^spillway ' || fail "the image's entrypoint does not pass 'version' through"
+"$entry" serve --help | grep -q -- '--role' || fail "the image's entrypoint does not pass 'serve --help' through"
+grep -q '^CMD \["serve", "--role", "ingest"' "$dist/ops/docker/Dockerfile" || fail "the image's default is not the ingest role"
+
 export HOME="$work/home"
 mkdir -p "$HOME"
 "$dist/bin/spillway" serve --state-dir "$work/state" > "$work/serve.log" 2>&1 &

@@ -8,6 +8,7 @@ import dev.spillway.server.receive.OtlpGrpcReceiver;
 import dev.spillway.server.receive.OtlpHttpReceiver;
 import dev.spillway.server.receive.OtlpIngest;
 import dev.spillway.server.telemetry.MetricsServer;
+import dev.spillway.server.telemetry.OtlpMetricsPush;
 import dev.spillway.server.telemetry.ServerMetrics;
 import dev.spillway.server.tls.ServerTlsContext;
 import dev.spillway.server.tls.TlsReloader;
@@ -39,6 +40,7 @@ public final class Daemon implements AutoCloseable {
   private OtlpExporter exporter;
   private BufferOpener.Opened buffer;
   private MetricsServer metricsServer;
+  private OtlpMetricsPush metricsPush;
   private TlsReloader reloader;
 
   private Daemon() {}
@@ -80,6 +82,11 @@ public final class Daemon implements AutoCloseable {
     if (config.metrics().tls().isPresent()) {
       metricsTls = Optional.of(tls("telemetry.metrics.tls", config.metrics().tls().get(),
           ServerTlsContext.Alpn.HTTP1, contexts));
+    }
+
+    // Its TLS files are checked here too, before the spill is opened; no readers, no connection.
+    if (!config.metrics().readers().isEmpty()) {
+      metricsPush = OtlpMetricsPush.start(config.metrics().readers(), metrics.registry(), role.configName());
     }
 
     buffer = opener.open(config.buffer(), role, metrics);
@@ -145,6 +152,11 @@ public final class Daemon implements AutoCloseable {
     return http == null ? -1 : http.port();
   }
 
+  /** The OTLP push of the daemon's metrics, when {@code telemetry.metrics.readers} configures one. */
+  public Optional<OtlpMetricsPush> metricsPush() {
+    return Optional.ofNullable(metricsPush);
+  }
+
   public int metricsPort() {
     return metricsServer == null ? -1 : metricsServer.port();
   }
@@ -179,6 +191,7 @@ public final class Daemon implements AutoCloseable {
     quietly(exporter);
     quietly(reloader);
     quietly(metricsServer);
+    quietly(metricsPush); // last: its final push carries the counts of the stop itself
     for (AutoCloseable c : closeLast) {
       quietly(c);
     }

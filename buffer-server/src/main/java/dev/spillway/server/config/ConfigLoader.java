@@ -141,9 +141,16 @@ public final class ConfigLoader {
     Optional<ServerConfig.Buffer> buffer = collect(problems, () -> buffer(bufferSection, top));
     Optional<YamlSection> exportersSection = top.section("exporters");
     Optional<ServerConfig.Exporter> exporter = collect(problems, () -> exporter(exportersSection));
-    Optional<YamlSection> telemetrySection = top.section("telemetry");
-    Optional<ServerConfig.Metrics> metrics = collect(problems, () -> metrics(telemetrySection));
     Optional<YamlSection> serviceSection = top.section("service");
+    Optional<YamlSection> telemetrySection;
+    try {
+      telemetrySection = telemetrySection(top.section("telemetry"), serviceSection);
+    } catch (ConfigException e) {
+      problems.add(e);
+      telemetrySection = Optional.empty();
+    }
+    Optional<YamlSection> telemetry = telemetrySection;
+    Optional<ServerConfig.Metrics> metrics = collect(problems, () -> metrics(telemetry));
     Optional<Set<OtlpWire.Signal>> signals = collect(problems, () -> signals(serviceSection));
     top.finish();
     if (!problems.isEmpty()) {
@@ -688,7 +695,7 @@ public final class ConfigLoader {
     if (service.isEmpty()) {
       return EnumSet.allOf(OtlpWire.Signal.class);
     }
-    service.get().section("telemetry"); // the collector's own-telemetry block: ours is top-level telemetry
+    // service.telemetry was read by telemetrySection, before this finishes the block.
     service.get().section("extensions");
     Optional<YamlSection> pipelines = service.get().section("pipelines");
     service.get().finish();
@@ -736,6 +743,23 @@ public final class ConfigLoader {
     return signals;
   }
 
+  /**
+   * The daemon's own telemetry block: top-level {@code telemetry}, or {@code service.telemetry}
+   * where the collector keeps it (so a collector's block can be pasted), not both.
+   */
+  private static Optional<YamlSection> telemetrySection(Optional<YamlSection> direct, Optional<YamlSection> service)
+      throws ConfigException {
+    if (service.isEmpty()) {
+      return direct;
+    }
+    Optional<YamlSection> nested = service.get().section("telemetry");
+    if (nested.isPresent() && direct.isPresent()) {
+      throw service.get().errorAt("telemetry",
+          "the daemon's telemetry is configured twice (telemetry and service.telemetry); keep one");
+    }
+    return nested.isPresent() ? nested : direct;
+  }
+
   private ServerConfig.Metrics metrics(Optional<YamlSection> telemetry) throws ConfigException {
     Endpoint def = Endpoint.parse("127.0.0.1:8888");
     if (telemetry.isEmpty()) {
@@ -756,8 +780,153 @@ public final class ConfigLoader {
     } else if (!endpoint.isLoopback()) {
       throw m.get().errorAt("endpoint", "a metrics endpoint off loopback needs a tls block");
     }
+    List<MetricReaderSettings> readers = new ArrayList<>();
+    for (YamlSection r : m.get().sectionList("readers")) {
+      try {
+        readers.add(metricReader(r));
+      } catch (ConfigException e) {
+        r.report(e);
+      }
+    }
+    if (level.equals("none") && !readers.isEmpty()) {
+      m.get().report(m.get().errorAt("level", "level: none turns the daemon's metrics off, but readers are configured;"
+          + " remove one"));
+    }
     m.get().finish();
-    return new ServerConfig.Metrics(!level.equals("none"), endpoint, tls);
+    return new ServerConfig.Metrics(!level.equals("none"), endpoint, tls, List.copyOf(readers));
+  }
+
+  /**
+   * One {@code readers} entry, as the collector 0.165 spells it: {@code periodic: {interval,
+   * timeout, exporter: {otlp: {protocol, endpoint, certificate, client_certificate, client_key,
+   * headers, compression, timeout, insecure}}}}. Times are milliseconds as in the collector, or a
+   * duration such as {@code 10s}. TLS fails closed as the exporter's does.
+   */
+  private MetricReaderSettings metricReader(YamlSection r) throws ConfigException {
+    if (r.has("pull")) {
+      r.expect("pull");
+      throw r.errorAt("pull", "the daemon serves its pull endpoint at telemetry.metrics.endpoint;"
+          + " readers here are periodic (OTLP push) only");
+    }
+    YamlSection p = r.section("periodic").orElseThrow(() -> r.errorAt("periodic", "is required (periodic: {exporter: {otlp: …}})"));
+    r.finish();
+    Duration interval = milliseconds(p, "interval", MetricReaderSettings.DEFAULT_INTERVAL);
+    Duration timeout = milliseconds(p, "timeout", MetricReaderSettings.DEFAULT_TIMEOUT);
+    if (interval.toMillis() < 100) {
+      throw p.errorAt("interval", "must be at least 100 ms");
+    }
+    YamlSection ex = p.section("exporter").orElseThrow(() -> p.errorAt("exporter", "is required (exporter: {otlp: …})"));
+    p.finish();
+    YamlSection o = ex.section("otlp").orElseThrow(() -> ex.errorAt("otlp", "is required: the daemon pushes over OTLP only"));
+    ex.finish();
+    Optional<String> protocolName = o.string("protocol");
+    if (protocolName.isEmpty()) {
+      o.expect("protocol");
+      throw o.errorAt("protocol", "is required: grpc or http/protobuf");
+    }
+    ServerConfig.Protocol protocol = switch (protocolName.get()) {
+      case "grpc" -> ServerConfig.Protocol.GRPC;
+      case "http/protobuf" -> ServerConfig.Protocol.HTTP_PROTOBUF;
+      default -> throw o.errorAt("protocol", "'" + protocolName.get() + "' is not one of grpc, http/protobuf");
+    };
+    String rawEndpoint = o.requiredString("endpoint");
+    Optional<Path> ca = existingFile(o, "certificate", false);
+    Optional<Path> clientCert = existingFile(o, "client_certificate", false);
+    Optional<Path> clientKey = existingFile(o, "client_key", false);
+    if (clientCert.isPresent() != clientKey.isPresent()) {
+      // A typo of the missing one (client_kye) is reported by finish() as the unknown key it is.
+      String missing = clientCert.isPresent() ? "client_key" : "client_certificate";
+      o.reportMissing(missing, "client_certificate and client_key go together (mTLS); " + missing + " is missing");
+    }
+    java.util.Map<String, String> headers = new java.util.LinkedHashMap<>();
+    for (YamlSection h : o.sectionList("headers")) {
+      String name = h.requiredString("name");
+      headers.put(name, h.string("value", ""));
+      h.finish();
+    }
+    Optional<String> headersList = o.string("headers_list");
+    if (headersList.isPresent()) {
+      for (String pair : headersList.get().split(",")) {
+        int eq = pair.indexOf('=');
+        if (eq <= 0) {
+          throw o.errorAt("headers_list", "expected name=value[,name=value…]");
+        }
+        headers.putIfAbsent(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+      }
+    }
+    boolean gzip = o.oneOf("compression", "gzip", "gzip", "none").equals("gzip");
+    Duration exportTimeout = milliseconds(o, "timeout", MetricReaderSettings.DEFAULT_EXPORT_TIMEOUT);
+    boolean insecure = o.bool("insecure", false);
+    o.oneOf("temporality_preference", "cumulative", "cumulative"); // Prometheus counters are cumulative
+    o.oneOf("default_histogram_aggregation", "explicit_bucket_histogram", "explicit_bucket_histogram");
+    o.finish();
+    URI endpoint = metricsEndpoint(o, rawEndpoint, protocol, insecure);
+    if (endpoint.getScheme().equals("http")) {
+      if (ca.isPresent() || clientCert.isPresent()) {
+        throw o.errorAt("endpoint", "certificate/client_certificate are set but the endpoint is plaintext http://");
+      }
+      if (!allowInsecureDev) {
+        throw o.errorAt("endpoint", "plaintext telemetry export is refused (use https://, with certificate and"
+            + " client_certificate/client_key for mTLS)");
+      }
+      if (!new Endpoint(endpoint.getHost(), endpoint.getPort()).isLoopback()) {
+        throw o.errorAt("endpoint", "the insecure development mode pushes telemetry to loopback only");
+      }
+      warnings.add("telemetry pushed as PLAINTEXT to " + endpoint + " (insecure development mode)");
+    } else if (clientCert.isEmpty()) {
+      warnings.add(o.path() + ": no client_certificate: the telemetry endpoint cannot authenticate this daemon (no mTLS)");
+    }
+    return new MetricReaderSettings(interval, timeout, protocol, endpoint, ca, clientCert, clientKey,
+        java.util.Map.copyOf(headers), gzip, exportTimeout);
+  }
+
+  /** The collector writes these times as integer milliseconds; a duration such as {@code 10s} also works. */
+  private static Duration milliseconds(YamlSection s, String key, Duration def) throws ConfigException {
+    Optional<String> v = s.string(key);
+    if (v.isPresent() && v.get().trim().matches("\\d+")) {
+      long ms = s.integer(key, def.toMillis(), 1, 24L * 3600 * 1000);
+      return Duration.ofMillis(ms);
+    }
+    return s.duration(key, def);
+  }
+
+  /**
+   * As the collector: an endpoint without a scheme is https (http with {@code insecure: true});
+   * http/protobuf gets {@code /v1/metrics} unless the path already ends with it.
+   */
+  private static URI metricsEndpoint(YamlSection o, String raw, ServerConfig.Protocol protocol, boolean insecure)
+      throws ConfigException {
+    String v = raw.trim();
+    if (!v.contains("://")) {
+      v = (insecure ? "http://" : "https://") + v;
+    } else if (insecure && v.startsWith("https://")) {
+      throw o.errorAt("insecure", "insecure: true contradicts an https:// endpoint");
+    }
+    URI uri;
+    try {
+      uri = new URI(v);
+    } catch (URISyntaxException e) {
+      throw o.errorAt("endpoint", "'" + raw + "' is not a URL");
+    }
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+    if (!scheme.equals("https") && !scheme.equals("http")) {
+      throw o.errorAt("endpoint", "scheme must be https (or http in the development mode)");
+    }
+    if (uri.getHost() == null) {
+      throw o.errorAt("endpoint", "'" + raw + "' has no host");
+    }
+    int port = uri.getPort() > 0 ? uri.getPort() : (scheme.equals("https") ? 443 : 80);
+    String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+    if (protocol == ServerConfig.Protocol.GRPC) {
+      path = "";
+    } else if (!path.endsWith("/v1/metrics")) {
+      path = (path.endsWith("/") ? path.substring(0, path.length() - 1) : path) + "/v1/metrics";
+    }
+    try {
+      return new URI(scheme, null, uri.getHost(), port, path.isEmpty() ? null : path, null, null);
+    } catch (URISyntaxException e) {
+      throw o.errorAt("endpoint", "'" + raw + "' is not a URL");
+    }
   }
 
   private Endpoint endpoint(YamlSection s, String key, String def) throws ConfigException {

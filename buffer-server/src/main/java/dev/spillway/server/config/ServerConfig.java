@@ -256,6 +256,14 @@ public record ServerConfig(
         new Retry(true, Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(30));
   }
 
-  /** {@code telemetry.metrics}: Prometheus text, /healthz and /readyz. No payload is served. */
-  public record Metrics(boolean enabled, Endpoint endpoint, Optional<TlsSettings> tls) {}
+  /**
+   * {@code telemetry.metrics}: Prometheus text, /healthz and /readyz (no payload is served), and
+   * the {@code readers} that push the same metrics over OTLP (none: no outbound connection).
+   */
+  public record Metrics(boolean enabled, Endpoint endpoint, Optional<TlsSettings> tls,
+      java.util.List<MetricReaderSettings> readers) {
+    public Metrics(boolean enabled, Endpoint endpoint, Optional<TlsSettings> tls) {
+      this(enabled, endpoint, tls, java.util.List.of());
+    }
+  }
 }

@@ -257,6 +257,27 @@ final class YamlSection {
     return List.copyOf(out);
   }
 
+  /**
+   * A list of mappings such as {@code readers} or the collector's {@code headers: [{name, value}]};
+   * each element's path is {@code key[i]}.
+   */
+  List<YamlSection> sectionList(String key) throws ConfigException {
+    NodeTuple t = entries.get(key);
+    read.add(key);
+    if (t == null || (t.getValueNode() instanceof ScalarNode s && isNull(s))) {
+      return List.of();
+    }
+    if (!(t.getValueNode() instanceof SequenceNode seq)) {
+      throw error(t.getValueNode(), child(key), "must be a list");
+    }
+    List<YamlSection> out = new ArrayList<>();
+    int i = 0;
+    for (Node n : seq.getValue()) {
+      out.add(new YamlSection(file, child(key) + "[" + i++ + "]", n, env, problems));
+    }
+    return List.copyOf(out);
+  }
+
   /** A flat string map such as {@code headers}. Values are expanded; keys are not. */
   Map<String, String> stringMap(String key) throws ConfigException {
     Optional<YamlSection> sub = section(key);
