@@ -50,6 +50,7 @@ class TelemetryReadersConfigTest {
         + "  pipelines:\n"
         + "    traces:\n"
         + "      receivers: [otlp]\n"
+        + "      exporters: [debug]\n"
         + "  telemetry:\n"
         + "    metrics:\n"
         + "      readers:\n"
