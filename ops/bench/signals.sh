@@ -77,7 +77,12 @@ telemetry:
 YAML
 
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
-disk_bytes() { du -sb "$W/spill" 2>/dev/null | awk '{print $1}'; }
+# What was appended (sealed batches and key records as stored), from the daemon's own counter:
+# the spill's files are preallocated by Chronicle, so their size on disk moves in steps.
+disk_bytes() {
+  curl -s --max-time 2 "http://127.0.0.1:$MPORT/metrics" 2>/dev/null |
+    awk '$1 == "spillway_storage_written_bytes_total" {printf "%.0f", $2; f = 1} END {if (!f) print 0}'
+}
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
 
 say "machine: $(nproc) CPUs; daemon: $DURABILITY, $COMPRESSION, pinned: ${PIN:-no}"

@@ -108,6 +108,7 @@ public final class ServerMetrics implements BufferObserver {
   private final Counter tlsFailures;
   private final Counter quarantined;
   private final Histogram storageWrite;
+  private final LongAdder storageWrittenBytes = new LongAdder();
   private final Histogram keyCalls;
   private final Histogram exportLatency;
   private volatile Supplier<BufferMetrics> buffer = () -> null;
@@ -161,6 +162,8 @@ public final class ServerMetrics implements BufferObserver {
         .help("Failed TLS handshakes by listener and reason.").labelNames("listener", "reason").register(registry);
     counter("spillway_tls_reloads_total", "TLS material reloads after file changes.", tlsReloads);
     counter("spillway_tls_reload_failures_total", "TLS file changes that did not load (old material kept).", tlsReloadFailures);
+    counter("spillway_storage_written_bytes_total",
+        "Bytes appended to the spill: sealed batches and their key records, as stored.", storageWrittenBytes);
     storageWrite = Histogram.builder().name("storage_write_latency_seconds")
         .help("Time to append one sealed batch to the spill.").classicOnly().classicUpperBounds(LATENCY_BUCKETS)
         .register(registry);
@@ -319,6 +322,7 @@ public final class ServerMetrics implements BufferObserver {
   @Override
   public void onStorageWrite(long nanos, int bytes) {
     storageWrite.observe(nanos / 1e9);
+    storageWrittenBytes.add(bytes);
   }
 
   @Override

@@ -29,6 +29,14 @@ class ServerMetricsTest {
   }
 
   @Test
+  void onStorageWrite_bytesAppendedAreCountedAsWritten() {
+    ServerMetrics m = new ServerMetrics();
+    m.onStorageWrite(1_000, 4_096);
+    m.onStorageWrite(2_000, 100);
+    assertThat(m.render()).contains("spillway_storage_written_bytes_total 4196.0");
+  }
+
+  @Test
   void tlsHandshakeFailure_configPathsAndProtocolNames_oneListenerLabelScheme() {
     ServerMetrics m = new ServerMetrics();
     m.tlsHandshakeFailure("grpc", "no_client_certificate");
