@@ -1,12 +1,9 @@
 package dev.spillway.core.export;
 
-import dev.spillway.core.BufferMetrics;
 import dev.spillway.core.SpillBufferBuilder;
-import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.logs.data.LogRecordData;
 import io.opentelemetry.sdk.logs.export.LogRecordExporter;
 import java.io.IOException;
-import java.util.Collection;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -24,16 +21,12 @@ import org.slf4j.LoggerFactory;
  * memory to disk before it returns, then replays for up to the shutdown drain timeout in the
  * background and shuts the delegate down.
  */
-public final class SpillingLogRecordExporter implements LogRecordExporter {
+public final class SpillingLogRecordExporter extends SpillingExporter<LogRecordData> implements LogRecordExporter {
   /** The name of the drain thread this exporter starts. */
   public static final String THREAD_NAME = "spillway-log-replay";
 
-  private final LogRecordExporter delegate;
-  private final BufferedDelegate<LogRecordData> buffered;
-
   private SpillingLogRecordExporter(LogRecordExporter delegate, BufferedDelegate<LogRecordData> buffered) {
-    this.delegate = delegate;
-    this.buffered = buffered;
+    super(delegate, buffered);
   }
 
   /**
@@ -56,55 +49,5 @@ public final class SpillingLogRecordExporter implements LogRecordExporter {
         BufferedDelegate.start(
             SignalCodec.logs(), calls, buffer, settings, true, THREAD_NAME,
             LoggerFactory.getLogger(SpillingLogRecordExporter.class)));
-  }
-
-  /**
-   * Writes {@code logs} to OTLP bytes and offers them to the spill buffer; succeeds once the
-   * buffer took them, fails when it refused them (budgets spent) or after {@link #shutdown()}.
-   * Never waits on the delegate.
-   */
-  @Override
-  public CompletableResultCode export(Collection<LogRecordData> logs) {
-    return buffered.export(logs);
-  }
-
-  /**
-   * Completes when every batch accepted before this call is exported or sealed on disk, and the
-   * delegate's own flush completed. After {@link #shutdown()}, returns the shutdown's result.
-   */
-  @Override
-  public CompletableResultCode flush() {
-    return buffered.flush();
-  }
-
-  /**
-   * Stops accepting and seals what memory holds to disk before returning; then, in the
-   * background, replays for up to the shutdown drain timeout, closes the buffer and shuts the
-   * delegate down. Idempotent.
-   */
-  @Override
-  public CompletableResultCode shutdown() {
-    return buffered.shutdown();
-  }
-
-  /** {@code shutdown().join(...)}, waiting as long as shutdown can take. */
-  @Override
-  public void close() {
-    buffered.close();
-  }
-
-  /** The buffer's metrics, or null once shutdown has closed it. For tests. */
-  BufferMetrics bufferMetrics() {
-    return buffered.bufferMetrics();
-  }
-
-  /** Log records accepted and refused by {@link #export} since start. For tests. */
-  long[] acceptedAndRefusedRecords() {
-    return buffered.acceptedAndRefused();
-  }
-
-  @Override
-  public String toString() {
-    return "SpillingLogRecordExporter{delegate=" + delegate + "}";
   }
 }

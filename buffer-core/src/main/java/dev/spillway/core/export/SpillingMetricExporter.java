@@ -1,8 +1,6 @@
 package dev.spillway.core.export;
 
-import dev.spillway.core.BufferMetrics;
 import dev.spillway.core.SpillBufferBuilder;
-import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.common.export.MemoryMode;
 import io.opentelemetry.sdk.metrics.Aggregation;
 import io.opentelemetry.sdk.metrics.InstrumentType;
@@ -10,7 +8,6 @@ import io.opentelemetry.sdk.metrics.data.AggregationTemporality;
 import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.metrics.export.MetricExporter;
 import java.io.IOException;
-import java.util.Collection;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -36,16 +33,15 @@ import org.slf4j.LoggerFactory;
  * replays for up to the shutdown drain timeout in the background and shuts the delegate down.
  * Accepted and refused items are counted in data points.
  */
-public final class SpillingMetricExporter implements MetricExporter {
+public final class SpillingMetricExporter extends SpillingExporter<MetricData> implements MetricExporter {
   /** The name of the drain thread this exporter starts. */
   public static final String THREAD_NAME = "spillway-metric-replay";
 
   private final MetricExporter delegate;
-  private final BufferedDelegate<MetricData> buffered;
 
   private SpillingMetricExporter(MetricExporter delegate, BufferedDelegate<MetricData> buffered) {
+    super(delegate, buffered);
     this.delegate = delegate;
-    this.buffered = buffered;
   }
 
   /**
@@ -71,16 +67,6 @@ public final class SpillingMetricExporter implements MetricExporter {
             LoggerFactory.getLogger(SpillingMetricExporter.class)));
   }
 
-  /**
-   * Writes {@code metrics} to OTLP bytes and offers them to the spill buffer; succeeds once the
-   * buffer took them, fails when it refused them (budgets spent) or after {@link #shutdown()}.
-   * Never waits on the delegate.
-   */
-  @Override
-  public CompletableResultCode export(Collection<MetricData> metrics) {
-    return buffered.export(metrics);
-  }
-
   /** The delegate's temporality for {@code instrumentType}. */
   @Override
   public AggregationTemporality getAggregationTemporality(InstrumentType instrumentType) {
@@ -97,50 +83,5 @@ public final class SpillingMetricExporter implements MetricExporter {
   @Override
   public MemoryMode getMemoryMode() {
     return delegate.getMemoryMode();
-  }
-
-  /**
-   * Completes when every batch accepted before this call is exported or sealed on disk, and the
-   * delegate's own flush completed. After {@link #shutdown()}, returns the shutdown's result.
-   */
-  @Override
-  public CompletableResultCode flush() {
-    return buffered.flush();
-  }
-
-  /**
-   * Stops accepting and seals what memory holds to disk before returning; then, in the
-   * background, replays for up to the shutdown drain timeout, closes the buffer and shuts the
-   * delegate down. Idempotent.
-   */
-  @Override
-  public CompletableResultCode shutdown() {
-    return buffered.shutdown();
-  }
-
-  /** {@code shutdown().join(...)}, waiting as long as shutdown can take. */
-  @Override
-  public void close() {
-    buffered.close();
-  }
-
-  /** The buffer's metrics, or null once shutdown has closed it. For tests. */
-  BufferMetrics bufferMetrics() {
-    return buffered.bufferMetrics();
-  }
-
-  /** Data points accepted and refused by {@link #export} since start. For tests. */
-  long[] acceptedAndRefusedPoints() {
-    return buffered.acceptedAndRefused();
-  }
-
-  /** Batches whose SDK metrics are still held for export. For tests. */
-  int originalsHeld() {
-    return buffered.originalsHeld();
-  }
-
-  @Override
-  public String toString() {
-    return "SpillingMetricExporter{delegate=" + delegate + "}";
   }
 }

@@ -1,14 +1,11 @@
 package dev.spillway.core.export;
 
-import dev.spillway.core.BufferMetrics;
 import dev.spillway.core.SpillBuffer;
 import dev.spillway.core.SpillBufferBuilder;
 import dev.spillway.core.drain.Drain;
-import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.io.IOException;
-import java.util.Collection;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -46,16 +43,12 @@ import org.slf4j.LoggerFactory;
  * <p>{@link SpillingLogRecordExporter} and {@link SpillingMetricExporter} do the same for the other
  * two signals; the three share {@link BufferedDelegate}.
  */
-public final class SpillingSpanExporter implements SpanExporter {
+public final class SpillingSpanExporter extends SpillingExporter<SpanData> implements SpanExporter {
   /** The name of the drain thread this exporter starts. */
   public static final String THREAD_NAME = "spillway-span-replay";
 
-  private final SpanExporter delegate;
-  private final BufferedDelegate<SpanData> buffered;
-
   private SpillingSpanExporter(SpanExporter delegate, BufferedDelegate<SpanData> buffered) {
-    this.delegate = delegate;
-    this.buffered = buffered;
+    super(delegate, buffered);
   }
 
   /**
@@ -77,67 +70,5 @@ public final class SpillingSpanExporter implements SpanExporter {
         BufferedDelegate.start(
             SignalCodec.spans(), calls, buffer, settings, true, THREAD_NAME,
             LoggerFactory.getLogger(SpillingSpanExporter.class)));
-  }
-
-  /**
-   * Writes {@code spans} to OTLP bytes and offers them to the spill buffer; succeeds once the
-   * buffer took them, fails when it refused them (budgets spent) or after {@link #shutdown()}.
-   * Never waits on the delegate.
-   */
-  @Override
-  public CompletableResultCode export(Collection<SpanData> spans) {
-    return buffered.export(spans);
-  }
-
-  /**
-   * Completes when every batch accepted before this call is exported or sealed on disk, and the
-   * delegate's own flush completed. Fails if batches held in memory could not be sealed. After
-   * {@link #shutdown()}, returns the shutdown's result.
-   */
-  @Override
-  public CompletableResultCode flush() {
-    return buffered.flush();
-  }
-
-  /**
-   * Stops accepting and seals what memory holds to disk before returning; then, in the
-   * background, replays for up to the shutdown drain timeout, closes the buffer and shuts the
-   * delegate down. Idempotent: later calls return the first call's result, which succeeds when
-   * the delegate's shutdown does and nothing accepted was left unsealed.
-   */
-  @Override
-  public CompletableResultCode shutdown() {
-    return buffered.shutdown();
-  }
-
-  /** {@code shutdown().join(...)}, waiting as long as shutdown can take. */
-  @Override
-  public void close() {
-    buffered.close();
-  }
-
-  /** The buffer's metrics, or null once shutdown has closed it. For tests. */
-  BufferMetrics bufferMetrics() {
-    return buffered.bufferMetrics();
-  }
-
-  /** Spans accepted and refused by {@link #export} since start. For tests. */
-  long[] acceptedAndRefusedSpans() {
-    return buffered.acceptedAndRefused();
-  }
-
-  /** Batches whose SDK spans are still held for export. For tests. */
-  int originalsHeld() {
-    return buffered.originalsHeld();
-  }
-
-  /** The drain, for tests. */
-  Drain drain() {
-    return buffered.drain();
-  }
-
-  @Override
-  public String toString() {
-    return "SpillingSpanExporter{delegate=" + delegate + "}";
   }
 }

@@ -123,9 +123,9 @@ class AllSignalsOutageTest {
           receiver.recover();
         }
       }
-      assertThat(spans.acceptedAndRefusedSpans()).containsExactly(2_000, 0);
-      assertThat(logs.acceptedAndRefusedRecords()).containsExactly(2_000, 0);
-      assertThat(metrics.acceptedAndRefusedPoints()).containsExactly(acceptedMetrics.count(), 0);
+      assertThat(spans.acceptedAndRefused()).containsExactly(2_000, 0);
+      assertThat(logs.acceptedAndRefused()).containsExactly(2_000, 0);
+      assertThat(metrics.acceptedAndRefused()).containsExactly(acceptedMetrics.count(), 0);
 
       assertThat(receiver.awaitSpans(2_000, WAIT)).isTrue();
       assertThat(receiver.awaitLogRecords(2_000, WAIT)).isTrue();

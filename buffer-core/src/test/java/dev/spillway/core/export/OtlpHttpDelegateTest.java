@@ -123,8 +123,8 @@ class OtlpHttpDelegateTest {
           metering, new SpillingMetricExporterTest.Instruments(metering.get("dev.spillway.http")), 0, 20);
       assertThat(logging.forceFlush().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
       awaitRefused(2);
-      assertThat(logExporter.acceptedAndRefusedRecords()).containsExactly(500, 0);
-      assertThat(metricExporter.acceptedAndRefusedPoints()).containsExactly(acceptedMetrics.count(), 0);
+      assertThat(logExporter.acceptedAndRefused()).containsExactly(500, 0);
+      assertThat(metricExporter.acceptedAndRefused()).containsExactly(acceptedMetrics.count(), 0);
       assertThat(logExporter.bufferMetrics().spilled()).isPositive();
       assertThat(metricExporter.bufferMetrics().spilled()).isPositive();
       assertThat(filesWithCanary(tmp.resolve("spill"))).isEmpty();

@@ -96,7 +96,7 @@ class OutageAtStartTest {
       emit(provider.get("outage"), 0, spans);
       awaitAccepted(exporter, spans);
 
-      long[] acceptedRefused = exporter.acceptedAndRefusedSpans();
+      long[] acceptedRefused = exporter.acceptedAndRefused();
       assertThat(acceptedRefused[1]).as("spans refused").isZero();
       assertThat(acceptedRefused[0]).isEqualTo(spans);
       BufferMetrics m = exporter.bufferMetrics();
@@ -125,7 +125,7 @@ class OutageAtStartTest {
     long t0 = System.nanoTime();
     provider.close(); // shutdown().join(10 s), as an application's exit does
     long closeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-    long accepted = first.acceptedAndRefusedSpans()[0];
+    long accepted = first.acceptedAndRefused()[0];
     assertThat(accepted).isEqualTo(5_000);
     assertThat(closeMillis).isLessThan(15_000);
     // A JVM could exit here. This one lets the background shutdown end before reopening the
@@ -147,7 +147,7 @@ class OutageAtStartTest {
   private static void awaitAccepted(SpillingSpanExporter exporter, long spans) throws InterruptedException {
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (System.nanoTime() < deadline) {
-      long[] ar = exporter.acceptedAndRefusedSpans();
+      long[] ar = exporter.acceptedAndRefused();
       if (ar[0] + ar[1] >= spans) {
         return;
       }

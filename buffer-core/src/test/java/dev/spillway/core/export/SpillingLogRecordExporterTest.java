@@ -112,7 +112,7 @@ class SpillingLogRecordExporterTest {
       emit(provider.get("dev.spillway.logs"), 0, records);
       assertThat(provider.forceFlush().join(60, TimeUnit.SECONDS).isSuccess()).isTrue();
 
-      long[] acceptedRefused = exporter.acceptedAndRefusedRecords();
+      long[] acceptedRefused = exporter.acceptedAndRefused();
       assertThat(acceptedRefused).containsExactly(records, 0);
       assertThat(accepted.count()).isEqualTo(records);
       assertThat(accepted.bytes()).as("OTLP bytes accepted").isGreaterThan(4 * MEMORY_LIMIT);
@@ -141,7 +141,7 @@ class SpillingLogRecordExporterTest {
     long t0 = System.nanoTime();
     provider.close(); // shutdown().join(10 s), as an application's exit does
     assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(15_000);
-    assertThat(first.acceptedAndRefusedRecords()).containsExactly(2_000, 0);
+    assertThat(first.acceptedAndRefused()).containsExactly(2_000, 0);
     // A JVM could exit here. This one lets the background shutdown end before reopening the
     // directory (one writer per directory).
     assertThat(first.shutdown().join(60, TimeUnit.SECONDS).isDone()).isTrue();
@@ -173,7 +173,7 @@ class SpillingLogRecordExporterTest {
       assertThat(provider.forceFlush().join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
       assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0))
           .as("ms to accept while the delegate hangs").isLessThan(5_000);
-      assertThat(exporter.acceptedAndRefusedRecords()).containsExactly(200, 0);
+      assertThat(exporter.acceptedAndRefused()).containsExactly(200, 0);
       receiver.recover();
       assertThat(receiver.awaitLogRecords(200, WAIT)).isTrue();
       assertThat(Accepted.logRecords(receiver.logRequests())).isEqualTo(accepted.records());
@@ -193,7 +193,7 @@ class SpillingLogRecordExporterTest {
     SdkLoggerProvider provider = provider(accepted);
     emit(provider.get("dev.spillway.logs"), 0, 50);
     assertThat(provider.forceFlush().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
-    assertThat(exporter.acceptedAndRefusedRecords()).containsExactly(50, 0);
+    assertThat(exporter.acceptedAndRefused()).containsExactly(50, 0);
     assertThat(exporter.bufferMetrics().diskRecordsPending()).as("on disk before flush").isZero();
 
     assertThat(exporter.flush().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();

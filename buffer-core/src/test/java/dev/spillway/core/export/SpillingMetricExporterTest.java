@@ -154,7 +154,7 @@ class SpillingMetricExporterTest {
     int points = accepted.count();
     assertThat(points).isGreaterThanOrEqualTo(rounds * 3 * SERIES);
     assertThat(accepted.bytes()).as("OTLP bytes accepted").isGreaterThan(4 * MEMORY_LIMIT);
-    assertThat(exporter.acceptedAndRefusedPoints()).containsExactly(points, 0);
+    assertThat(exporter.acceptedAndRefused()).containsExactly(points, 0);
     BufferMetrics m = exporter.bufferMetrics();
     assertThat(m.refused()).isZero();
     assertThat(m.spilled()).as("batches sealed to disk past the memory tier").isPositive();
@@ -181,7 +181,7 @@ class SpillingMetricExporterTest {
     assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(15_000);
     int points = accepted.count();
     assertThat(points).isGreaterThanOrEqualTo(51 * 3 * SERIES);
-    assertThat(first.acceptedAndRefusedPoints()).containsExactly(points, 0);
+    assertThat(first.acceptedAndRefused()).containsExactly(points, 0);
     assertThat(first.shutdown().join(60, TimeUnit.SECONDS).isDone()).isTrue();
     assertThat(receiver.metricRequests()).isEmpty();
     assertThat(filesWithCanary(dir)).isEmpty();
