@@ -50,29 +50,4 @@ public record BufferMetrics(
     long storageFaults,
     long missing,
     long metadataRecords,
-    long unreadableRecords) {
-
-  /** Counters without the read-side anomalies (for spill backends that have none of these). */
-  public BufferMetrics(
-      long memoryBatches,
-      long memoryBytes,
-      long diskBytes,
-      long diskRecordsPending,
-      long oldestRecordAgeMillis,
-      long keyEpochs,
-      long keyRequests,
-      long offered,
-      long acceptedInMemory,
-      long spilled,
-      long refused,
-      long dropped,
-      long delivered,
-      long acked,
-      long quarantined,
-      long torn,
-      long storageFaults) {
-    this(memoryBatches, memoryBytes, diskBytes, diskRecordsPending, oldestRecordAgeMillis, keyEpochs, keyRequests,
-        offered, acceptedInMemory, spilled, refused, dropped, delivered, acked, quarantined, torn, storageFaults,
-        0, 0, 0);
-  }
-}
+    long unreadableRecords) {}

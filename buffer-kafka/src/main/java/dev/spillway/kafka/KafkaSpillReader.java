@@ -167,7 +167,7 @@ public final class KafkaSpillReader implements SpillReader {
   @Override
   public BufferMetrics metrics() {
     return new BufferMetrics(0, 0, 0, consumer.inPlay(), 0, 0, 0, 0, 0, 0, 0, 0, delivered.get(), acked.get(),
-        quarantined.get(), 0, 0);
+        quarantined.get(), 0, 0, missingRecords(), 0, 0);
   }
 
   /** Records found missing inside streams (gaps in their sequence numbers) since start. */

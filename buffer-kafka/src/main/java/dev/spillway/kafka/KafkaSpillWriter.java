@@ -263,7 +263,8 @@ public final class KafkaSpillWriter implements SpillWriter {
       batches = unacknowledged.size();
     }
     return new BufferMetrics(batches, bytes, 0, 0, 0, 0, sealer.keyRequests(), offered.get(),
-        durability == Durability.MEMORY_FIRST ? accepted.get() : 0, spilled.get(), refused.get(), 0, 0, 0, 0, 0, 0);
+        durability == Durability.MEMORY_FIRST ? accepted.get() : 0, spilled.get(), refused.get(), 0, 0, 0, 0, 0, 0,
+        0, 0, 0);
   }
 
   /**

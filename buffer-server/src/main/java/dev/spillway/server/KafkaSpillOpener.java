@@ -129,6 +129,6 @@ final class KafkaSpillOpener {
     }
     return new BufferMetrics(w.memoryBatches(), w.memoryBytes(), 0, r.diskRecordsPending(), 0, w.keyEpochs(),
         w.keyRequests(), w.offered(), w.acceptedInMemory(), w.spilled(), w.refused(), w.dropped(), r.delivered(),
-        r.acked(), r.quarantined(), 0, 0);
+        r.acked(), r.quarantined(), 0, 0, r.missing(), 0, 0);
   }
 }

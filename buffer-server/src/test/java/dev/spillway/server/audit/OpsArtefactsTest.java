@@ -283,7 +283,7 @@ class OpsArtefactsTest {
     }
     // Every metric the dashboard queries is one the daemon really exports.
     dev.spillway.server.telemetry.ServerMetrics metrics = new dev.spillway.server.telemetry.ServerMetrics();
-    metrics.bufferMetrics(() -> new dev.spillway.core.BufferMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+    metrics.bufferMetrics(() -> new dev.spillway.core.BufferMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
     metrics.onStorageWrite(1_000, 10);
     String exported = metrics.render();
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b((?:spillway_|storage_)[a-z_]+)").matcher(all);

@@ -79,7 +79,7 @@ public final class InMemoryBuffer implements SpillWriter, SpillReader {
   @Override
   public dev.spillway.core.BufferMetrics metrics() {
     return new dev.spillway.core.BufferMetrics(
-        queue.size(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, acked.get(), 0, 0, 0);
+        queue.size(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, acked.get(), 0, 0, 0, 0, 0, 0);
   }
 
   /** The type {@code payload} (one of this buffer's, as drainAll returns them) was offered with. */
