@@ -331,19 +331,32 @@ public final class Drain implements AutoCloseable {
     return !stopping && !finishing;
   }
 
+  /**
+   * Marks the drain dead before anything that can fail again: logging itself can throw an {@code
+   * Error} (no memory to format the trace, a class that no longer loads), and a drain that died
+   * while its state still said alive would keep the health probes green with nothing exported.
+   */
   private void die(Throwable t) {
     deathCause = t;
     stopping = true; // the other consumers stop too: a drain is alive or dead as a whole
-    wake.countDown();
-    LOG.error("the drain stopped on an error it cannot recover from; nothing is exported until a "
-        + "restart (nothing acknowledged is lost): {}", t.toString(), t);
-    try {
-      listener.onDeath(t);
-    } catch (RuntimeException e) {
-      LOG.warn("the drain's death listener threw: {}", e.toString());
-    }
     synchronized (this) {
       state = State.DEAD;
+    }
+    wake.countDown();
+    try {
+      listener.onDeath(t);
+    } catch (RuntimeException | Error e) {
+      logQuietly("the drain's death listener threw: " + e, null);
+    }
+    logQuietly("the drain stopped on an error it cannot recover from; nothing is exported until a "
+        + "restart (nothing acknowledged is lost): " + t, t);
+  }
+
+  private static void logQuietly(String message, Throwable t) {
+    try {
+      LOG.error(message, t);
+    } catch (RuntimeException | Error e) {
+      // Nothing left to tell it with; the state above already says the drain is dead.
     }
   }
 

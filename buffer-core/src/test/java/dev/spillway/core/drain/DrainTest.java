@@ -229,6 +229,35 @@ class DrainTest {
     }
   }
 
+  /**
+   * Dying must not depend on anything that can fail again: here the death listener throws an
+   * Error too (as logging can, with no memory left or a class that no longer loads). The drain
+   * still says dead, so the daemon's probes turn red instead of staying green over a dead drain.
+   */
+  @Test
+  void drain_errorAndThenAnErrorWhileDying_stillReportsDead() throws Exception {
+    ScriptedExporter ex = new ScriptedExporter();
+    ex.script.add(new OutOfMemoryError("simulated"));
+    try (SpillBuffer b = bufferBuilder().build()) {
+      b.offer(PayloadType.OTLP_TRACES, payload(5, 100));
+      Drain d =
+          Drain.builder(b, ex).listener(new DrainListener() {
+            @Override
+            public void onDeath(Throwable cause) {
+              throw new NoClassDefFoundError("ch/qos/logback/classic/spi/ThrowableProxy");
+            }
+          }).build();
+      d.start();
+      await(() -> d.state() == Drain.State.DEAD);
+      assertThat(d.isAlive()).isFalse();
+      d.close();
+      Delivery again = b.poll(Duration.ofSeconds(5));
+      assertThat(again).isNotNull();
+      assertThat(idOf(again.payload())).isEqualTo(5L);
+      again.ack();
+    }
+  }
+
   @Test
   void finish_healthy_exportsEverythingThenStops() throws Exception {
     ScriptedExporter ex = new ScriptedExporter();
