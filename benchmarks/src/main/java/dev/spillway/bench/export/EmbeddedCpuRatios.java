@@ -1,16 +1,11 @@
 package dev.spillway.bench.export;
 
 import dev.spillway.bench.core.SpillBufferBenchmark;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.Callable;
 
 /**
@@ -33,7 +28,6 @@ import java.util.concurrent.Callable;
  * </pre>
  */
 public final class EmbeddedCpuRatios {
-  private static long sink;
 
   private EmbeddedCpuRatios() {}
 
@@ -83,50 +77,14 @@ public final class EmbeddedCpuRatios {
   }
 
   private static void run(Map<String, Callable<Object>> variants, int batch, int rounds) throws Exception {
-    ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
-    // ops per turn: about 50 ms of CPU each, sized from a warm-up of 3 s CPU per variant
-    Map<String, Integer> opsPerTurn = new LinkedHashMap<>();
-    for (Map.Entry<String, Callable<Object>> v : variants.entrySet()) {
-      long start = cpu.getCurrentThreadCpuTime();
-      int ops = 0;
-      while (cpu.getCurrentThreadCpuTime() - start < 3_000_000_000L && ops < 1_000_000) {
-        consume(v.getValue().call());
-        ops++;
-      }
-      long perOp = Math.max(1, (cpu.getCurrentThreadCpuTime() - start) / ops);
-      opsPerTurn.put(v.getKey(), (int) Math.max(1, 50_000_000L / perOp));
-    }
-    Map<String, long[]> perOpNanos = new LinkedHashMap<>();
-    variants.keySet().forEach(k -> perOpNanos.put(k, new long[rounds]));
-    List<String> order = new ArrayList<>(variants.keySet());
-    Random shuffle = new Random(1);
-    for (int round = 0; round < rounds; round++) {
-      Collections.shuffle(order, shuffle);
-      for (String k : order) {
-        Callable<Object> op = variants.get(k);
-        int n = opsPerTurn.get(k);
-        long start = cpu.getCurrentThreadCpuTime();
-        for (int i = 0; i < n; i++) {
-          consume(op.call());
-        }
-        perOpNanos.get(k)[round] = (cpu.getCurrentThreadCpuTime() - start) / n;
-      }
-    }
-    Map<String, Long> medians = new LinkedHashMap<>();
-    perOpNanos.forEach((k, v) -> {
-      long[] s = v.clone();
-      Arrays.sort(s);
-      medians.put(k, s[s.length / 2]);
-    });
+    // turns of about 50 ms of CPU each, sized from a warm-up of 3 s CPU per variant
+    Map<String, Long> medians =
+        ThreadCpuRounds.medianCpuNanos(variants, rounds, Duration.ofSeconds(3), Duration.ofMillis(50));
     System.out.printf(Locale.ROOT, "batch %d, %d rounds, median CPU per batch (ns per span); ratio: disk-buffering ÷ variant%n",
         batch, rounds);
     long base = medians.get("diskBufferingWrite");
     medians.forEach((k, m) -> System.out.printf(Locale.ROOT, "%-24s %10.1f µs %8.0f ns/span  %5.2f×%n",
         k, m / 1000.0, (double) m / batch, (double) base / m));
-    System.out.println("(sink " + (sink & 1) + ")");
-  }
-
-  private static void consume(Object o) {
-    sink += o instanceof byte[] b ? b.length : o instanceof Integer i ? i : o.hashCode();
+    System.out.println("(sink " + ThreadCpuRounds.sinkBit() + ")");
   }
 }
