@@ -9,18 +9,12 @@ import dev.spillway.kafka.testing.SpillTopics;
 import dev.spillway.server.testing.TestPki;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Tracer;
-import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporter;
-import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
-import io.opentelemetry.sdk.trace.data.SpanData;
-import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
-import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -92,7 +86,8 @@ class KafkaBrokerLossTest {
         List<Export> exports = new CopyOnWriteArrayList<>();
         List<SdkTracerProvider> sdks = new ArrayList<>();
         for (int port : ingestPorts) {
-          sdks.add(sdk(pki, port, acknowledged, exports));
+          sdks.add(KafkaScaleOutTest.sdk(pki, port, acknowledged,
+              (startNanos, nanos, ok, spans) -> exports.add(new Export(startNanos, nanos, ok, spans))));
         }
         long start = System.nanoTime();
         long killAt = start + BEFORE.toNanos();
@@ -233,44 +228,5 @@ class KafkaBrokerLossTest {
     Path f = dir.resolve(name + ".yaml");
     Files.writeString(f, yaml);
     return f;
-  }
-
-  /** The real SDK over OTLP/gRPC with mTLS; records every export's latency and the span ids it got acknowledged. */
-  static SdkTracerProvider sdk(TestPki pki, int port, Set<Long> acknowledged, List<Export> exports) throws Exception {
-    SpanExporter otlp = OtlpGrpcSpanExporter.builder()
-        .setEndpoint("https://127.0.0.1:" + port)
-        .setTrustedCertificates(Files.readAllBytes(pki.ca))
-        .setClientTls(Files.readAllBytes(pki.clientKey), Files.readAllBytes(pki.clientCert))
-        .setTimeout(Duration.ofSeconds(10))
-        .build();
-    SpanExporter recording = new SpanExporter() {
-      @Override
-      public CompletableResultCode export(Collection<SpanData> spans) {
-        long started = System.nanoTime();
-        CompletableResultCode r = otlp.export(spans);
-        r.whenComplete(() -> {
-          exports.add(new Export(started, System.nanoTime() - started, r.isSuccess(), spans.size()));
-          if (r.isSuccess()) {
-            for (SpanData s : spans) {
-              acknowledged.add(Long.parseUnsignedLong(s.getSpanId(), 16));
-            }
-          }
-        });
-        return r;
-      }
-
-      @Override
-      public CompletableResultCode flush() {
-        return otlp.flush();
-      }
-
-      @Override
-      public CompletableResultCode shutdown() {
-        return otlp.shutdown();
-      }
-    };
-    return SdkTracerProvider.builder()
-        .addSpanProcessor(BatchSpanProcessor.builder(recording).setMaxQueueSize(4096).build())
-        .build();
   }
 }

@@ -162,8 +162,19 @@ class KafkaScaleOutTest {
         + "    endpoint: 127.0.0.1:" + Rig.freePort() + "\n";
   }
 
+  /** One finished SDK export: when it started, how long it took, whether it succeeded, its spans. */
+  interface ExportListener {
+    void exported(long startNanos, long nanos, boolean ok, int spans);
+  }
+
   /** The real SDK over OTLP/gRPC with mTLS; records the span ids of every export that succeeded. */
   static SdkTracerProvider sdk(TestPki pki, int port, Set<Long> acknowledged) throws Exception {
+    return sdk(pki, port, acknowledged, (startNanos, nanos, ok, spans) -> {});
+  }
+
+  /** As {@link #sdk(TestPki, int, Set)}, telling {@code listener} of every export as it finishes. */
+  static SdkTracerProvider sdk(TestPki pki, int port, Set<Long> acknowledged, ExportListener listener)
+      throws Exception {
     SpanExporter otlp = OtlpGrpcSpanExporter.builder()
         .setEndpoint("https://127.0.0.1:" + port)
         .setTrustedCertificates(Files.readAllBytes(pki.ca))
@@ -173,8 +184,10 @@ class KafkaScaleOutTest {
     SpanExporter recording = new SpanExporter() {
       @Override
       public CompletableResultCode export(Collection<SpanData> spans) {
+        long started = System.nanoTime();
         CompletableResultCode r = otlp.export(spans);
         r.whenComplete(() -> {
+          listener.exported(started, System.nanoTime() - started, r.isSuccess(), spans.size());
           if (r.isSuccess()) {
             for (SpanData s : spans) {
               acknowledged.add(Long.parseUnsignedLong(s.getSpanId(), 16));
