@@ -127,12 +127,8 @@ public final class Sealer implements AutoCloseable {
    * the provider. No effect without a key fetcher or once a key is held or requested.
    */
   public void prefetch() {
-    if (keyFetcher != null && current == null && pending == null) {
-      try {
-        issueInBackground(clock.millis(), false);
-      } catch (KeyUnavailableException expected) {
-        // the request is under way
-      }
+    if (keyFetcher != null && current == null) {
+      requestInBackground(); // only starts it: the first seal takes the key
     }
   }
 
@@ -331,20 +327,7 @@ public final class Sealer implements AutoCloseable {
    * is left, the caller waits up to {@link #FIRST_KEY_WAIT}, at most once per back-off period.
    */
   private IssuedDataKey issueInBackground(long now, boolean needed) throws KeyUnavailableException {
-    if (pending == null) {
-      KeyContext ctx = new KeyContext(queue, streamId, epochNumber + 1, deployment);
-      keyRequests++;
-      pending =
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  return issuer.issue(ctx);
-                } catch (KeyUnavailableException e) {
-                  throw new CompletionException(e);
-                }
-              },
-              keyFetcher);
-    }
+    requestInBackground();
     try {
       // Wait only when no usable key is left, and at most once per back-off period: a silent
       // provider costs one bounded wait, after which callers fail fast until the back-off ends.
@@ -378,6 +361,25 @@ public final class Sealer implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new KeyUnavailableException("interrupted while waiting for a data key", e);
     }
+  }
+
+  /** Starts a request for the next epoch's key on the key fetcher, unless one is under way. */
+  private void requestInBackground() {
+    if (pending != null) {
+      return;
+    }
+    KeyContext ctx = new KeyContext(queue, streamId, epochNumber + 1, deployment);
+    keyRequests++;
+    pending =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return issuer.issue(ctx);
+              } catch (KeyUnavailableException e) {
+                throw new CompletionException(e);
+              }
+            },
+            keyFetcher);
   }
 
   private void install(IssuedDataKey issued, long now) {

@@ -423,6 +423,20 @@ class EnvelopeTest {
   }
 
   @Test
+  void prefetch_keyArrivingAtOnce_isTheKeyTheFirstSealUses() throws Exception {
+    // A fetcher that runs the request on the caller: the key is there before prefetch returns,
+    // as it is when a local provider's fetcher thread is quicker than the caller.
+    ControllableIssuer issuer = new ControllableIssuer(keys.issuer());
+    Sealer sealer = new Sealer(issuer, QUEUE, RotationPolicy.defaults(), Codec.LZ4, clock, Runnable::run);
+    sealer.prefetch();
+    sealer.prefetch(); // a second call while the key waits: no second request
+    SealedBatch b = sealer.seal(PayloadType.OTLP_TRACES, payload(1));
+    assertThat(b.keyRecord().epoch()).isEqualTo(1);
+    assertThat(issuer.calls.get()).as("the prefetched key used, not thrown away").isEqualTo(1);
+    assertThat(sealer.keyRequests()).isEqualTo(1);
+  }
+
+  @Test
   void release_lastBatch_reusesItsSequence() throws Exception {
     Sealer sealer = sealer(Codec.LZ4, RotationPolicy.defaults());
     SealedBatch a = sealer.seal(PayloadType.OTLP_TRACES, payload(1));
