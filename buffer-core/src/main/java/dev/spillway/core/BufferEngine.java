@@ -89,7 +89,7 @@ final class BufferEngine {
 
   // --- guarded by writeLock ---
   // A hint, read without a lock: whether the last offer went to disk (see offer)
-  private volatile boolean likelyToSpill = true;
+  private volatile boolean likelyToSpill;
 
   // --- guarded by readLock (besides the cursor) ---
   /** cfg.clock millis of the last housekeeping pass. */
@@ -176,6 +176,7 @@ final class BufferEngine {
       this.appender = null;
     }
     this.lastHousekeepingAtMillis = cfg.clock.millis();
+    this.likelyToSpill = !(canRead && cfg.durability == Durability.MEMORY_FIRST);
     this.readCache = new ReadCache(cfg.memoryLimitBytes - cfg.effectiveSpikeLimit());
     // Whatever an earlier run left on disk is older than anything offered now.
     this.startupBacklog = !log.segments().isEmpty();
@@ -205,7 +206,7 @@ final class BufferEngine {
     boolean memoryTier = canRead && cfg.durability == Durability.MEMORY_FIRST;
     if (memoryTier && !likelyToSpill) {
       // The memory tier needs only the state lock: an offer it takes never waits behind a disk
-      // append, a seal of the memory tier, or a key-provider wait under the write lock. While
+      // append or a seal of the memory tier under the write lock. While
       // anything is on its way to disk (pendingAppends) or unread there, spillingNow() sends the
       // offer on to the write lock, so order across the tiers holds.
       state.lock();
@@ -218,6 +219,9 @@ final class BufferEngine {
         state.unlock();
       }
     }
+    // Bound for disk: wait for a first data key here, under no lock, so a slow key provider holds
+    // up only the offers that cannot be sealed without it, never the memory tier, poll or close.
+    appender.awaitKey();
     writeLock.lock();
     try {
       List<MemoryTier.Batch> older;
@@ -286,6 +290,7 @@ final class BufferEngine {
     if (!canWrite) {
       throw new IllegalStateException("this buffer was built without writer keys");
     }
+    appender.awaitKey();
     writeLock.lock();
     try {
       List<MemoryTier.Batch> older;
@@ -1066,6 +1071,7 @@ final class BufferEngine {
   void close() {
     closing = true;
     if (canWrite) {
+      appender.awaitKey(); // what memory holds is sealed below: a first key is worth its bounded wait
       writeLock.lock();
     }
     try {

@@ -69,8 +69,8 @@ final class SpillAppender {
   /** The interval-fsync thread, or null. */
   private final ScheduledExecutorService flusher;
 
-  // --- guarded by writeLock ---
-  private Sealer sealer;
+  // --- guarded by writeLock (sealer is volatile for awaitKey, which runs under no lock) ---
+  private volatile Sealer sealer;
   private long keyRecordSegment = -1;
   private KeyRecord keyRecordWritten;
   private long segmentBytes;
@@ -245,6 +245,14 @@ final class SpillAppender {
 
   long lastAppended() {
     return lastAppended;
+  }
+
+  /**
+   * Waits (bounded) for the first data key when none is held yet. Call it under no lock, before
+   * {@link #append}: the append itself never waits on the key provider.
+   */
+  void awaitKey() {
+    sealer.awaitKey();
   }
 
   long keyRequests() {

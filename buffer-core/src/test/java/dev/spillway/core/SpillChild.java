@@ -161,8 +161,10 @@ public final class SpillChild {
     while (System.nanoTime() < deadline) {
       Delivery d = b.poll(Duration.ofMillis(100));
       if (d != null) {
-        d.ack();
+        // Printed before the ack: the halt runs on the commit thread and may come as soon as
+        // ack() has handed the commit over, before a line printed after it.
         out.println("DLV " + SpillFixtures.idOf(d.payload()));
+        d.ack();
         Thread.sleep(20); // one commit per ack, so the halt comes after a known prefix
       }
     }

@@ -65,14 +65,42 @@ public final class SpillFixtures {
 
   /** Every file under {@code dir}: asserts none contains the canary. */
   public static void assertNoCanaryOnDisk(Path dir) {
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-        byte[] content = Files.readAllBytes(f);
-        assertThat(indexOf(content, CANARY_BYTES)).as("canary in %s", f).isEqualTo(-1);
-      }
+    assertThat(filesContaining(dir, CANARY_BYTES)).as("files holding the canary").isEmpty();
+  }
+
+  /**
+   * The files under {@code dir} whose bytes contain {@code needle}. The buffer may be open: a
+   * file renamed away while walked (the checkpoint's temporary file) is skipped.
+   */
+  public static List<Path> filesContaining(Path dir, byte[] needle) {
+    List<Path> hits = new ArrayList<>();
+    try {
+      Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+        @Override
+        public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a)
+            throws IOException {
+          try {
+            if (a.isRegularFile() && indexOf(Files.readAllBytes(f), needle) >= 0) {
+              hits.add(f);
+            }
+          } catch (java.nio.file.NoSuchFileException renamedMeanwhile) {
+            // listed, then renamed into place
+          }
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
+          if (e instanceof java.nio.file.NoSuchFileException) {
+            return java.nio.file.FileVisitResult.CONTINUE; // listed, then renamed into place
+          }
+          throw e;
+        }
+      });
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    return hits;
   }
 
   public static int indexOf(byte[] hay, byte[] needle) {

@@ -129,6 +129,7 @@ public final class KafkaSpillWriter implements SpillWriter {
     } catch (IllegalArgumentException e) {
       return refuse(e.getMessage());
     }
+    sealer.awaitKey(); // a first data key, waited for under no lock
     CompletableFuture<SealedRecordProducer.Position> sent;
     synchronized (lock) {
       if (closed) {

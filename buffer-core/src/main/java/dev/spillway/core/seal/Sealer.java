@@ -19,12 +19,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * The write side of the envelope: seals batches for one writer stream. It holds a {@link
@@ -39,12 +34,14 @@ import java.util.concurrent.TimeoutException;
  * <p>Given an {@link Executor}, the sealer asks the provider for the next data key in the
  * background once rotation is due, so a slow or silent KMS never holds the append lock: sealing
  * goes on with the current key meanwhile, and fails fast (back-pressure) only when that key is
- * spent and no new one has arrived. Without an executor, key requests run on the caller.
+ * spent and no new one has arrived. With no key at all (the first, or after a failure), {@link
+ * #seal} does not wait either: callers wait in {@link #awaitKey()} first, under none of their own
+ * locks. Without an executor, key requests run on the caller.
  */
 public final class Sealer implements AutoCloseable {
   /** After a failed key request, wait this long before asking the provider again. */
   static final Duration ISSUE_RETRY_BACKOFF = Duration.ofSeconds(1);
-  /** With no key at all yet, how long a seal waits for a background key request. */
+  /** How long {@link #awaitKey()} waits for this sealer's first data key. */
   static final Duration FIRST_KEY_WAIT = Duration.ofSeconds(2);
 
   private final DataKeyIssuer issuer;
@@ -57,17 +54,19 @@ public final class Sealer implements AutoCloseable {
   private final Codec codec;
   private final Clock clock;
   private final byte[] streamId = new byte[KeyContext.STREAM_ID_BYTES];
-  private final Executor keyFetcher;
-  /** A background request for the data key of epoch {@code epochNumber + 1}, or null. */
-  private CompletableFuture<IssuedDataKey> pending;
-  /** Until then, a caller that needs a key does not wait for the pending request. */
-  private long nextWaitMillis;
+  /** Keys requested on a fetcher thread; null: requested on the caller's. */
+  private final NextDataKey nextKey;
+
+  // Written under the caller's lock; volatile because awaitKey() reads them under none.
+  private volatile Epoch current;
+  /** The epoch of the last key installed; 0 before the first. */
+  private volatile long epochNumber;
 
   private long nextSequence;
-  private long epochNumber;
-  private Epoch current;
+  /** Without a fetcher: no key request before this (the provider failed). */
   private long nextIssueAttemptMillis;
-  private long keyRequests;
+  /** Without a fetcher: key requests made. */
+  private volatile long keyRequests;
 
   /** One data key in use: its cipher, its key record, and what it has sealed so far. */
   private record Epoch(Aead aead, KeyRecord keyRecord, long startedAtMillis, long[] usage) {}
@@ -103,7 +102,6 @@ public final class Sealer implements AutoCloseable {
       Codec codec,
       Clock clock,
       Executor keyFetcher) {
-    this.keyFetcher = keyFetcher;
     this.issuer = Objects.requireNonNull(issuer, "issuer");
     this.signer = issuer.signer();
     if (signer == null && issuer.provider() != KeyProviderId.AWS_KMS) {
@@ -120,6 +118,8 @@ public final class Sealer implements AutoCloseable {
     this.codec = Objects.requireNonNull(codec, "codec");
     this.clock = Objects.requireNonNull(clock, "clock");
     new SecureRandom().nextBytes(streamId);
+    this.nextKey = keyFetcher == null ? null
+        : new NextDataKey(issuer, keyFetcher, clock, ISSUE_RETRY_BACKOFF, this::keyContext);
   }
 
   /**
@@ -127,8 +127,8 @@ public final class Sealer implements AutoCloseable {
    * the provider. No effect without a key fetcher or once a key is held or requested.
    */
   public void prefetch() {
-    if (keyFetcher != null && current == null) {
-      requestInBackground(); // only starts it: the first seal takes the key
+    if (nextKey != null && current == null) {
+      nextKey.request(epochNumber + 1); // only starts it: the first seal takes the key
     }
   }
 
@@ -144,7 +144,7 @@ public final class Sealer implements AutoCloseable {
 
   /** How many times this sealer asked its key provider for a data key (successful or not). */
   public long keyRequests() {
-    return keyRequests;
+    return nextKey == null ? keyRequests : nextKey.requests();
   }
 
   /** The key record of the epoch in use, or null before the first seal. */
@@ -260,17 +260,8 @@ public final class Sealer implements AutoCloseable {
 
   private Epoch epochFor(int payloadLength, long now) throws SealingUnavailableException {
     if (current != null) {
-      long age = now - current.startedAtMillis;
-      long records = current.usage[0];
-      long bytes = current.usage[1];
-      boolean spent =
-          age >= policy.maxAge().toMillis()
-              || records >= policy.maxRecords()
-              || bytes + payloadLength > policy.maxBytes();
-      boolean due =
-          age >= policy.maxAge().toMillis() / 4 * 3
-              || records >= policy.maxRecords() / 4 * 3
-              || bytes + payloadLength > policy.maxBytes() / 4 * 3;
+      boolean spent = spent(current, now, payloadLength);
+      boolean due = usedPast(current, now, payloadLength, 3, 4); // rotation starts early
       if (!due) {
         return current;
       }
@@ -278,7 +269,7 @@ public final class Sealer implements AutoCloseable {
         return current; // provider failed recently; keep the current key while it lasts
       }
       try {
-        rotate(now, spent);
+        rotate(now);
       } catch (KeyUnavailableException e) {
         if (!spent) {
           return current;
@@ -294,25 +285,34 @@ public final class Sealer implements AutoCloseable {
           "no data key: the key provider failed less than " + ISSUE_RETRY_BACKOFF.toMillis() + " ms ago", null);
     }
     try {
-      rotate(now, true);
+      rotate(now);
     } catch (KeyUnavailableException e) {
       throw new SealingUnavailableException("no data key: " + e.getMessage(), e);
     }
     return current;
   }
 
-  /**
-   * @param needed there is no usable key without this one (none yet, or the current one is spent)
-   */
-  private void rotate(long now, boolean needed) throws KeyUnavailableException {
-    IssuedDataKey issued = keyFetcher == null ? issueNow(now) : issueInBackground(now, needed);
+  /** Whether {@code epoch} may not seal a payload of {@code payloadLength} bytes more. */
+  private boolean spent(Epoch epoch, long now, int payloadLength) {
+    return usedPast(epoch, now, payloadLength, 1, 1);
+  }
+
+  /** Whether sealing {@code payloadLength} bytes more takes {@code epoch} past num/den of a limit. */
+  private boolean usedPast(Epoch epoch, long now, int payloadLength, int num, int den) {
+    return now - epoch.startedAtMillis >= policy.maxAge().toMillis() / den * num
+        || epoch.usage[0] >= policy.maxRecords() / den * num
+        || epoch.usage[1] + payloadLength > policy.maxBytes() / den * num;
+  }
+
+  private void rotate(long now) throws KeyUnavailableException {
+    IssuedDataKey issued = nextKey == null ? issueNow() : nextKey.take(epochNumber + 1);
     install(issued, now);
   }
 
-  private IssuedDataKey issueNow(long now) throws KeyUnavailableException {
+  private IssuedDataKey issueNow() throws KeyUnavailableException {
     keyRequests++;
     try {
-      return issuer.issue(new KeyContext(queue, streamId, epochNumber + 1, deployment));
+      return issuer.issue(keyContext(epochNumber + 1));
     } catch (KeyUnavailableException e) {
       // From when the failure is known, not from before the call: a timed-out call can last
       // longer than the back-off itself.
@@ -321,70 +321,35 @@ public final class Sealer implements AutoCloseable {
     }
   }
 
-  /**
-   * Returns the background-fetched key if it has arrived; otherwise starts a request (if none is
-   * under way) and throws, so the caller keeps the current key or fails fast. When no usable key
-   * is left, the caller waits up to {@link #FIRST_KEY_WAIT}, at most once per back-off period.
-   */
-  private IssuedDataKey issueInBackground(long now, boolean needed) throws KeyUnavailableException {
-    requestInBackground();
-    try {
-      // Wait only when no usable key is left, and at most once per back-off period: a silent
-      // provider costs one bounded wait, after which callers fail fast until the back-off ends.
-      IssuedDataKey issued;
-      if (needed && now >= nextWaitMillis) {
-        try {
-          issued = pending.get(FIRST_KEY_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-          nextWaitMillis = clock.millis() + ISSUE_RETRY_BACKOFF.toMillis();
-          throw e;
-        }
-      } else {
-        issued = pending.getNow(null);
-      }
-      if (issued == null) {
-        throw new KeyUnavailableException("the next data key is still being requested");
-      }
-      pending = null;
-      return issued;
-    } catch (TimeoutException e) {
-      throw new KeyUnavailableException("the key provider has not answered yet", e);
-    } catch (ExecutionException | CompletionException e) {
-      pending = null;
-      nextIssueAttemptMillis = clock.millis() + ISSUE_RETRY_BACKOFF.toMillis();
-      Throwable cause = e.getCause() instanceof CompletionException c ? c.getCause() : e.getCause();
-      if (cause instanceof KeyUnavailableException k) {
-        throw k;
-      }
-      throw new KeyUnavailableException("the key provider failed: " + cause, cause);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new KeyUnavailableException("interrupted while waiting for a data key", e);
-    }
+  private KeyContext keyContext(long epoch) {
+    return new KeyContext(queue, streamId, epoch, deployment);
   }
 
-  /** Starts a request for the next epoch's key on the key fetcher, unless one is under way. */
-  private void requestInBackground() {
-    if (pending != null) {
+  /**
+   * Waits, when this sealer holds no usable data key, for the one that {@link #seal} needs: the
+   * first key (asked for by {@link #prefetch()}), or a new one when the current key was spent by
+   * age while nothing was sealed. Up to {@link #FIRST_KEY_WAIT}, and only until one such wait has
+   * timed out, so a silent provider costs one bounded wait, after which seals fail fast. A key
+   * asked for while the current one was still good and not come by the time it is spent is not
+   * waited for: the provider is late, and seals refuse at once until it answers.
+   *
+   * <p>Call it before taking the lock that orders your seals, never under it: then a slow key
+   * provider holds up only the callers that cannot seal without it. Safe on any thread; whatever
+   * the outcome, {@link #seal} reports it. Without a key fetcher it returns at once (the seal asks
+   * the provider itself).
+   */
+  public void awaitKey() {
+    Epoch e = current;
+    if (nextKey == null || (e != null && !spent(e, clock.millis(), 0))) {
       return;
     }
-    KeyContext ctx = new KeyContext(queue, streamId, epochNumber + 1, deployment);
-    keyRequests++;
-    pending =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return issuer.issue(ctx);
-              } catch (KeyUnavailableException e) {
-                throw new CompletionException(e);
-              }
-            },
-            keyFetcher);
+    long epoch = epochNumber;
+    nextKey.await(epoch + 1, epoch == 0, FIRST_KEY_WAIT);
   }
 
   private void install(IssuedDataKey issued, long now) {
     long nextEpoch = epochNumber + 1;
-    KeyContext ctx = new KeyContext(queue, streamId, nextEpoch, deployment);
+    KeyContext ctx = keyContext(nextEpoch);
     Aead aead;
     byte[] raw = issued.plaintext().bytes(SecretAccess.insecure());
     try {
@@ -417,10 +382,8 @@ public final class Sealer implements AutoCloseable {
   @Override
   public void close() {
     retire();
-    CompletableFuture<IssuedDataKey> p = pending;
-    pending = null;
-    if (p != null) {
-      p.thenAccept(k -> k.plaintext().destroy()); // a key that arrives after close is wiped
+    if (nextKey != null) {
+      nextKey.close(); // a key that arrives after close is wiped
     }
   }
 }

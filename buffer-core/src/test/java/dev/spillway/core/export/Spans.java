@@ -111,18 +111,7 @@ final class Spans {
 
   /** The files under {@code dir} whose bytes contain the canary. */
   static List<Path> filesWithCanary(Path dir) {
-    byte[] needle = CANARY.getBytes(StandardCharsets.UTF_8);
-    List<Path> hits = new ArrayList<>();
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-        if (dev.spillway.core.SpillFixtures.indexOf(Files.readAllBytes(f), needle) >= 0) {
-          hits.add(f);
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return hits;
+    return dev.spillway.core.SpillFixtures.filesContaining(dir, CANARY.getBytes(StandardCharsets.UTF_8));
   }
 
   /** Spill segment files (Chronicle cycle files) under {@code dir}, with their sizes. */

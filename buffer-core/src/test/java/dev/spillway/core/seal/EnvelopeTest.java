@@ -392,7 +392,9 @@ class EnvelopeTest {
       ControllableIssuer issuer = new ControllableIssuer(keys.issuer());
       Sealer sealer = new Sealer(issuer, QUEUE, new RotationPolicy(Duration.ofHours(1), 8, 1L << 30),
           Codec.LZ4, clock, fetcher);
-      sealer.seal(PayloadType.OTLP_TRACES, payload(1)); // epoch 1, fetched in the background
+      sealer.prefetch();
+      sealer.awaitKey(); // epoch 1, fetched in the background
+      sealer.seal(PayloadType.OTLP_TRACES, payload(1));
       issuer.hang.set(true);
       org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
         for (int i = 1; i < 8; i++) {
@@ -404,6 +406,9 @@ class EnvelopeTest {
               .isInstanceOf(SealingUnavailableException.class);
         }
       });
+      for (int i = 0; i < 500 && issuer.calls.get() < 2; i++) {
+        Thread.sleep(10); // the fetcher thread makes the call
+      }
       assertThat(issuer.calls.get()).as("one request under way, not one per seal").isEqualTo(2);
       issuer.release.countDown(); // the provider answers
       SealedBatch b = null;
@@ -417,6 +422,27 @@ class EnvelopeTest {
       assertThat(b).isNotNull();
       assertThat(b.keyRecord().epoch()).isEqualTo(2);
       assertThat(open(opener(), b).payload()).isEqualTo(payload(1));
+    } finally {
+      fetcher.shutdownNow();
+    }
+  }
+
+  @Test
+  void awaitKey_keySpentByAgeWhileIdle_asksAndWaitsOutsideTheSeal() throws Exception {
+    java.util.concurrent.ExecutorService fetcher = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      ControllableIssuer issuer = new ControllableIssuer(keys.issuer());
+      Sealer sealer = new Sealer(issuer, QUEUE, new RotationPolicy(Duration.ofHours(1), 1000, 1L << 30),
+          Codec.LZ4, clock, fetcher);
+      sealer.prefetch();
+      sealer.awaitKey();
+      assertThat(sealer.seal(PayloadType.OTLP_TRACES, payload(1)).keyRecord().epoch()).isEqualTo(1);
+      clock.advance(Duration.ofMinutes(61)); // idle past the key's age: no rotation was started early
+      sealer.awaitKey();
+      SealedBatch b = sealer.seal(PayloadType.OTLP_TRACES, payload(1));
+      assertThat(b.keyRecord().epoch()).isEqualTo(2);
+      assertThat(open(opener(), b).payload()).isEqualTo(payload(1));
+      assertThat(issuer.calls.get()).isEqualTo(2);
     } finally {
       fetcher.shutdownNow();
     }
