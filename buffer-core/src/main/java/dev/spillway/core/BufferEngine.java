@@ -31,6 +31,13 @@ import org.slf4j.LoggerFactory;
  * the commit stands). What stays here: the memory tier and its twins on disk, deliveries, and
  * waiting.
  *
+ * <p>Order across the tiers: disk always holds older batches than memory. When memory is full, an
+ * offer moves the oldest memory batches to disk, as many as it needs room for (about one, for
+ * batches of a size), so no offer seals the whole tier under the lock; poll reads disk first while
+ * it holds anything older, then memory. Deliveries still out from memory are older than anything
+ * queued and go first, as twins ({@link DiskTwins}). Only {@code sealMemory} (a flush) and close
+ * seal the whole tier.
+ *
  * <p>Locks, always taken in this order: {@code writeLock} (the appender; every offer bound for disk
  * goes through it, so those are totally ordered; an offer the memory tier takes needs only {@code
  * state}), {@code readLock} (the cursor; held by poll while it reads), {@code state} (the memory
@@ -117,7 +124,14 @@ final class BufferEngine {
   /** The reader stopped at a record whose memory twin is in flight; an ack or release clears it. */
   private boolean waitingForTwin;
   private boolean startupBacklog;
+  /** Appends under way (each offer or seal counts one while it holds the write lock). */
   private int pendingAppends;
+  /**
+   * Memory held for the offer or seal under the write lock: the queued batches it took for disk
+   * until they are appended, and the room an offer makes for its own batch. Memory-tier offers
+   * cannot take it meanwhile.
+   */
+  private long heldBytes;
   private long oldestUnreadSealedAt;
   /** Durable mode: plaintext of batches just appended, so the reader need not decompress them. */
   private final ReadCache readCache;
@@ -206,12 +220,10 @@ final class BufferEngine {
     boolean memoryTier = canRead && cfg.durability == Durability.MEMORY_FIRST;
     if (memoryTier && !likelyToSpill) {
       // The memory tier needs only the state lock: an offer it takes never waits behind a disk
-      // append or a seal of the memory tier under the write lock. While
-      // anything is on its way to disk (pendingAppends) or unread there, spillingNow() sends the
-      // offer on to the write lock, so order across the tiers holds.
+      // append under the write lock.
       state.lock();
       try {
-        if (!closed && !spillingNow() && fitsMemory(payload.length)) {
+        if (!closed && fitsMemory(payload.length)) {
           offered++;
           return acceptInMemoryLocked(type, payload);
         }
@@ -219,12 +231,11 @@ final class BufferEngine {
         state.unlock();
       }
     }
-    // Bound for disk: wait for a first data key here, under no lock, so a slow key provider holds
-    // up only the offers that cannot be sealed without it, never the memory tier, poll or close.
+    // Bound for disk, or to make room in memory: wait for a data key here, under no lock, so a
+    // slow key provider holds up only the offers that cannot do without it.
     appender.awaitKey();
     writeLock.lock();
     try {
-      List<MemoryTier.Batch> older;
       state.lock();
       try {
         offered++;
@@ -232,13 +243,72 @@ final class BufferEngine {
           refused++;
           return OfferResult.refused("buffer is closed");
         }
-        if (memoryTier && !spillingNow() && fitsMemory(payload.length)) {
-          return acceptInMemoryLocked(type, payload);
+        pendingAppends++;
+      } finally {
+        state.unlock();
+      }
+      try {
+        if (memoryTier && acceptedMakingRoom(type, payload)) {
+          return OfferResult.IN_MEMORY;
         }
         likelyToSpill = true;
-        // To disk. Every memory-origin batch is older: it goes first, so order holds across tiers.
-        older = memory.takeForDisk();
-        pendingAppends++;
+        if (compressed != null) {
+          appendSealed(type, payload, compressed);
+        } else {
+          appendSealed(type, payload);
+        }
+        countSpilled(1);
+        return OfferResult.SPILLED;
+      } catch (SpillAppender.Refused e) {
+        countRefused();
+        return OfferResult.refused(e.getMessage());
+      } catch (InternalError e) {
+        // HotSpot reports a SIGBUS on a mapped page (a full device) asynchronously, wherever
+        // compiled code next checks: possibly after the faulting append had returned.
+        appender.recoverFromLateFault(e);
+        countRefused();
+        return OfferResult.refused("spill storage fault: " + e.getMessage());
+      } finally {
+        state.lock();
+        try {
+          pendingAppends--;
+          available.signalAll();
+        } finally {
+          state.unlock();
+        }
+      }
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /**
+   * Makes room in the memory tier by moving its oldest batches to disk, as many as this batch
+   * needs (about one, for batches of a size), and accepts it there. False when it cannot fit even
+   * with the tier empty: then everything older is on disk, and the batch goes after it. Each round
+   * holds the room it makes until it settles, so no memory-tier offer takes it meanwhile; another
+   * round runs only if deliveries took memory in between. Caller holds writeLock, not state.
+   *
+   * @throws SpillAppender.Refused when an older batch cannot be appended (it stays in memory)
+   */
+  private boolean acceptedMakingRoom(PayloadType type, byte[] payload) throws SpillAppender.Refused {
+    List<MemoryTier.Batch> older = List.of();
+    long held = 0;
+    while (true) {
+      state.lock();
+      try {
+        settleEvictedLocked(older, older.size(), held); // the last round's room, settled and taken in one step
+        long room = memoryRoom();
+        if (payload.length <= room) {
+          acceptInMemoryLocked(type, payload);
+          return true;
+        }
+        older = memory.takeOldest(payload.length - room);
+        if (older.isEmpty()) {
+          return false;
+        }
+        held = MemoryTier.queuedBytes(older) + Math.max(0, room);
+        heldBytes += held;
       } finally {
         state.unlock();
       }
@@ -248,25 +318,51 @@ final class BufferEngine {
           appendOlder(m);
           appended++;
         }
-        if (compressed != null) {
-          appendSealed(type, payload, compressed);
-        } else {
-          appendSealed(type, payload);
+      } catch (SpillAppender.Refused | RuntimeException | Error e) {
+        state.lock();
+        try {
+          settleEvictedLocked(older, appended, held);
+        } finally {
+          state.unlock();
         }
-        appended++;
-        return OfferResult.SPILLED;
-      } catch (SpillAppender.Refused e) {
-        return OfferResult.refused(e.getMessage());
-      } catch (InternalError e) {
-        // HotSpot reports a SIGBUS on a mapped page (a full device) asynchronously, wherever
-        // compiled code next checks: possibly after the faulting append had returned.
-        appender.recoverFromLateFault(e);
-        return OfferResult.refused("spill storage fault: " + e.getMessage());
-      } finally {
-        finishAppends(older, appended, true);
+        throw e;
       }
+    }
+  }
+
+  /**
+   * Memory-origin batches taken for disk: those appended count as spilled, the rest go back to
+   * the front of the tier (accepted earlier, they must not be lost; a delivery stays recorded as
+   * out, so there is nothing to put back for it), and the memory held meanwhile is free again.
+   * Caller holds state.
+   */
+  private void settleEvictedLocked(List<MemoryTier.Batch> older, int appended, long held) {
+    if (older.isEmpty() && held == 0) {
+      return;
+    }
+    heldBytes -= held;
+    spilled += appended;
+    for (int i = older.size() - 1; i >= appended; i--) {
+      memory.putBack(older.get(i));
+    }
+    available.signalAll();
+  }
+
+  private void countSpilled(int n) {
+    state.lock();
+    try {
+      spilled += n;
     } finally {
-      writeLock.unlock();
+      state.unlock();
+    }
+  }
+
+  private void countRefused() {
+    state.lock();
+    try {
+      refused++;
+    } finally {
+      state.unlock();
     }
   }
 
@@ -280,9 +376,9 @@ final class BufferEngine {
   }
 
   /**
-   * Seals everything memory-origin to disk now, as an overflow would: the memory tier, and
-   * deliveries handed out or released and not yet settled. Afterwards new batches follow to disk
-   * until the reader catches up.
+   * Seals everything memory-origin to disk now, as close does: the memory tier, and deliveries
+   * handed out or released and not yet settled (their disk copies are twins). The one operation
+   * besides close that seals more than one batch under the write lock: an explicit flush.
    *
    * @throws IOException naming why, when something could not be sealed (it stays in memory)
    */
@@ -294,12 +390,15 @@ final class BufferEngine {
     writeLock.lock();
     try {
       List<MemoryTier.Batch> older;
+      long held;
       state.lock();
       try {
         if (closed) {
           return;
         }
         older = memory.takeForDisk();
+        held = MemoryTier.queuedBytes(older);
+        heldBytes += held;
         pendingAppends++;
       } finally {
         state.unlock();
@@ -316,7 +415,13 @@ final class BufferEngine {
         appender.recoverFromLateFault(e);
         throw new IOException("spill storage fault: " + e.getMessage());
       } finally {
-        finishAppends(older, appended, false);
+        state.lock();
+        try {
+          settleEvictedLocked(older, appended, held);
+          pendingAppends--;
+        } finally {
+          state.unlock();
+        }
       }
     } finally {
       writeLock.unlock();
@@ -377,35 +482,25 @@ final class BufferEngine {
     }
   }
 
-  /** Puts back the memory-tier batches that could not be spilled, and counts. */
-  private void finishAppends(List<MemoryTier.Batch> older, int appended, boolean withOffered) {
-    state.lock();
-    try {
-      pendingAppends--;
-      spilled += appended;
-      if (withOffered && appended != older.size() + 1) {
-        refused++;
-      }
-      // Memory batches that did not reach disk were accepted earlier: they must not be lost.
-      // (Deliveries stay recorded as out in the memory tier, so there is nothing to put back for them.)
-      for (int i = older.size() - 1; i >= appended; i--) {
-        memory.putBack(older.get(i));
-      }
-      available.signalAll();
-    } finally {
-      state.unlock();
-    }
-  }
-
-  /** Whether new batches must go to disk: something there is older than what memory may take. */
-  private boolean spillingNow() {
+  /**
+   * Whether disk holds, or is about to hold, batches older than the memory tier's: an earlier
+   * run's backlog, this run's unread appends, or appends under way. Poll reads disk first then.
+   */
+  private boolean diskHasOlder() {
     return startupBacklog || diskUnread > 0 || pendingAppends > 0;
   }
 
   private boolean fitsMemory(int size) {
+    return size <= memoryRoom();
+  }
+
+  /**
+   * What the memory tier may still take. Batches being delivered occupy memory until they are
+   * acknowledged; memory held by the offer under the write lock, until it settles.
+   */
+  private long memoryRoom() {
     long softLimit = cfg.memoryLimitBytes - cfg.effectiveSpikeLimit();
-    // Batches being delivered still occupy memory until they are acknowledged.
-    return memory.queuedBytes() + inFlightBytes + size <= softLimit;
+    return softLimit - memory.queuedBytes() - inFlightBytes - heldBytes;
   }
 
   /** Compresses, seals and appends one batch; returns its position. Caller holds writeLock, not state. */
@@ -601,17 +696,12 @@ final class BufferEngine {
           delivered++;
           return again;
         }
-        MemoryTier.Batch m = memory.poll();
-        if (m != null) {
-          inFlightBytes += m.payload().length;
-          delivered++;
-          DeliveryImpl d = new DeliveryImpl(this, m.type(), m.payload(), false, m.ordinal(), cfg.clock.millis());
-          memory.handedOut(d);
-          return d;
+        boolean diskFirst = !canWrite || diskHasOlder();
+        if (!diskFirst && !memory.isEmpty()) {
+          return handOutFromMemory();
         }
         appendsSeen = appendsPublished;
-        boolean diskMayHave = !canWrite || spillingNow();
-        if (!diskMayHave) {
+        if (!diskFirst) {
           long wait = deadline - System.nanoTime();
           if (wait <= 0) {
             return null;
@@ -636,6 +726,14 @@ final class BufferEngine {
         crossProcessWaitNanos = CROSS_PROCESS_FIRST_WAIT_NANOS;
         return d;
       }
+      state.lock();
+      try {
+        if (!closed && !memory.isEmpty() && !diskHasOlder()) {
+          return handOutFromMemory(); // disk caught up meanwhile: memory is next in order
+        }
+      } finally {
+        state.unlock();
+      }
       if (readBudgetSpent && deadline - System.nanoTime() > 0) {
         continue; // a long run of skipped records (acknowledged before a restart): not caught up
       }
@@ -645,7 +743,7 @@ final class BufferEngine {
       }
       state.lock();
       try {
-        if (closed || !redeliver.isEmpty() || !memory.isEmpty()) {
+        if (closed || !redeliver.isEmpty() || (!memory.isEmpty() && !diskHasOlder())) {
           continue;
         }
         long untilKeyRetry = cursor.nanosUntilKeyRetry();
@@ -668,6 +766,16 @@ final class BufferEngine {
       }
     }
     return null; // closing
+  }
+
+  /** Hands out the memory tier's oldest batch. Caller holds state; the tier is not empty. */
+  private DeliveryImpl handOutFromMemory() {
+    MemoryTier.Batch m = memory.poll();
+    inFlightBytes += m.payload().length;
+    delivered++;
+    DeliveryImpl d = new DeliveryImpl(this, m.type(), m.payload(), false, m.ordinal(), cfg.clock.millis());
+    memory.handedOut(d);
+    return d;
   }
 
   /** How long until housekeeping is due again (at least 1 ms). */

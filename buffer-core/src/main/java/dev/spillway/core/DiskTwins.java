@@ -5,8 +5,9 @@ import java.util.Set;
 import java.util.function.LongPredicate;
 
 /**
- * Disk records that are twins of memory-origin batches: when the buffer moves to disk, a batch the
- * consumer holds from memory is sealed too (so it survives a crash), and the disk copy must then
+ * Disk records that are twins of memory-origin batches: when memory overflows to disk or is sealed,
+ * a batch the consumer holds from memory is sealed first (so nothing newer overtakes it on disk, and it
+ * survives a crash), and the disk copy must then
  * be neither delivered while the memory copy is out nor delivered again once that is acknowledged.
  *
  * <ul>

@@ -11,7 +11,7 @@ import java.util.Map;
 /**
  * The memory tier: batches accepted into memory, in offer order, and the memory-origin deliveries
  * handed out and not yet settled. Every batch has an ordinal, its place in offer order, so that when
- * the buffer moves to disk everything memory-origin is sealed oldest first, ahead of newer batches.
+ * batches go to disk (to make room, or when the tier is sealed) they go oldest first, ahead of newer ones.
  *
  * <p>Not thread-safe: the engine holds its {@code state} lock.
  */
@@ -73,6 +73,44 @@ final class MemoryTier {
     queuedBytes = 0;
     older.sort(Comparator.comparingLong(Batch::ordinal));
     return older;
+  }
+
+  /**
+   * Takes the oldest queued batches, at least {@code bytes} of them (all, if the tier holds less),
+   * to make room: they go to disk ahead of anything newer. The deliveries out without a twin on
+   * disk come first, even when nothing is queued: they are older still, and must not be overtaken
+   * on disk by anything newer (they free no room: they stay in flight until they settle).
+   */
+  List<Batch> takeOldest(long bytes) {
+    List<Batch> taken = new ArrayList<>();
+    if (bytes <= 0) {
+      return taken; // room enough: nothing goes to disk
+    }
+    for (BufferEngine.DeliveryImpl d : out.values()) {
+      if (d.sealedTo < 0) {
+        taken.add(new Batch(d.type, d.payload, d.position, true));
+      }
+    }
+    taken.sort(Comparator.comparingLong(Batch::ordinal));
+    long freed = 0;
+    while (freed < bytes && !queued.isEmpty()) {
+      Batch b = queued.pollFirst();
+      queuedBytes -= b.payload().length;
+      freed += b.payload().length;
+      taken.add(b);
+    }
+    return taken;
+  }
+
+  /** The bytes of the queued batches among {@code batches} (deliveries count as in flight instead). */
+  static long queuedBytes(List<Batch> batches) {
+    long n = 0;
+    for (Batch b : batches) {
+      if (!b.delivery()) {
+        n += b.payload().length;
+      }
+    }
+    return n;
   }
 
   /** A queued batch that could not reach disk goes back to the front (call newest first). */

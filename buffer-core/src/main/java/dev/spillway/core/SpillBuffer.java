@@ -7,10 +7,11 @@ import java.time.Duration;
 /**
  * An encrypted spill buffer: a memory tier first, then sealed records in a Chronicle Queue on disk.
  *
- * <p><b>Ordering.</b> Batches are delivered oldest first across both tiers. The two tiers never
- * hold undelivered batches at once: when a batch does not fit the memory tier, what memory holds
- * is sealed to disk ahead of it, and from then on new batches follow to disk until the spill is
- * drained. A released (not acknowledged) delivery is delivered again before anything else.
+ * <p><b>Ordering.</b> Batches are delivered oldest first across both tiers: disk always holds older
+ * batches than memory. When a batch does not fit the memory tier, the oldest memory batches are
+ * sealed to disk to make room for it (as many as it needs; all of them, and then the batch itself,
+ * if it cannot fit at all), and the reader delivers what disk holds before memory. A released (not
+ * acknowledged) delivery is delivered again before anything else.
  *
  * <p><b>Durability.</b> See {@link Durability}. Acknowledgement is at-least-once: a batch
  * delivered but not acknowledged before a crash is delivered again after restart.
@@ -96,10 +97,10 @@ public final class SpillBuffer implements SpillWriter, SpillReader {
   }
 
   /**
-   * Seals what memory holds to disk now, as an overflow or {@link #close()} would, without
-   * closing: the memory tier, and batches handed out or released and not yet acknowledged (a
-   * batch the consumer then acknowledges is not delivered again from disk). New batches then
-   * follow to disk until the reader catches up, so order holds.
+   * Seals what memory holds to disk now, as {@link #close()} would, without closing: the memory
+   * tier, and batches handed out or released and not yet acknowledged (a batch the consumer then
+   * acknowledges is not delivered again from disk). New batches use memory again, delivered after
+   * the sealed ones.
    *
    * @throws IOException naming why, when something could not be sealed (it stays in memory)
    */

@@ -41,6 +41,28 @@ class MemoryTierTest {
   }
 
   @Test
+  void takeOldest_justEnoughForTheRoomAsked_afterTheDeliveriesOutWithoutATwin() {
+    MemoryTier t = new MemoryTier();
+    for (int i = 0; i < 5; i++) {
+      t.add(PayloadType.OTLP_TRACES, bytes(100));
+    }
+    BufferEngine.DeliveryImpl zero = handOut(t); // with the consumer: older than anything queued
+    assertThat(t.takeOldest(0)).as("no room needed: nothing taken").isEmpty();
+    List<MemoryTier.Batch> taken = t.takeOldest(150);
+    assertThat(taken).extracting(MemoryTier.Batch::ordinal).containsExactly(0L, 1L, 2L);
+    assertThat(taken).extracting(MemoryTier.Batch::delivery).containsExactly(true, false, false);
+    assertThat(MemoryTier.queuedBytes(taken)).as("only queued batches free room").isEqualTo(200);
+    assertThat(t.queuedBytes()).isEqualTo(200);
+    assertThat(t.out(0)).as("a delivery stays out until it settles").isSameAs(zero);
+    zero.sealedTo = 7; // its twin is on disk now
+    List<MemoryTier.Batch> rest = t.takeOldest(10_000); // more than it holds: all
+    assertThat(rest).extracting(MemoryTier.Batch::ordinal).containsExactly(3L, 4L);
+    assertThat(t.isEmpty()).isTrue();
+    zero.sealedTo = -1; // as if its twin had not been written: an empty queue still yields it
+    assertThat(t.takeOldest(1)).extracting(MemoryTier.Batch::ordinal).containsExactly(0L);
+  }
+
+  @Test
   void putBack_newestFirst_restoresOrder_deliveriesAreNotQueuedAgain() {
     MemoryTier t = new MemoryTier();
     for (int i = 0; i < 3; i++) {

@@ -100,6 +100,7 @@ class SpillAppenderTest {
   }
 
   private long append(long id, int size) throws Exception {
+    appender.awaitKey(); // as the engine does, under no lock: append itself never waits for a key
     return appender.append(PayloadType.OTLP_TRACES,
         Sealer.compress(Codec.NONE, SpillFixtures.payload(id, size)), NOTHING_TO_DROP);
   }

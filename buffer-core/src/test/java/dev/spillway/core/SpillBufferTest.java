@@ -66,17 +66,16 @@ class SpillBufferTest {
   }
 
   @Test
-  void offer_overMemoryLimit_spillsSealedAndKeepsOrderAcrossTiers() throws Exception {
+  void offer_overMemoryLimit_theOldestGoToDiskOneAtATime_andOrderHoldsAcrossTiers() throws Exception {
     try (SpillBuffer b = builder(dir, keys).memoryLimitBytes(10_000).spikeLimitBytes(0).build()) {
-      List<OfferResult.Outcome> outcomes = new ArrayList<>();
       for (long i = 0; i < 30; i++) {
-        outcomes.add(b.offer(PayloadType.OTLP_TRACES, payload(i, 1000)).outcome());
+        // Memory holds the newest ten; each offer past them seals the single oldest batch.
+        assertThat(b.offer(PayloadType.OTLP_TRACES, payload(i, 1000)).outcome())
+            .isEqualTo(OfferResult.Outcome.IN_MEMORY);
+        assertThat(b.metrics().spilled()).isEqualTo(Math.max(0, i - 9));
         assertNoCanaryOnDisk(dir);
       }
-      assertThat(outcomes.subList(0, 10)).containsOnly(OfferResult.Outcome.IN_MEMORY);
-      assertThat(outcomes.subList(10, 30)).containsOnly(OfferResult.Outcome.SPILLED);
-      assertThat(b.metrics().spilled()).isEqualTo(30); // the 10 in memory went to disk first
-      assertThat(drain(b, 30, WAIT)).isEqualTo(range(0, 30));
+      assertThat(drain(b, 30, WAIT)).as("disk (0..19) first, then memory").isEqualTo(range(0, 30));
       // Drained: new batches use memory again.
       assertThat(b.offer(PayloadType.OTLP_TRACES, payload(30, 1000)).outcome())
           .isEqualTo(OfferResult.Outcome.IN_MEMORY);
@@ -84,20 +83,41 @@ class SpillBufferTest {
     }
   }
 
-  /** Memory for 3 batches of 1000 bytes; 0 is handed out before the rest overflow to disk. */
+  @Test
+  void offer_overMemoryLimit_sealsOnlyWhatTheNewBatchNeedsRoomFor() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).memoryLimitBytes(10_000).spikeLimitBytes(0).build()) {
+      assertThat(offerAll(b, 0, 10, 1000)).isEqualTo(10);
+      assertThat(b.offer(PayloadType.OTLP_TRACES, payload(10, 3000)).outcome())
+          .isEqualTo(OfferResult.Outcome.IN_MEMORY);
+      assertThat(b.metrics().spilled()).as("the three oldest made room").isEqualTo(3);
+      // Bigger than memory: everything older goes first, then the batch itself.
+      assertThat(b.offer(PayloadType.OTLP_TRACES, payload(11, 12_000)).outcome())
+          .isEqualTo(OfferResult.Outcome.SPILLED);
+      assertThat(b.metrics().spilled()).isEqualTo(12);
+      assertThat(b.offer(PayloadType.OTLP_TRACES, payload(12, 1000)).outcome())
+          .isEqualTo(OfferResult.Outcome.IN_MEMORY);
+      assertThat(drain(b, 13, WAIT)).isEqualTo(range(0, 13));
+    }
+  }
+
+  /**
+   * Memory for 3 batches of 1000 bytes; 0 is handed out, then the tier is sealed (0 gets a twin
+   * on disk), then 3..7 come: 3, 4 and 5 overflow to disk after 1 and 2, 6 and 7 stay in memory.
+   */
   SpillBuffer bufferWithBatchZeroInFlight(List<Delivery> inFlight) throws Exception {
     SpillBuffer b = builder(dir, keys).memoryLimitBytes(3_000).spikeLimitBytes(0).build();
     offerAll(b, 0, 3, 1000);
     Delivery zero = b.poll(WAIT);
     assertThat(idOf(zero.payload())).isZero();
     inFlight.add(zero);
-    assertThat(offerAll(b, 3, 5, 1000)).isEqualTo(5); // overflows: 0 (in flight), 1, 2 go to disk first
-    assertThat(b.metrics().spilled()).isEqualTo(8);
+    b.sealMemory();
+    assertThat(offerAll(b, 3, 5, 1000)).isEqualTo(5);
+    assertThat(b.metrics().spilled()).isEqualTo(6);
     return b;
   }
 
   @Test
-  void overflow_whileABatchIsInFlight_ackOfTheMemoryCopySkipsItsDiskCopy() throws Exception {
+  void sealedWhileABatchIsInFlight_ackOfTheMemoryCopySkipsItsDiskCopy() throws Exception {
     List<Delivery> zero = new ArrayList<>();
     try (SpillBuffer b = bufferWithBatchZeroInFlight(zero)) {
       zero.get(0).ack();
@@ -107,7 +127,7 @@ class SpillBufferTest {
   }
 
   @Test
-  void overflow_whileABatchIsInFlight_releaseLetsTheDiskCopyDeliverItInOrder() throws Exception {
+  void sealedWhileABatchIsInFlight_releaseLetsTheDiskCopyDeliverItInOrder() throws Exception {
     List<Delivery> zero = new ArrayList<>();
     try (SpillBuffer b = bufferWithBatchZeroInFlight(zero)) {
       zero.get(0).release();
@@ -117,7 +137,7 @@ class SpillBufferTest {
   }
 
   @Test
-  void overflow_whileABatchIsInFlight_theReaderWaitsForIt() throws Exception {
+  void sealedWhileABatchIsInFlight_theReaderWaitsForIt() throws Exception {
     List<Delivery> zero = new ArrayList<>();
     try (SpillBuffer b = bufferWithBatchZeroInFlight(zero)) {
       // 0's disk copy comes first and its memory copy is unsettled: nothing may overtake it.
@@ -128,18 +148,18 @@ class SpillBufferTest {
   }
 
   @Test
-  void overflow_withAReleasedBatchWaiting_sealsItAheadOfNewerOnes() throws Exception {
+  void overflow_withAReleasedBatchWaiting_deliversItAheadOfNewerOnes() throws Exception {
     try (SpillBuffer b = builder(dir, keys).memoryLimitBytes(3_000).spikeLimitBytes(0).build()) {
       offerAll(b, 0, 3, 1000);
       b.poll(WAIT).release(); // 0 waits for redelivery, in memory
       assertThat(offerAll(b, 3, 5, 1000)).isEqualTo(5);
-      assertThat(b.metrics().spilled()).isEqualTo(8);
+      assertThat(b.metrics().spilled()).as("0 (released) and 1..4 overflowed, oldest first").isEqualTo(5);
       assertThat(drain(b, 8, WAIT)).isEqualTo(range(0, 8));
     }
   }
 
   @Test
-  void close_afterOverflowWithABatchInFlight_orderHoldsAfterRestart() throws Exception {
+  void close_afterSealingWithABatchInFlight_orderHoldsAfterRestart() throws Exception {
     List<Delivery> zero = new ArrayList<>();
     bufferWithBatchZeroInFlight(zero).close(); // 0 never settled
     try (SpillBuffer b = builder(dir, keys).build()) {
@@ -157,7 +177,7 @@ class SpillBufferTest {
       assertThat(b.metrics().spilled()).isEqualTo(3);
       assertNoCanaryOnDisk(dir);
       assertThat(b.offer(PayloadType.OTLP_TRACES, payload(3, 1000)).outcome())
-          .as("newer batches follow to disk").isEqualTo(OfferResult.Outcome.SPILLED);
+          .as("newer batches in memory, delivered after the sealed ones").isEqualTo(OfferResult.Outcome.IN_MEMORY);
       zero.ack();
       assertThat(drain(b, 3, WAIT)).isEqualTo(range(1, 4));
     }
