@@ -293,22 +293,10 @@ final class OtlpTraceWriter implements BiConsumer<AttributeKey<?>, Object> {
   public void accept(AttributeKey<?> key, Object value) {
     String k = key.getKey();
     byte[] keyField = k == null || k.isEmpty() ? null : names.field(KV_KEY, k);
-    int keyBytes = keyField == null ? 0 : keyField.length;
     switch (key.getType()) {
-      case STRING -> {
-        // the lengths are known before anything is written: no guess, no move
-        byte[] utf8 = ((String) value).getBytes(StandardCharsets.UTF_8);
-        int any = 1 + ProtoSink.varintSize(utf8.length) + utf8.length;
-        int kv = keyBytes + 1 + ProtoSink.varintSize(any) + any;
-        out.tag(attributesField, ProtoSink.LEN);
-        out.varint32(kv);
-        if (keyField != null) {
-          out.raw(keyField);
-        }
-        out.tag(KV_VALUE, ProtoSink.LEN);
-        out.varint32(any);
-        out.bytesField(ANY_STRING, utf8);
-      }
+      // the lengths are known before anything is written: no guess, no move
+      case STRING -> out.stringKeyValue(
+          attributesField, keyField, KV_VALUE, ANY_STRING, ((String) value).getBytes(StandardCharsets.UTF_8));
       default -> {
         int kv = out.begin(attributesField, SMALL_LENGTH);
         if (keyField != null) {
