@@ -5,8 +5,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * The encoded bytes (tag, length, UTF-8) of string fields whose {@code String} instances recur
  * from span to span: attribute keys ({@code AttributeKey}s are constants, or built from string
- * literals, which the JVM interns) and event names. Looked up by identity, so a hit costs an
- * identity hash and a comparison instead of a UTF-8 encoding and an allocation: a batch of 512
+ * literals, which the JVM interns) and event names. Looked up by identity, so a hit costs the
+ * string's cached hash and a comparison instead of a UTF-8 encoding and an allocation: a batch of 512
  * spans of 20 attributes encodes ~10,000 keys that are the same few dozen strings. Strings are
  * immutable, so an identity hit is always the right bytes. A miss replaces the slot's entry;
  * the table is small and direct-mapped, so keys made fresh per span only cost the miss.
@@ -15,7 +15,8 @@ import java.nio.charset.StandardCharsets;
  * thread-safe.
  */
 final class EncodedFieldCache {
-  static final int SLOTS = 512;
+  private static final int SLOT_BITS = 9;
+  static final int SLOTS = 1 << SLOT_BITS;
   /** Longer strings are encoded every time (they are unlikely to be keys). */
   static final int MAX_CHARS = 128;
 
@@ -28,7 +29,9 @@ final class EncodedFieldCache {
     if (s.length() > MAX_CHARS) {
       return encode(number, s);
     }
-    int slot = System.identityHashCode(s) & (SLOTS - 1);
+    // String caches its hash in a field: cheaper than the identity hash, which the first profile
+    // of this cache showed at 8 % of the mapping; the hit is still decided by identity
+    int slot = (s.hashCode() * 0x9E3779B9) >>> (32 - SLOT_BITS);
     if (strings[slot] == s && numbers[slot] == number) {
       return fields[slot];
     }

@@ -12,9 +12,8 @@ import java.util.Arrays;
  * #end}); when the guess was wrong the body is moved by the difference, so every length is the
  * minimal varint and the bytes are what protobuf-java writes. The guesses are chosen so that
  * moves are rare (a span body fits two length bytes, a key-value pair one), and a move copies only
- * that message's body. This replaces the two-pass writer's size pass for traces: the first
- * profile of the embedded path spent ~40 % of the mapping walking every span twice and queueing
- * sizes and strings between the passes.
+ * that message's body. For traces this replaces {@link OtlpTwoPassWriter}, which walked every
+ * span twice (a size pass, then a write pass) and queued sizes and UTF-8 between the passes.
  *
  * <p>Reused across requests on one thread (see {@link OtlpTraceWriter}); not thread-safe.
  */
