@@ -37,6 +37,11 @@ public final class EmbeddedCpuRatios {
     EmbeddedPathBenchmark embedded = new EmbeddedPathBenchmark();
     embedded.batch = batch;
     embedded.setUp();
+    // the same path without compression, to show what LZ4 costs on it
+    EmbeddedPathBenchmark uncompressed = new EmbeddedPathBenchmark();
+    uncompressed.batch = batch;
+    uncompressed.codec = "NONE";
+    uncompressed.setUp();
     Map<String, SpillBufferBenchmark> buffers = new LinkedHashMap<>();
     for (String codec : List.of("NONE", "LZ4", "ZSTD")) {
       SpillBufferBenchmark b = new SpillBufferBenchmark();
@@ -49,6 +54,10 @@ public final class EmbeddedCpuRatios {
     variants.put("diskBufferingWrite", embedded::diskBufferingWrite);
     variants.put("embeddedSpill", embedded::embeddedSpill);
     variants.put("marshalOnly", embedded::marshalOnly);
+    // the engine's share alone: offer of bytes mapped once (LZ4, seal, append), and without LZ4
+    variants.put("offerPremapped[LZ4]", embedded::offerPremapped);
+    variants.put("embeddedSpill[NONE]", uncompressed::embeddedSpill);
+    variants.put("offerPremapped[NONE]", uncompressed::offerPremapped);
     // What disk-buffering maps with: the SDK's internal low-allocation marshaler, reused as the
     // library reuses it, into a reused stream (the mapping alone, without its file write).
     List<io.opentelemetry.sdk.trace.data.SpanData> spans = dev.spillway.bench.SpanFixtures.spans(batch);
@@ -70,6 +79,7 @@ public final class EmbeddedCpuRatios {
       run(variants, batch, rounds);
     } finally {
       embedded.tearDown();
+      uncompressed.tearDown();
       for (SpillBufferBenchmark b : buffers.values()) {
         b.tearDown();
       }

@@ -47,11 +47,18 @@ public class EmbeddedPathBenchmark {
   @Param({"128", "512", "8192"})
   public int batch;
 
+  /**
+   * The spill's codec: LZ4 in the JMH runs (not a {@code @Param}); {@link EmbeddedCpuRatios} also
+   * runs a second instance with NONE to show what compression costs on this path.
+   */
+  public String codec = "LZ4";
+
   private List<SpanData> spans;
   private Path dir;
   private BenchKeys keys;
   private SpillBuffer buffer;
   private FileSpanStorage storage;
+  private byte[] premapped;
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
@@ -62,8 +69,9 @@ public class EmbeddedPathBenchmark {
     buffer = keys.spillEverything(dir.resolve("spill"))
         .maxDiskBytes(2L << 30)
         .overflowPolicy(OverflowPolicy.DROP_OLDEST)
-        .compression(Codec.LZ4)
+        .compression(Codec.valueOf(codec))
         .build();
+    premapped = OtlpSpans.toBytes(spans);
     // files up to 64 MiB (a batch of 8192 spans is ~7 MB), 1 GiB per folder: the library deletes
     // the oldest file when full, its retention
     storage = FileSpanStorage.create(dir.resolve("disk-buffering").toFile(),
@@ -77,6 +85,18 @@ public class EmbeddedPathBenchmark {
   public OfferResult embeddedSpill() {
     byte[] bytes = OtlpSpans.toBytes(spans);
     OfferResult r = buffer.offer(PayloadType.OTLP_TRACES, bytes);
+    if (r.outcome() != OfferResult.Outcome.SPILLED) {
+      throw new IllegalStateException("expected a spill, got " + r);
+    }
+    return r;
+  }
+
+  /**
+   * The engine's part of {@link #embeddedSpill} alone: the same offer of OTLP bytes mapped once in
+   * setup (compression, seal, append). Not a JMH benchmark; {@link EmbeddedCpuRatios} runs it.
+   */
+  public OfferResult offerPremapped() {
+    OfferResult r = buffer.offer(PayloadType.OTLP_TRACES, premapped);
     if (r.outcome() != OfferResult.Outcome.SPILLED) {
       throw new IllegalStateException("expected a spill, got " + r);
     }

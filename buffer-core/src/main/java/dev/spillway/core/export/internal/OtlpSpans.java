@@ -90,7 +90,7 @@ public final class OtlpSpans {
 
   /**
    * The bytes of {@link #toRequest}{@code (spans)}, written directly without building the protobuf
-   * objects (about 60 % of the time; see {@code OtlpTraceWriter}).
+   * objects, in one pass (see {@code OtlpTraceWriter}).
    */
   public static byte[] toBytes(Collection<? extends SpanData> spans) {
     return OtlpTraceWriter.write(spans);
