@@ -231,6 +231,17 @@ public final class CoalescingSpillWriter implements SpillWriter {
     return group.result;
   }
 
+  /** For tests: the requests in the group of this signal now forming (0 when none is). */
+  int forming(PayloadType type) {
+    Lane lane = lane(type);
+    lane.lock.lock();
+    try {
+      return lane.open == null ? 0 : lane.open.members;
+    } finally {
+      lane.lock.unlock();
+    }
+  }
+
   private Lane lane(PayloadType type) {
     return lanes.get(Objects.requireNonNull(type, "type"));
   }
