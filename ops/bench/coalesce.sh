@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Coalescing of small requests (buffer.coalesce) on against off, side by side in one run: two
-# daemons, identical but for buffer.coalesce, each loaded in turn by the same loadgen, alternating
-# which goes first, for small batches (BATCH_SMALL spans per request) and large (BATCH_LARGE).
+# Coalescing of small requests (buffer.coalesce) on against off, side by side in one run: three
+# daemons, identical but for buffer.coalesce (on with the default wait: busy; on with wait:
+# window; off), each loaded in turn by the same loadgen, rotating which goes first, for small batches (BATCH_SMALL spans per request) and large (BATCH_LARGE).
 # By default the downstream is down, so everything accepted is sealed and spilled (durable); with
 # SINK=1 each daemon drains to its own loadgen receive stub (healthy downstream: the daemon's CPU
 # then includes the drain's exports). Reports, per mode and batch: spans/s accepted, daemon CPU
@@ -14,7 +14,7 @@
 # Knobs (environment): DURATION (s per phase, 10), WARMUP (s per daemon, 8), REPS (3),
 # CONNECTIONS (16), BATCH_SMALL (10), BATCH_LARGE (512), DURABILITY (durable), COMPRESSION (lz4),
 # WINDOW (2ms), SINK (0), JAVA (java), DAEMON_JAVA_OPTS ("-Xmx256m -XX:MaxDirectMemorySize=128m"),
-# BASE_PORT (25417; uses 6 ports), PIN (e.g. "taskset -c 0"), OUT.
+# BASE_PORT (25417; uses 9 ports), PIN (e.g. "taskset -c 0"), OUT.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,7 +35,7 @@ PIN=${PIN:-}
 OUT=${OUT:-$ROOT/ops/bench/out/coalesce-$(date -u +%Y%m%dT%H%M%SZ)}
 SPILLWAY_JAR=$ROOT/buffer-server/target/spillway.jar
 BENCH_JAR=$ROOT/benchmarks/target/benchmarks.jar
-MODES=(on off)
+MODES=(on window off)
 
 for j in "$SPILLWAY_JAR" "$BENCH_JAR"; do
   [[ -f $j ]] || { echo "missing $j: mvn -B -q -pl buffer-server,benchmarks -am package -DskipTests" >&2; exit 2; }
@@ -56,7 +56,11 @@ i=0
 for m in "${MODES[@]}"; do
   RPORT[$m]=$((BASE_PORT + 3 * i)); DPORT=$((BASE_PORT + 3 * i + 1)); MPORT[$m]=$((BASE_PORT + 3 * i + 2))
   DPORTS[$m]=$DPORT
-  if [[ $m == on ]]; then coalesce="{window: $WINDOW}"; else coalesce="{max_request_bytes: 0}"; fi
+  case $m in
+    on) coalesce="{window: $WINDOW}" ;;                # wait: busy, the default
+    window) coalesce="{window: $WINDOW, wait: window}" ;;
+    *) coalesce="{max_request_bytes: 0}" ;;
+  esac
   cat >"$W/spillway-$m.yaml" <<YAML
 receivers:
   otlp:
@@ -132,7 +136,7 @@ RESULTS=$OUT/results.tsv
 printf 'rep\tbatch\tmode\tspans_per_s\tcpu_s_per_100k\tdisk_bytes_per_span\tp50_ms\tp99_ms\trefused\terrors\trequests_per_record\n' >"$RESULTS"
 for rep in $(seq 1 "$REPS"); do
   for batch in "$BATCH_SMALL" "$BATCH_LARGE"; do
-    if (( rep % 2 )); then order=(on off); else order=(off on); fi
+    k=$(( (rep - 1) % 3 )); order=("${MODES[@]:k}" "${MODES[@]:0:k}") # rotating which goes first
     for m in "${order[@]}"; do
       cpu0=$(cpu_seconds "${PID[$m]}"); disk0=$(disk_bytes "${MPORT[$m]}"); rec0=$(records "${MPORT[$m]}")
       load "$m" "$batch" "$DURATION" "$W/$rep-$batch-$m.result"
@@ -177,10 +181,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; 
     done
   done
   echo
-  echo "| batch (spans) | spans/s on ÷ off | CPU per span on ÷ off | disk per span on ÷ off |"
-  echo "|---|---|---|---|"
+  echo "| batch (spans) | coalesce | spans/s ÷ off | CPU per span ÷ off | disk per span ÷ off |"
+  echo "|---|---|---|---|---|"
   for batch in "$BATCH_SMALL" "$BATCH_LARGE"; do
-    echo "| $batch | $(ratio "$(col "$batch" on 4 | median)" "$(col "$batch" off 4 | median)") | $(ratio "$(col "$batch" on 5 | median)" "$(col "$batch" off 5 | median)") | $(ratio "$(col "$batch" on 6 | median)" "$(col "$batch" off 6 | median)") |"
+    for m in on window; do
+      echo "| $batch | $m | $(ratio "$(col "$batch" "$m" 4 | median)" "$(col "$batch" off 4 | median)") | $(ratio "$(col "$batch" "$m" 5 | median)" "$(col "$batch" off 5 | median)") | $(ratio "$(col "$batch" "$m" 6 | median)" "$(col "$batch" off 6 | median)") |"
+    done
   done
 } >"$OUT/report.md"
 cat "$OUT/report.md"

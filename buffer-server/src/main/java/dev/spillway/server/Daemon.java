@@ -146,9 +146,10 @@ public final class Daemon implements AutoCloseable {
     long exportItems = config.exporter().otlp().map(ServerConfig.Otlp::maxRequestSpans).orElse(0L);
     long maxRecord = exportBytes > 0 ? Math.min(c.maxRecordBytes(), exportBytes) : c.maxRecordBytes();
     long maxRequest = Math.min(c.maxRequestBytes(), maxRecord);
-    LOG.info("coalescing requests up to {} bytes of one signal into records of at most {} bytes{}, waiting at most {} ms",
-        maxRequest, maxRecord, exportItems > 0 ? " and " + exportItems + " items" : "", c.window().toMillis());
-    return new CoalescingSpillWriter(writer, (int) maxRequest, c.window(), (int) maxRecord, exportItems);
+    LOG.info("coalescing requests up to {} bytes of one signal into records of at most {} bytes{}, waiting at most {} ms ({})",
+        maxRequest, maxRecord, exportItems > 0 ? " and " + exportItems + " items" : "", c.window().toMillis(),
+        c.fullWindow() ? "the whole window" : "only while the buffer is busy with another");
+    return new CoalescingSpillWriter(writer, (int) maxRequest, c.window(), (int) maxRecord, exportItems, c.fullWindow());
   }
 
   private ServerTlsContext tls(String name, TlsSettings s, ServerTlsContext.Alpn alpn, List<ServerTlsContext> all)

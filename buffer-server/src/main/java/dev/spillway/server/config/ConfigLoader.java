@@ -331,8 +331,9 @@ public final class ConfigLoader {
     if (maxRequest > maxRecord) {
       throw c.errorAt("max_request_bytes", "must not exceed max_record_bytes (" + maxRecord + "), got " + maxRequest);
     }
+    boolean fullWindow = c.oneOf("wait", "busy", "busy", "window").equals("window");
     c.finish();
-    return new ServerConfig.Coalesce(maxRequest, window, maxRecord);
+    return new ServerConfig.Coalesce(maxRequest, window, maxRecord, fullWindow);
   }
 
   /** {@code buffer.spill.kafka}: every error names its key; the settings' own checks are reported at their key. */

@@ -121,14 +121,16 @@ public record ServerConfig(
    *     another offer of its signal is in the buffer's hands
    * @param maxRecordBytes the largest combined record (also kept within the exporter's {@code
    *     send_batch_max_bytes} and {@code send_batch_max_size})
+   * @param fullWindow {@code wait: window}: the first request of a group waits the whole window
+   *     (or until the group is full) instead of only while another offer is in the buffer's hands
    */
-  public record Coalesce(long maxRequestBytes, Duration window, long maxRecordBytes) {
+  public record Coalesce(long maxRequestBytes, Duration window, long maxRecordBytes, boolean fullWindow) {
     public static final long DEFAULT_MAX_REQUEST_BYTES = 64L << 10;
     public static final Duration DEFAULT_WINDOW = Duration.ofMillis(2);
     public static final long DEFAULT_MAX_RECORD_BYTES = 1L << 20;
     public static final Coalesce DEFAULT =
-        new Coalesce(DEFAULT_MAX_REQUEST_BYTES, DEFAULT_WINDOW, DEFAULT_MAX_RECORD_BYTES);
-    public static final Coalesce OFF = new Coalesce(0, Duration.ZERO, DEFAULT_MAX_RECORD_BYTES);
+        new Coalesce(DEFAULT_MAX_REQUEST_BYTES, DEFAULT_WINDOW, DEFAULT_MAX_RECORD_BYTES, false);
+    public static final Coalesce OFF = new Coalesce(0, Duration.ZERO, DEFAULT_MAX_RECORD_BYTES, false);
 
     public Coalesce {
       java.util.Objects.requireNonNull(window, "window");

@@ -34,8 +34,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *       alone, as without this class (a lightly loaded daemon adds no latency);</li>
  *   <li>a group forming with room for it: it joins and waits for the group's result;</li>
  *   <li>otherwise it leads a new group: it waits until no other offer of its signal is in the
- *       buffer's hands (the moment it would have got the buffer's lock anyway), the group is full,
- *       or the window has passed, whichever comes first; then it offers the group's bytes once.</li>
+ *       buffer's hands (the moment it would have got the buffer's lock anyway; with {@code
+ *       fullWindow}, not before the window ends), the group is full, or the window has passed,
+ *       whichever comes first; then it offers the group's bytes once.</li>
  * </ul>
  * Requests larger than {@code maxRequestBytes} are offered alone, as now. A group never holds more
  * than {@code maxRecordBytes} (and {@code maxRecordItems} items, when that is not 0), so the drain
@@ -49,6 +50,7 @@ public final class CoalescingSpillWriter implements SpillWriter {
   private final long windowNanos;
   private final int maxRecordBytes;
   private final long maxRecordItems;
+  private final boolean fullWindow;
   private final Map<PayloadType, Lane> lanes = new EnumMap<>(PayloadType.class);
 
   /**
@@ -60,6 +62,18 @@ public final class CoalescingSpillWriter implements SpillWriter {
    */
   public CoalescingSpillWriter(SpillWriter buffer, int maxRequestBytes, Duration window, int maxRecordBytes,
       long maxRecordItems) {
+    this(buffer, maxRequestBytes, window, maxRecordBytes, maxRecordItems, false);
+  }
+
+  /**
+   * @param fullWindow false: a leader stops waiting as soon as no other offer of its signal is in
+   *     the buffer's hands (it waits only as long as it would have waited for the buffer anyway);
+   *     true: it waits the whole window (or until the group is full), so requests still on their
+   *     way in can join. Either way a request that finds nothing in flight is offered at once.
+   */
+  public CoalescingSpillWriter(SpillWriter buffer, int maxRequestBytes, Duration window, int maxRecordBytes,
+      long maxRecordItems, boolean fullWindow) {
+    this.fullWindow = fullWindow;
     this.buffer = Objects.requireNonNull(buffer, "buffer");
     if (maxRequestBytes < 1 || maxRecordBytes < maxRequestBytes) {
       throw new IllegalArgumentException("need 1 <= maxRequestBytes <= maxRecordBytes, got " + maxRequestBytes
@@ -169,7 +183,7 @@ public final class CoalescingSpillWriter implements SpillWriter {
   private void leadUntilReady(Lane lane, Group group) {
     long deadline = System.nanoTime() + windowNanos;
     boolean interrupted = false;
-    while (!group.closed && lane.inBuffer > 0) {
+    while (!group.closed && (fullWindow || lane.inBuffer > 0)) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
         break;

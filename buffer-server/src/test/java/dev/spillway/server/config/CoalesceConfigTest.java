@@ -44,7 +44,8 @@ class CoalesceConfigTest {
   void values_areRead_andZeroTurnsItOff() throws Exception {
     ServerConfig.Coalesce c =
         load("  coalesce:\n    window: 7ms\n    max_request_bytes: 16384\n    max_record_bytes: 524288\n");
-    assertThat(c).isEqualTo(new ServerConfig.Coalesce(16384, Duration.ofMillis(7), 524288));
+    assertThat(c).isEqualTo(new ServerConfig.Coalesce(16384, Duration.ofMillis(7), 524288, false));
+    assertThat(load("  coalesce:\n    wait: window\n").fullWindow()).isTrue();
     assertThat(load("  coalesce:\n    max_request_bytes: 0\n").enabled()).isFalse();
     assertThat(load("  coalesce:\n    window: 0ms\n").enabled()).isFalse();
   }

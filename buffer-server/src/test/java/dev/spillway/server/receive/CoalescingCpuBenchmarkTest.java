@@ -71,7 +71,8 @@ class CoalescingCpuBenchmarkTest {
             .readerKeys(LocalKeys.unwrapper(keys.resolve(LocalKeys.READER_FILE)))
             .build()) {
           SpillWriter w = coalesce
-              ? new CoalescingSpillWriter(buffer, 64 << 10, Duration.ofMillis(2), 1 << 20, 0)
+              ? new CoalescingSpillWriter(buffer, 64 << 10, Duration.ofMillis(2), 1 << 20, 0,
+                  Boolean.getBoolean("spillway.bench.coalesce.fullWindow"))
               : buffer;
           double[] r = run(pool, w, request, buffer);
           if (round >= 2) { // the first two rounds warm the JIT
