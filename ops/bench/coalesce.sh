@@ -13,7 +13,7 @@
 #
 # Knobs (environment): DURATION (s per phase, 10), WARMUP (s per daemon, 8), REPS (3),
 # CONNECTIONS (16), BATCH_SMALL (10), BATCH_LARGE (512), DURABILITY (durable), COMPRESSION (lz4),
-# WINDOW (2ms), SINK (0), JAVA (java), DAEMON_JAVA_OPTS ("-Xmx256m -XX:MaxDirectMemorySize=128m"),
+# WINDOW (2ms), SINK (0), FSYNC (1s; every-batch makes each record wait for the disk), JAVA (java), DAEMON_JAVA_OPTS ("-Xmx256m -XX:MaxDirectMemorySize=128m"),
 # BASE_PORT (25417; uses 9 ports), PIN (e.g. "taskset -c 0"), OUT.
 set -euo pipefail
 
@@ -29,6 +29,7 @@ DURABILITY=${DURABILITY:-durable}
 COMPRESSION=${COMPRESSION:-lz4}
 WINDOW=${WINDOW:-2ms}
 SINK=${SINK:-0}
+FSYNC=${FSYNC:-1s}
 DAEMON_JAVA_OPTS=${DAEMON_JAVA_OPTS:--Xmx256m -XX:MaxDirectMemorySize=128m}
 BASE_PORT=${BASE_PORT:-25417}
 PIN=${PIN:-}
@@ -76,7 +77,7 @@ buffer:
   spill:
     directory: $W/spill-$m
     max_disk_mib: 8192
-    fsync: 1s
+    fsync: $FSYNC
     compression: $COMPRESSION
     keys: {provider: local, writer_keyset: keys/writer.json, reader_keyset: keys/reader.json}
 exporters:
@@ -105,7 +106,7 @@ load() { # mode batch seconds [out]
     --connections "$CONNECTIONS" --batch "$2" --duration "$3" ${4:+--out "$4"} >>"$LOG" 2>&1 || true
 }
 
-say "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); daemons: $DURABILITY, $COMPRESSION, window $WINDOW, sink: $SINK, pinned: ${PIN:-no}"
+say "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); daemons: $DURABILITY, $COMPRESSION, fsync $FSYNC, window $WINDOW, sink: $SINK, pinned: ${PIN:-no}"
 if [[ $SINK == 1 ]]; then
   for m in "${MODES[@]}"; do
     "$JAVA" -jar "$BENCH_JAR" loadgen receive --port "${DPORTS[$m]}" --cert "$W/certs/server.crt" \
@@ -169,7 +170,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; 
   echo "# Coalescing small requests on vs off ($(date -u +%Y-%m-%d))"
   echo
   if [[ $SINK == 1 ]]; then downstream="healthy downstream (loadgen receive)"; else downstream="downstream down (everything spilled)"; fi
-  echo "$(nproc) CPUs shared with other work, $DURABILITY, $COMPRESSION, $downstream,"
+  echo "$(nproc) CPUs shared with other work, $DURABILITY, $COMPRESSION, fsync $FSYNC, $downstream,"
   echo "$CONNECTIONS loadgen connections, $DURATION s per phase, $REPS repetitions alternating which daemon goes first;"
   echo "window $WINDOW; daemons pinned: ${PIN:-no}. Medians, with min–max over the repetitions. Raw rows: results.tsv."
   echo

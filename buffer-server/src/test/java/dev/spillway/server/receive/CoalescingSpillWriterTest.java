@@ -172,6 +172,51 @@ class CoalescingSpillWriterTest {
   }
 
   @Test
+  void waitBusy_leaderGoesWhenTheBufferIsFree_waitWindow_leaderWaitsForLaterArrivals() throws Exception {
+    for (boolean fullWindow : new boolean[] {false, true}) {
+      HeldWriter held = new HeldWriter(buffer);
+      CoalescingSpillWriter c =
+          new CoalescingSpillWriter(held, 64 << 10, Duration.ofMillis(1500), 1 << 20, 0, fullWindow);
+      int base = fullWindow ? 10 : 0;
+      held.holdNext(PayloadType.OTLP_TRACES);
+      Future<OfferResult> first = offerAsync(c, PayloadType.OTLP_TRACES, traces(base, 1));
+      held.awaitHeld();
+      Future<OfferResult> leader = offerAsync(c, PayloadType.OTLP_TRACES, traces(base + 1, 1));
+      awaitTrue(() -> c.forming(PayloadType.OTLP_TRACES) == 1, "the second request leads a group");
+      held.release();
+      assertThat(first.get(10, TimeUnit.SECONDS).accepted()).isTrue();
+      if (!fullWindow) {
+        // The buffer is free: the leader goes at once, alone, long before its 1.5 s window.
+        assertThat(leader.get(1, TimeUnit.SECONDS).accepted()).isTrue();
+      }
+      // A request arriving after the first one finished joins only a group still waiting its window.
+      Future<OfferResult> late = offerAsync(c, PayloadType.OTLP_TRACES, traces(base + 2, 1));
+      assertThat(leader.get(10, TimeUnit.SECONDS).accepted()).isTrue();
+      assertThat(late.get(10, TimeUnit.SECONDS).accepted()).isTrue();
+      List<List<String>> records = new ArrayList<>();
+      for (Delivery d : drain(fullWindow ? 2 : 3)) {
+        records.add(spanNames(d));
+      }
+      if (fullWindow) {
+        assertThat(records).containsExactly(List.of("r10-s0"), List.of("r11-s0", "r12-s0"));
+      } else {
+        assertThat(records).containsExactly(List.of("r0-s0"), List.of("r1-s0"), List.of("r2-s0"));
+      }
+    }
+  }
+
+  @Test
+  void waitWindow_aLoneRequestIsStillOfferedAtOnce() throws Exception {
+    CoalescingSpillWriter c = new CoalescingSpillWriter(buffer, 64 << 10, LONG_WINDOW, 1 << 20, 0, true);
+    c.offer(PayloadType.OTLP_TRACES, traces(100, 1), 1); // the first seal asks for a data key; not timed
+    long t0 = System.nanoTime();
+    for (int r = 0; r < 5; r++) {
+      assertThat(c.offer(PayloadType.OTLP_TRACES, traces(r, 2), 2).accepted()).isTrue();
+    }
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(LONG_WINDOW.toMillis() / 2);
+  }
+
+  @Test
   void aRefusalRefusesEveryMember_andNothingOfTheGroupIsStored() throws Exception {
     buffer.close();
     buffer = openBuffer(SpillBuffer.builder().memoryLimitBytes(0).maxDiskBytes(1 << 20)
