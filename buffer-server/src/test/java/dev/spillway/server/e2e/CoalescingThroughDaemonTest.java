@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Coalescing on, end to end: several real OpenTelemetry Java SDKs at once, each exporting small
- * batches (10 spans) over mTLS gRPC to the daemon, every record sealed to disk (memory limit 0),
+ * batches (10 spans) over mTLS gRPC to the daemon, every record sealed to disk (memory limit 0)
+ * and synced (fsync: every-batch),
  * drained to a real downstream. Every span the SDKs had acknowledged arrives, each exactly once,
  * and the daemon stored fewer records than it answered requests (so requests were combined).
  */
@@ -52,6 +53,9 @@ class CoalescingThroughDaemonTest {
     String yaml = TestConfigs.daemon(pki, dir.resolve("spill"), keys, TestConfigs.exporter(pki, "grpc", downstreamPort),
             4 << 20)
         .replace("limit_mib: 8", "limit_mib: 0")
+        // Each record waits for the disk, as with durable settings: offers overlap, so groups form
+        // on a quiet machine as on a busy one.
+        .replace("    max_disk_mib: 64\n", "    max_disk_mib: 64\n    fsync: every-batch\n")
         .replace("  spill:\n", "  coalesce:\n    window: 5ms\n    max_request_bytes: 65536\n  spill:\n");
     ExecutorService pool = Executors.newFixedThreadPool(SDKS);
     try (Downstream downstream = new Downstream(pki, downstreamPort);

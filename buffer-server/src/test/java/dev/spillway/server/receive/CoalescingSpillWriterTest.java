@@ -56,7 +56,7 @@ class CoalescingSpillWriterTest {
 
   @BeforeEach
   void openBuffer() throws Exception {
-    buffer = openBuffer(SpillBuffer.builder().memoryLimitBytes(0));
+    buffer = openBuffer(SpillBuffer.builder().memoryLimitBytes(0).fsync(FsyncPolicy.none()));
   }
 
   private SpillBuffer openBuffer(dev.spillway.core.SpillBufferBuilder b) throws Exception {
@@ -67,7 +67,6 @@ class CoalescingSpillWriterTest {
     return b.directory(dir.resolve("spill"))
         .writerKeys(LocalKeys.issuer(keys.resolve(LocalKeys.WRITER_FILE)))
         .readerKeys(LocalKeys.unwrapper(keys.resolve(LocalKeys.READER_FILE)))
-        .fsync(FsyncPolicy.none())
         .build();
   }
 
@@ -119,6 +118,8 @@ class CoalescingSpillWriterTest {
 
   @Test
   void manyConcurrentSmallOffers_becomeFewerRecords_andEverySpanIsStoredOnce() throws Exception {
+    buffer.close(); // reopened with an fsync per record: offers take long enough to overlap on any machine
+    buffer = openBuffer(SpillBuffer.builder().memoryLimitBytes(0).fsync(FsyncPolicy.everyBatch()));
     CoalescingSpillWriter c = new CoalescingSpillWriter(buffer, 64 << 10, Duration.ofMillis(2), 1 << 20, 0);
     int threads = 8;
     int perThread = 40;
@@ -219,7 +220,7 @@ class CoalescingSpillWriterTest {
   @Test
   void aRefusalRefusesEveryMember_andNothingOfTheGroupIsStored() throws Exception {
     buffer.close();
-    buffer = openBuffer(SpillBuffer.builder().memoryLimitBytes(0).maxDiskBytes(1 << 20)
+    buffer = openBuffer(SpillBuffer.builder().memoryLimitBytes(0).fsync(FsyncPolicy.none()).maxDiskBytes(1 << 20)
         .overflowPolicy(OverflowPolicy.REFUSE));
     // Fill the disk budget with incompressible filler until the buffer refuses (bounded).
     Random random = new Random(19);
