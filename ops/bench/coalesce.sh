@@ -139,9 +139,21 @@ for rep in $(seq 1 "$REPS"); do
   for batch in "$BATCH_SMALL" "$BATCH_LARGE"; do
     k=$(( (rep - 1) % 3 )); order=("${MODES[@]:k}" "${MODES[@]:0:k}") # rotating which goes first
     for m in "${order[@]}"; do
+      if [[ $SINK == 1 ]]; then # a phase starts with nothing left to drain, so its CPU is its own
+        for _ in $(seq 1 120); do
+          (( $(metric "${MPORT[$m]}" spillway_buffer_disk_batches_pending) + $(metric "${MPORT[$m]}" spillway_buffer_memory_batches) == 0 )) && break
+          sleep 0.5
+        done
+      fi
       cpu0=$(cpu_seconds "${PID[$m]}"); disk0=$(disk_bytes "${MPORT[$m]}"); rec0=$(records "${MPORT[$m]}")
       load "$m" "$batch" "$DURATION" "$W/$rep-$batch-$m.result"
       sleep 2 # the last fsync lands before the disk is measured
+      if [[ $SINK == 1 ]]; then # and what the phase accepted is delivered, on the phase's CPU
+        for _ in $(seq 1 120); do
+          (( $(metric "${MPORT[$m]}" spillway_buffer_disk_batches_pending) + $(metric "${MPORT[$m]}" spillway_buffer_memory_batches) == 0 )) && break
+          sleep 0.5
+        done
+      fi
       r=$(cat "$W/$rep-$batch-$m.result" 2>/dev/null || echo "RESULT failed=1")
       n=$(field "$r" accepted_spans); rate=$(field "$r" accepted_spans_per_s)
       cpu=$(awk -v a="$cpu0" -v b="$(cpu_seconds "${PID[$m]}")" -v n="${n:-0}" 'BEGIN {printf "%.3f", (n > 0 ? (b - a) * 1e5 / n : 0)}')
