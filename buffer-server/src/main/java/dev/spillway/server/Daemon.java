@@ -1,11 +1,13 @@
 package dev.spillway.server;
 
+import dev.spillway.core.SpillWriter;
 import dev.spillway.server.config.ServerConfig;
 import dev.spillway.server.config.TlsSettings;
 import dev.spillway.server.drain.DrainLoop;
 import dev.spillway.server.export.OtlpExporter;
 import dev.spillway.server.receive.OtlpGrpcReceiver;
 import dev.spillway.server.receive.OtlpHttpReceiver;
+import dev.spillway.server.receive.CoalescingSpillWriter;
 import dev.spillway.server.receive.OtlpIngest;
 import dev.spillway.server.telemetry.MetricsServer;
 import dev.spillway.server.telemetry.OtlpMetricsPush;
@@ -103,7 +105,8 @@ public final class Daemon implements AutoCloseable {
           config.exporter().otlp().map(o -> o.protocol() + " " + o.endpoint()).orElse("the debug exporter"), consumers);
     }
     if (ingest) {
-      OtlpIngest ti = new OtlpIngest(buffer.writer().orElseThrow(), metrics, config.signals(), config.source());
+      OtlpIngest ti = new OtlpIngest(ingestWriter(config, buffer.writer().orElseThrow()), metrics, config.signals(),
+          config.source());
       LOG.info("accepting {} (service.pipelines)",
           config.signals().stream().map(dev.spillway.server.receive.OtlpWire.Signal::label).toList());
       if (config.grpc().isPresent()) {
@@ -126,6 +129,27 @@ public final class Daemon implements AutoCloseable {
     ready.set(true);
     LOG.info("spillway ready (role {}, spill {}, ports grpc={} http={} metrics={})", role.configName(),
         config.buffer().spillLocation(), grpcPort(), httpPort(), metricsPort());
+  }
+
+  /**
+   * The buffer's writer, behind a coalescer unless {@code buffer.coalesce} turns it off. A combined
+   * record stays within the exporter's request limits, so the drain sends it whole and undecoded.
+   * (The buffer is closed by {@link #close()} through {@link #buffer}, not through this writer.)
+   */
+  static SpillWriter ingestWriter(ServerConfig config, SpillWriter writer) {
+    ServerConfig.Coalesce c = config.buffer().coalesce();
+    if (!c.enabled()) {
+      LOG.info("coalescing of small requests off (buffer.coalesce)");
+      return writer;
+    }
+    long exportBytes = config.exporter().otlp().map(ServerConfig.Otlp::maxRequestBytes).orElse(0L);
+    long exportItems = config.exporter().otlp().map(ServerConfig.Otlp::maxRequestSpans).orElse(0L);
+    long maxRecord = exportBytes > 0 ? Math.min(c.maxRecordBytes(), exportBytes) : c.maxRecordBytes();
+    long maxRequest = Math.min(c.maxRequestBytes(), maxRecord);
+    LOG.info("coalescing requests up to {} bytes of one signal into records of at most {} bytes{}, waiting at most {} ms ({})",
+        maxRequest, maxRecord, exportItems > 0 ? " and " + exportItems + " items" : "", c.window().toMillis(),
+        c.fullWindow() ? "the whole window" : "only while the buffer is busy with another");
+    return new CoalescingSpillWriter(writer, (int) maxRequest, c.window(), (int) maxRecord, exportItems, c.fullWindow());
   }
 
   private ServerTlsContext tls(String name, TlsSettings s, ServerTlsContext.Alpn alpn, List<ServerTlsContext> all)

@@ -264,6 +264,7 @@ public final class ConfigLoader {
       }
       mem.get().finish();
     }
+    ServerConfig.Coalesce coalesce = coalesce(b.section("coalesce"));
     YamlSection spill = b.section("spill").orElseThrow(() -> b.errorAt("spill", "is required"));
     boolean kafka = spill.oneOf("backend", "chronicle", "chronicle", "kafka").equals("kafka");
     Codec codec = Codec.fromConfigName(spill.oneOf("compression", "lz4", "lz4", "none", "zstd"));
@@ -290,7 +291,8 @@ public final class ConfigLoader {
       spill.finish();
       b.finish();
       return new ServerConfig.Buffer(durability, limit, spike, Optional.empty(), 0,
-          FsyncPolicy.fromConfigValue("none"), codec, OverflowPolicy.REFUSE, k, false, deployment, Optional.of(settings));
+          FsyncPolicy.fromConfigValue("none"), codec, OverflowPolicy.REFUSE, k, false, deployment, Optional.of(settings),
+          coalesce);
     }
     if (spill.has("kafka")) {
       throw spill.errorAt("kafka", "needs backend: kafka");
@@ -310,7 +312,28 @@ public final class ConfigLoader {
     spill.finish();
     b.finish();
     return new ServerConfig.Buffer(durability, limit, spike, Optional.of(dir), maxDisk, fsync, codec, overflow, k, sharedGroup,
-        deployment, Optional.empty());
+        deployment, Optional.empty(), coalesce);
+  }
+
+  /** {@code buffer.coalesce}: absent means the defaults; 0 for either of the first two turns it off. */
+  private static ServerConfig.Coalesce coalesce(Optional<YamlSection> section) throws ConfigException {
+    if (section.isEmpty()) {
+      return ServerConfig.Coalesce.DEFAULT;
+    }
+    YamlSection c = section.get();
+    long maxRequest = c.integer("max_request_bytes", ServerConfig.Coalesce.DEFAULT_MAX_REQUEST_BYTES, 0, 16L << 20);
+    Duration window = c.duration("window", ServerConfig.Coalesce.DEFAULT_WINDOW);
+    if (window.compareTo(Duration.ofSeconds(1)) > 0) {
+      throw c.errorAt("window", "must be at most 1s (every request of a group may wait this long), got "
+          + window.toMillis() + "ms");
+    }
+    long maxRecord = c.integer("max_record_bytes", ServerConfig.Coalesce.DEFAULT_MAX_RECORD_BYTES, 1024, 64L << 20);
+    if (maxRequest > maxRecord) {
+      throw c.errorAt("max_request_bytes", "must not exceed max_record_bytes (" + maxRecord + "), got " + maxRequest);
+    }
+    boolean fullWindow = c.oneOf("wait", "busy", "busy", "window").equals("window");
+    c.finish();
+    return new ServerConfig.Coalesce(maxRequest, window, maxRecord, fullWindow);
   }
 
   /** {@code buffer.spill.kafka}: every error names its key; the settings' own checks are reported at their key. */

@@ -79,7 +79,8 @@ public record ServerConfig(
       Keys keys,
       boolean sharedGroup,
       dev.spillway.core.keys.DeploymentId deploymentId,
-      Optional<KafkaSpill> kafka) {
+      Optional<KafkaSpill> kafka,
+      Coalesce coalesce) {
 
     /** {@code directory}: the local spill's; empty exactly when the spill is on Kafka ({@code kafka}). */
     public Buffer {
@@ -87,6 +88,15 @@ public record ServerConfig(
         throw new IllegalArgumentException("a buffer spills to a local directory or to Kafka, exactly one of them"
             + " (directory " + directory + ", kafka " + kafka.map(k -> k.settings().topic()) + ")");
       }
+      java.util.Objects.requireNonNull(coalesce, "coalesce");
+    }
+
+    /** With the default {@link Coalesce}. */
+    public Buffer(Durability durability, long memoryLimitBytes, long spikeLimitBytes, Optional<Path> directory,
+        long maxDiskBytes, FsyncPolicy fsync, Codec compression, OverflowPolicy overflow, Keys keys,
+        boolean sharedGroup, dev.spillway.core.keys.DeploymentId deploymentId, Optional<KafkaSpill> kafka) {
+      this(durability, memoryLimitBytes, spikeLimitBytes, directory, maxDiskBytes, fsync, compression, overflow,
+          keys, sharedGroup, deploymentId, kafka, Coalesce.DEFAULT);
     }
 
     /** The settings of the local (Chronicle) spill, for a buffer without {@code backend: kafka}. */
@@ -99,6 +109,39 @@ public record ServerConfig(
     /** Where spilled batches go, for log lines: the directory, or the Kafka topic. */
     public String spillLocation() {
       return kafka.map(k -> "kafka topic " + k.settings().topic()).orElseGet(() -> "directory " + directory.orElseThrow());
+    }
+  }
+
+  /**
+   * {@code buffer.coalesce}: small requests of one signal offered together as one sealed record
+   * (receive.CoalescingSpillWriter, docs/BENCHMARKS.md). Off when either value is 0.
+   *
+   * @param maxRequestBytes requests up to this size may be grouped; larger ones are offered alone
+   * @param window how long the first request of a group waits at most for others, and only while
+   *     another offer of its signal is in the buffer's hands
+   * @param maxRecordBytes the largest combined record (also kept within the exporter's {@code
+   *     send_batch_max_bytes} and {@code send_batch_max_size})
+   * @param fullWindow {@code wait: window}: the first request of a group waits the whole window
+   *     (or until the group is full) instead of only while another offer is in the buffer's hands
+   */
+  public record Coalesce(long maxRequestBytes, Duration window, long maxRecordBytes, boolean fullWindow) {
+    public static final long DEFAULT_MAX_REQUEST_BYTES = 64L << 10;
+    public static final Duration DEFAULT_WINDOW = Duration.ofMillis(2);
+    public static final long DEFAULT_MAX_RECORD_BYTES = 1L << 20;
+    public static final Coalesce DEFAULT =
+        new Coalesce(DEFAULT_MAX_REQUEST_BYTES, DEFAULT_WINDOW, DEFAULT_MAX_RECORD_BYTES, false);
+    public static final Coalesce OFF = new Coalesce(0, Duration.ZERO, DEFAULT_MAX_RECORD_BYTES, false);
+
+    public Coalesce {
+      java.util.Objects.requireNonNull(window, "window");
+      if (maxRequestBytes < 0 || window.isNegative() || (maxRequestBytes > 0 && maxRecordBytes < maxRequestBytes)) {
+        throw new IllegalArgumentException("coalesce: need max_request_bytes >= 0, window >= 0 and max_record_bytes"
+            + " >= max_request_bytes, got " + maxRequestBytes + ", " + window + ", " + maxRecordBytes);
+      }
+    }
+
+    public boolean enabled() {
+      return maxRequestBytes > 0 && !window.isZero();
     }
   }
 

@@ -67,7 +67,11 @@ public final class OtlpIngest {
     ServerMetrics.SignalCounts counts = metrics.signal(signal);
     OfferResult r;
     try {
-      r = writer.offer(signal.payloadType(), serialized);
+      // The coalescer takes the count the scan already made (it keeps records within the
+      // exporter's item limit); any other writer needs only the bytes.
+      r = writer instanceof CoalescingSpillWriter c
+          ? c.offer(signal.payloadType(), serialized, items)
+          : writer.offer(signal.payloadType(), serialized);
     } catch (RuntimeException e) {
       // Fail closed and retryable: the client keeps the data.
       counts.refused.add(items);

@@ -34,6 +34,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class Downstream implements AutoCloseable {
   final Set<String> spanIds = ConcurrentHashMap.newKeySet();
+  /** Every span that arrived, repeats included: beside {@link #spanIds}, it shows duplicates. */
+  final java.util.concurrent.atomic.AtomicLong spansArrived = new java.util.concurrent.atomic.AtomicLong();
   final SignalRecorder signals = new SignalRecorder();
   private final Server server;
   private final Object arrived = new Object();
@@ -59,6 +61,7 @@ final class Downstream implements AutoCloseable {
               for (ScopeSpans ss : rs.getScopeSpansList()) {
                 for (Span s : ss.getSpansList()) {
                   spanIds.add(HexFormat.of().formatHex(s.getSpanId().toByteArray()));
+                  spansArrived.incrementAndGet();
                   synchronized (arrived) {
                     arrived.notifyAll();
                   }

@@ -1,0 +1,61 @@
+package dev.spillway.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.spillway.server.testing.TestConfigs;
+import dev.spillway.server.testing.TestPki;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code buffer.coalesce}: defaults, values, 0 turning it off, and refusals naming the key. */
+class CoalesceConfigTest {
+  @TempDir Path dir;
+  private TestPki pki;
+
+  @BeforeEach
+  void pki() throws Exception {
+    pki = new TestPki(dir.resolve("pki"));
+  }
+
+  private ServerConfig.Coalesce load(String coalesceBlock) throws Exception {
+    String yaml = TestConfigs.daemon(pki, dir.resolve("spill"), dir.resolve("keys"), "", 4 << 20)
+        .replace("  spill:\n", coalesceBlock + "  spill:\n");
+    Path f = dir.resolve("c.yaml");
+    Files.writeString(f, yaml);
+    return new ConfigLoader(name -> null, false).load(f).buffer().coalesce();
+  }
+
+  @Test
+  void absent_isOnWithTheDefaults() throws Exception {
+    ServerConfig.Coalesce c = load("");
+    assertThat(c).isEqualTo(ServerConfig.Coalesce.DEFAULT);
+    assertThat(c.enabled()).isTrue();
+    assertThat(c.maxRequestBytes()).isEqualTo(64 << 10);
+    assertThat(c.window()).isEqualTo(Duration.ofMillis(2));
+    assertThat(c.maxRecordBytes()).isEqualTo(1 << 20);
+  }
+
+  @Test
+  void values_areRead_andZeroTurnsItOff() throws Exception {
+    ServerConfig.Coalesce c =
+        load("  coalesce:\n    window: 7ms\n    max_request_bytes: 16384\n    max_record_bytes: 524288\n");
+    assertThat(c).isEqualTo(new ServerConfig.Coalesce(16384, Duration.ofMillis(7), 524288, false));
+    assertThat(load("  coalesce:\n    wait: window\n").fullWindow()).isTrue();
+    assertThat(load("  coalesce:\n    max_request_bytes: 0\n").enabled()).isFalse();
+    assertThat(load("  coalesce:\n    window: 0ms\n").enabled()).isFalse();
+  }
+
+  @Test
+  void badValues_areRefusedNamingTheKey() {
+    assertThatThrownBy(() -> load("  coalesce:\n    window: 2s\n"))
+        .hasMessageContaining("buffer.coalesce").hasMessageContaining("window").hasMessageContaining("at most 1s");
+    assertThatThrownBy(() -> load("  coalesce:\n    max_request_bytes: 2097152\n"))
+        .hasMessageContaining("max_request_bytes").hasMessageContaining("must not exceed max_record_bytes");
+    assertThatThrownBy(() -> load("  coalesce:\n    windw: 2ms\n")).hasMessageContaining("windw");
+  }
+}
