@@ -21,7 +21,8 @@ CORE_TEST=buffer-core/src/test/java/dev/spillway/core
 
 move_package() { # $1 = old leaf (seal|spill), for main and test sources
   local leaf=$1 root
-  for root in buffer-core/src/main/java/dev/spillway/core buffer-core/src/test/java/dev/spillway/core; do
+  # Resources too: the fuzz seeds and keys are found relative to the test class's package.
+  for root in buffer-core/src/{main,test}/{java,resources}/dev/spillway/core; do
     if [ -d "$root/$leaf" ]; then
       mkdir -p "$root/internal/$leaf"
       local f
@@ -187,10 +188,11 @@ def rewrite_names(s):
   s = re.sub(r'dev/spillway/core/(seal|spill)/', r'dev/spillway/core/internal/\1/', s)
   return s
 
+TOKENS = re.compile(r'/\*[\s\S]*?\*/|//[^\n]*|"""[\s\S]*?"""|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'')
+
 def strip_comments_and_imports(s):
-  s = re.sub(r'/\*.*?\*/', '', s, flags=re.S)
-  s = re.sub(r'//[^\n]*', '', s)
-  s = re.sub(r'"(?:\\.|[^"\\])*"', '""', s)
+  # One pass, so that "http://..." is a string and not a comment.
+  s = TOKENS.sub(lambda m: '""' if m.group(0)[0] in '"\'' else ' ', s)
   return re.sub(r'^\s*(?:package|import)\s[^\n]*', '', s, flags=re.M)
 
 def fix_imports(s):
@@ -205,6 +207,10 @@ def fix_imports(s):
     simple = fq.rsplit('.', 1)[1]
     if fq.rsplit('.', 1)[0] == pkg:
       return ''
+    # Only imports this script may have made stale: the moved packages and the moved types.
+    if not (fq.startswith('dev.spillway.core.internal.seal.') or fq.startswith('dev.spillway.core.internal.spill.')
+            or simple in API_NEW):
+      return m.group(0)
     if simple != '*' and not re.search(r'\b' + simple + r'\b', code):
       return ''
     return m.group(0)
@@ -348,7 +354,231 @@ write_if_absent "$CORE/internal/spill/package-info.java" <<'EOF'
 package dev.spillway.core.internal.spill;
 EOF
 
+python3 - <<'PY'
+import pathlib, re
+# README's layout: the internal packages on lines of their own, aligned with the rest.
+p = pathlib.Path('README.md')
+s0 = s = p.read_text()
+s = re.sub(r'^  dev\.spillway\.core\.internal\.seal +(.*)\n  dev\.spillway\.core\.internal\.spill +(.*)\n',
+           lambda m: '  dev.spillway.core.internal   not API (no compatibility promise):\n'
+                     '    .internal.seal             ' + m.group(1) + '\n'
+                     '    .internal.spill            ' + m.group(2) + '\n', s, flags=re.M)
+s = s.replace('  dev.spillway.core            SpillBuffer and its builder (the public API)\n',
+              '  dev.spillway.core            SpillBuffer and its builder (the public API: docs/EMBEDDING.md#the-public-api)\n')
+if s != s0:
+  p.write_text(s)
+PY
+
+if ! grep -q '^## The public API' docs/EMBEDDING.md; then
+  cat >> docs/EMBEDDING.md <<'EOF'
+
+## The public API
+
+What `buffer-core` promises to keep compatible (the list is also in
+`dev/spillway/core/package-info.java`):
+
+| Package | Types |
+|---|---|
+| `dev.spillway.core` | `SpillBuffer`, `SpillBufferBuilder`, `SpillWriter`, `SpillReader`, `OfferResult`, `Delivery`, `BufferObserver`, `BufferMetrics`, `SpillInspection` (a read-only look at a spill directory, what `spillway spill inspect` uses), and the values they take: `Durability`, `FsyncPolicy`, `OverflowPolicy`, `Compression`, `RotationPolicy`, `PayloadType`, `QuarantineReason` |
+| `dev.spillway.core.keys`, `dev.spillway.core.keys.aws` | the key-provider interfaces (`DataKeyIssuer` to write, `DataKeyUnwrapper` to read) and the local and AWS KMS providers |
+| `dev.spillway.core.drain` | the drain: poll, export, ack or release with back-off |
+| `dev.spillway.core.export` | `SpillingSpanExporter`, `SpillingLogRecordExporter`, `SpillingMetricExporter`, their builders and autoconfigure providers |
+
+Everything under `dev.spillway.core.internal` has no compatibility promise: the envelope and its
+sealing (`internal.seal`, used directly by `buffer-kafka` and by the daemon to build the Kafka
+spill), the Chronicle spill files (`internal.spill`), and helpers. No public signature of the
+packages above names an internal type; `PublicApiTest` fails if one does.
+EOF
+fi
+
+if [ ! -f "$CORE_TEST/PublicApiTest.java" ]; then
+  cat > "$CORE_TEST/PublicApiTest.java" <<'EOF'
+package dev.spillway.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.spillway.core.internal.seal.Codec;
+import java.io.IOException;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Executable;
+import java.lang.reflect.Field;
+import java.lang.reflect.GenericArrayType;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Type;
+import java.lang.reflect.TypeVariable;
+import java.lang.reflect.WildcardType;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The public API never mentions an internal type: every public and protected signature (methods,
+ * constructors, fields, record components, supertypes, type bounds) of every public class in the
+ * API packages names only API, JDK or third-party types. A type from {@code ...internal...} in one
+ * of them would make the internal package a compatibility promise.
+ */
+class PublicApiTest {
+  /** The packages with a compatibility promise (package-info.java of dev.spillway.core lists them). */
+  static final List<String> API_PACKAGES = List.of(
+      "dev.spillway.core", "dev.spillway.core.keys", "dev.spillway.core.keys.aws",
+      "dev.spillway.core.drain", "dev.spillway.core.export");
+
+  @Test
+  void apiSignatures_mentionNoInternalType() throws Exception {
+    List<Class<?>> api = publicClasses();
+    assertThat(api).as("the scan found the API").contains(
+        SpillBuffer.class, SpillBufferBuilder.class, Delivery.class, OfferResult.class,
+        BufferObserver.class, SpillWriter.class, SpillReader.class, SpillInspection.class,
+        Compression.class, QuarantineReason.class, PayloadType.class, RotationPolicy.class,
+        dev.spillway.core.keys.DataKeyIssuer.class, dev.spillway.core.keys.DataKeyUnwrapper.class,
+        dev.spillway.core.export.SpillingSpanExporter.class,
+        dev.spillway.core.export.SpillingMetricExporter.class,
+        dev.spillway.core.export.SpillingLogRecordExporter.class);
+    Set<String> leaks = new TreeSet<>();
+    for (Class<?> c : api) {
+      leaks.addAll(internalMentions(c));
+    }
+    assertThat(leaks).as("public signatures that name an internal type").isEmpty();
+  }
+
+  @Test
+  void theCheck_findsAnInternalTypeInASignature() {
+    assertThat(internalMentions(Leaky.class))
+        .containsExactly("dev.spillway.core.PublicApiTest$Leaky.codec() returns/takes "
+            + Codec.class.getName());
+  }
+
+  /** A fixture that leaks, so that the check above is shown able to fail. */
+  public static final class Leaky {
+    public Codec codec() {
+      return Codec.NONE;
+    }
+
+    Codec packagePrivateIsFine() {
+      return Codec.NONE;
+    }
+  }
+
+  static Set<String> internalMentions(Class<?> c) {
+    Set<String> out = new TreeSet<>();
+    List<Type> supers = new ArrayList<>(List.of(c.getGenericInterfaces()));
+    if (c.getGenericSuperclass() != null) {
+      supers.add(c.getGenericSuperclass());
+    }
+    check(c.getName() + " extends/implements", supers.toArray(Type[]::new), out);
+    for (TypeVariable<?> v : c.getTypeParameters()) {
+      check(c.getName() + "<" + v.getName() + ">", v.getBounds(), out);
+    }
+    for (Field f : c.getDeclaredFields()) {
+      if (visible(f.getModifiers())) {
+        check(c.getName() + "." + f.getName(), new Type[] {f.getGenericType()}, out);
+      }
+    }
+    List<Executable> members = new ArrayList<>(List.of(c.getDeclaredConstructors()));
+    members.addAll(List.of(c.getDeclaredMethods()));
+    for (Executable e : members) {
+      if (!visible(e.getModifiers()) || e.isSynthetic()) {
+        continue;
+      }
+      List<Type> types = new ArrayList<>(List.of(e.getGenericParameterTypes()));
+      types.addAll(List.of(e.getGenericExceptionTypes()));
+      if (e instanceof Method m) {
+        types.add(m.getGenericReturnType());
+      }
+      for (TypeVariable<?> v : e.getTypeParameters()) {
+        types.addAll(List.of(v.getBounds()));
+      }
+      String name = e instanceof Constructor<?> ? "<init>" : e.getName();
+      check(c.getName() + "." + name + "() returns/takes", types.toArray(Type[]::new), out);
+    }
+    for (Class<?> nested : c.getDeclaredClasses()) {
+      if (visible(nested.getModifiers())) {
+        out.addAll(internalMentions(nested));
+      }
+    }
+    return out;
+  }
+
+  private static boolean visible(int modifiers) {
+    return Modifier.isPublic(modifiers) || Modifier.isProtected(modifiers);
+  }
+
+  private static void check(String where, Type[] types, Set<String> out) {
+    Set<Class<?>> named = new HashSet<>();
+    for (Type t : types) {
+      collect(t, named, new HashSet<>());
+    }
+    for (Class<?> n : named) {
+      if (n.getName().contains(".internal.")) {
+        out.add(where + " " + n.getName());
+      }
+    }
+  }
+
+  private static void collect(Type t, Set<Class<?>> into, Set<Type> seen) {
+    if (!seen.add(t)) {
+      return;
+    }
+    if (t instanceof Class<?> c) {
+      into.add(c.isArray() ? c.getComponentType() : c);
+    } else if (t instanceof ParameterizedType p) {
+      collect(p.getRawType(), into, seen);
+      for (Type a : p.getActualTypeArguments()) {
+        collect(a, into, seen);
+      }
+    } else if (t instanceof GenericArrayType g) {
+      collect(g.getGenericComponentType(), into, seen);
+    } else if (t instanceof WildcardType w) {
+      for (Type b : w.getUpperBounds()) {
+        collect(b, into, seen);
+      }
+      for (Type b : w.getLowerBounds()) {
+        collect(b, into, seen);
+      }
+    } else if (t instanceof TypeVariable<?> v) {
+      for (Type b : v.getBounds()) {
+        collect(b, into, seen);
+      }
+    }
+  }
+
+  /** Public top-level classes of the API packages, read from buffer-core's compiled classes. */
+  private static List<Class<?>> publicClasses() throws IOException, URISyntaxException, ClassNotFoundException {
+    Path classes = Path.of(SpillBuffer.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    List<Class<?>> out = new ArrayList<>();
+    for (String pkg : API_PACKAGES) {
+      Path dir = classes.resolve(pkg.replace('.', '/'));
+      try (Stream<Path> files = Files.list(dir)) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          String file = f.getFileName().toString();
+          if (!file.endsWith(".class") || file.contains("$") || file.equals("package-info.class")) {
+            continue;
+          }
+          Class<?> c = Class.forName(pkg + "." + file.substring(0, file.length() - ".class".length()),
+              false, PublicApiTest.class.getClassLoader());
+          if (Modifier.isPublic(c.getModifiers())) {
+            out.add(c);
+          }
+        }
+      }
+    }
+    return out;
+  }
+}
+EOF
+fi
+
 git add -A buffer-core buffer-kafka buffer-server benchmarks docs README.md
+
 
 echo "--- left mentioning the old packages (expect nothing):"
 git grep -nE 'dev\.spillway\.core\.(seal|spill)\b|EnvelopeException\.Reason' -- '*.java' '*.md' || true
