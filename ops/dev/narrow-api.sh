@@ -27,7 +27,11 @@ move_package() { # $1 = old leaf (seal|spill), for main and test sources
       mkdir -p "$root/internal/$leaf"
       local f
       for f in "$root/$leaf"/*; do
-        git mv "$f" "$root/internal/$leaf/"
+        if git ls-files --error-unmatch "$f" >/dev/null 2>&1; then
+          git mv "$f" "$root/internal/$leaf/"
+        else
+          mv "$f" "$root/internal/$leaf/" # a file nobody has committed yet moves too
+        fi
       done
       rmdir "$root/$leaf" 2>/dev/null || true
     fi
@@ -39,7 +43,7 @@ move_package spill
 # The two value types users put in signatures move up into the API package.
 for t in PayloadType RotationPolicy; do
   if [ -f "$CORE/internal/seal/$t.java" ]; then
-    git mv "$CORE/internal/seal/$t.java" "$CORE/$t.java"
+    git mv "$CORE/internal/seal/$t.java" "$CORE/$t.java" 2>/dev/null || mv "$CORE/internal/seal/$t.java" "$CORE/$t.java"
   fi
 done
 
