@@ -1,6 +1,6 @@
 package dev.spillway.bench;
 
-import dev.spillway.core.seal.RotationPolicy;
+import dev.spillway.core.RotationPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -1,14 +1,13 @@
 package dev.spillway.core;
 
 import dev.spillway.core.internal.NoAnalytics;
-import dev.spillway.core.seal.EnvelopeFormat;
-import dev.spillway.core.seal.PayloadType;
-import dev.spillway.core.seal.SealedRecord;
-import dev.spillway.core.seal.Sealer;
-import dev.spillway.core.spill.ChronicleSpillLog;
-import dev.spillway.core.spill.QuarantineFile;
-import dev.spillway.core.spill.SpillLog;
-import dev.spillway.core.spill.SpillStorageException;
+import dev.spillway.core.internal.seal.EnvelopeFormat;
+import dev.spillway.core.internal.seal.SealedRecord;
+import dev.spillway.core.internal.seal.Sealer;
+import dev.spillway.core.internal.spill.ChronicleSpillLog;
+import dev.spillway.core.internal.spill.QuarantineFile;
+import dev.spillway.core.internal.spill.SpillLog;
+import dev.spillway.core.internal.spill.SpillStorageException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;

@@ -1,7 +1,5 @@
 package dev.spillway.core;
 
-import dev.spillway.core.seal.EnvelopeException;
-import dev.spillway.core.seal.PayloadType;
 
 /**
  * Optional hooks for latency metrics. Called on the buffer's own threads: keep them cheap and
@@ -25,5 +23,5 @@ public interface BufferObserver {
   default void onMovedToDisk(PayloadType type, byte[] payload) {}
 
   /** A record was quarantined. */
-  default void onQuarantine(EnvelopeException.Reason reason) {}
+  default void onQuarantine(QuarantineReason reason) {}
 }

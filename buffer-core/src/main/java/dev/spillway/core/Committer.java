@@ -1,9 +1,9 @@
 package dev.spillway.core;
 
-import dev.spillway.core.seal.SealedRecord;
-import dev.spillway.core.seal.StreamWatermarks;
-import dev.spillway.core.seal.WatermarkFormatException;
-import dev.spillway.core.spill.SpillLog;
+import dev.spillway.core.internal.seal.SealedRecord;
+import dev.spillway.core.internal.seal.StreamWatermarks;
+import dev.spillway.core.internal.seal.WatermarkFormatException;
+import dev.spillway.core.internal.spill.SpillLog;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

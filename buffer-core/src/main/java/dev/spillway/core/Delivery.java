@@ -1,6 +1,5 @@
 package dev.spillway.core;
 
-import dev.spillway.core.seal.PayloadType;
 
 /**
  * One batch handed to the consumer. Exactly one of {@link #ack()} or {@link #release()} must be

@@ -1,8 +1,8 @@
 package dev.spillway.core;
 
 import dev.spillway.core.internal.PrivateFiles;
-import dev.spillway.core.seal.StreamWatermarks;
-import dev.spillway.core.seal.WatermarkFormatException;
+import dev.spillway.core.internal.seal.StreamWatermarks;
+import dev.spillway.core.internal.seal.WatermarkFormatException;
 import java.io.IOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;

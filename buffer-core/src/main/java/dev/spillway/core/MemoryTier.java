@@ -1,6 +1,5 @@
 package dev.spillway.core;
 
-import dev.spillway.core.seal.PayloadType;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;

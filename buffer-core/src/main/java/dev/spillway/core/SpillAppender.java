@@ -1,12 +1,11 @@
 package dev.spillway.core;
 
-import dev.spillway.core.seal.KeyRecord;
-import dev.spillway.core.seal.PayloadType;
-import dev.spillway.core.seal.SealedBatch;
-import dev.spillway.core.seal.Sealer;
-import dev.spillway.core.seal.SealingUnavailableException;
-import dev.spillway.core.spill.SpillLog;
-import dev.spillway.core.spill.SpillStorageException;
+import dev.spillway.core.internal.seal.KeyRecord;
+import dev.spillway.core.internal.seal.SealedBatch;
+import dev.spillway.core.internal.seal.Sealer;
+import dev.spillway.core.internal.seal.SealingUnavailableException;
+import dev.spillway.core.internal.spill.SpillLog;
+import dev.spillway.core.internal.spill.SpillStorageException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;

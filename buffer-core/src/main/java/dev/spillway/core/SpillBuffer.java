@@ -1,6 +1,5 @@
 package dev.spillway.core;
 
-import dev.spillway.core.seal.PayloadType;
 import java.io.IOException;
 import java.time.Duration;
 

@@ -3,8 +3,7 @@ package dev.spillway.core;
 import dev.spillway.core.keys.DataKeyIssuer;
 import dev.spillway.core.keys.DeploymentId;
 import dev.spillway.core.keys.DataKeyUnwrapper;
-import dev.spillway.core.seal.Codec;
-import dev.spillway.core.seal.RotationPolicy;
+import dev.spillway.core.internal.seal.Codec;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -154,8 +153,8 @@ public final class SpillBufferBuilder {
   }
 
   /** Compression before sealing. Default lz4. */
-  public SpillBufferBuilder compression(Codec codec) {
-    this.codec = Objects.requireNonNull(codec, "compression");
+  public SpillBufferBuilder compression(Compression compression) {
+    this.codec = Codec.of(Objects.requireNonNull(compression, "compression"));
     return this;
   }
 

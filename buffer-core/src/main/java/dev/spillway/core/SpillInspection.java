@@ -4,15 +4,15 @@ import dev.spillway.core.internal.NoAnalytics;
 import dev.spillway.core.keys.DataKeyUnwrapper;
 import dev.spillway.core.keys.DeploymentId;
 import dev.spillway.core.keys.KeyUnavailableException;
-import dev.spillway.core.seal.EnvelopeException;
-import dev.spillway.core.seal.EnvelopeFormat;
-import dev.spillway.core.seal.KeyRecord;
-import dev.spillway.core.seal.OpenedBatch;
-import dev.spillway.core.seal.Opener;
-import dev.spillway.core.seal.StreamWatermarks;
-import dev.spillway.core.seal.SealedRecord;
-import dev.spillway.core.spill.ChronicleSpillLog;
-import dev.spillway.core.spill.QuarantineFile;
+import dev.spillway.core.internal.seal.EnvelopeException;
+import dev.spillway.core.internal.seal.EnvelopeFormat;
+import dev.spillway.core.internal.seal.KeyRecord;
+import dev.spillway.core.internal.seal.OpenedBatch;
+import dev.spillway.core.internal.seal.Opener;
+import dev.spillway.core.internal.seal.StreamWatermarks;
+import dev.spillway.core.internal.seal.SealedRecord;
+import dev.spillway.core.internal.spill.ChronicleSpillLog;
+import dev.spillway.core.internal.spill.QuarantineFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,7 +67,7 @@ public final class SpillInspection {
       long committed,
       boolean verified,
       long opened,
-      Map<EnvelopeException.Reason, Long> failures,
+      Map<QuarantineReason, Long> failures,
       long unavailable,
       long quarantineBytes,
       long missing,
@@ -110,7 +110,7 @@ public final class SpillInspection {
     return inspect(directory, reader, deployment, queueName, IGNORE_OPENED);
   }
 
-  private static final java.util.function.BiConsumer<dev.spillway.core.seal.PayloadType, byte[]> IGNORE_OPENED =
+  private static final java.util.function.BiConsumer<dev.spillway.core.PayloadType, byte[]> IGNORE_OPENED =
       (type, payload) -> {};
 
   /**
@@ -120,7 +120,7 @@ public final class SpillInspection {
    * or print it.
    */
   public static Report inspect(Path directory, DataKeyUnwrapper reader, DeploymentId deployment, String queueName,
-      java.util.function.BiConsumer<dev.spillway.core.seal.PayloadType, byte[]> onOpened) throws IOException {
+      java.util.function.BiConsumer<dev.spillway.core.PayloadType, byte[]> onOpened) throws IOException {
     Objects.requireNonNull(directory, "directory");
     Objects.requireNonNull(onOpened, "onOpened");
     Path queueDir = directory.resolve(BufferEngine.QUEUE_DIR);
@@ -141,7 +141,7 @@ public final class SpillInspection {
     } catch (IOException e) {
       checkpointProblem = e.getMessage();
     }
-    Map<EnvelopeException.Reason, Long> failures = new EnumMap<>(EnvelopeException.Reason.class);
+    Map<QuarantineReason, Long> failures = new EnumMap<>(QuarantineReason.class);
     long[] opened = new long[1];
     long[] unavailable = new long[1];
     List<Segment> segments = new ArrayList<>();
@@ -193,7 +193,7 @@ public final class SpillInspection {
               if (committedMarks != null && e.position() >= replayFrom) {
                 try {
                   committedMarks.check(sr.streamId(), sr.sequence(), sr.sealedAtMillis());
-                } catch (dev.spillway.core.seal.OutOfOrderRecordException replay) {
+                } catch (dev.spillway.core.internal.seal.OutOfOrderRecordException replay) {
                   replayed[0]++;
                 }
               }
@@ -207,7 +207,7 @@ public final class SpillInspection {
             }
           }
         }, meta -> metadataRecords[0]++);
-        } catch (dev.spillway.core.spill.UnreadableSpillException ex) {
+        } catch (dev.spillway.core.internal.spill.UnreadableSpillException ex) {
           unreadableSegments++;
         }
         Path file = log.segmentFile(id);

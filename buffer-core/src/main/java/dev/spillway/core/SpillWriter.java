@@ -1,6 +1,5 @@
 package dev.spillway.core;
 
-import dev.spillway.core.seal.PayloadType;
 
 /**
  * The ingest half of a buffer. A writer built with only writer keys seals to disk and cannot read

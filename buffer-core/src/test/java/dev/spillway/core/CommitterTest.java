@@ -3,17 +3,15 @@ package dev.spillway.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.spillway.core.seal.Codec;
-import dev.spillway.core.seal.OutOfOrderRecordException;
-import dev.spillway.core.seal.PayloadType;
-import dev.spillway.core.seal.RotationPolicy;
-import dev.spillway.core.seal.SealedBatch;
-import dev.spillway.core.seal.SealedRecord;
-import dev.spillway.core.seal.Sealer;
-import dev.spillway.core.seal.StreamWatermarks;
-import dev.spillway.core.seal.TestKeys;
-import dev.spillway.core.seal.WatermarkFormatException;
-import dev.spillway.core.spill.ChronicleSpillLog;
+import dev.spillway.core.internal.seal.Codec;
+import dev.spillway.core.internal.seal.OutOfOrderRecordException;
+import dev.spillway.core.internal.seal.SealedBatch;
+import dev.spillway.core.internal.seal.SealedRecord;
+import dev.spillway.core.internal.seal.Sealer;
+import dev.spillway.core.internal.seal.StreamWatermarks;
+import dev.spillway.core.internal.seal.TestKeys;
+import dev.spillway.core.internal.seal.WatermarkFormatException;
+import dev.spillway.core.internal.spill.ChronicleSpillLog;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +47,7 @@ class CommitterTest {
     for (long id = 0; id < 5; id++) {
       SealedBatch b = sealer.seal(PayloadType.OTLP_TRACES, SpillFixtures.payload(id, 100));
       positions.add(log.append(b.bytes()));
-      records.add((SealedRecord) dev.spillway.core.seal.EnvelopeFormat.parse(b.bytes()));
+      records.add((SealedRecord) dev.spillway.core.internal.seal.EnvelopeFormat.parse(b.bytes()));
     }
   }
 

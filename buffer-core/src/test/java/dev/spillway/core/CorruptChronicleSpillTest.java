@@ -5,7 +5,7 @@ import static dev.spillway.core.SpillFixtures.drain;
 import static dev.spillway.core.SpillFixtures.offerAll;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spillway.core.seal.TestKeys;
+import dev.spillway.core.internal.seal.TestKeys;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;

@@ -2,7 +2,7 @@ package dev.spillway.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spillway.core.seal.TestKeys;
+import dev.spillway.core.internal.seal.TestKeys;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;

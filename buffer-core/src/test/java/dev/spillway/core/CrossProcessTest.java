@@ -2,7 +2,7 @@ package dev.spillway.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spillway.core.seal.TestKeys;
+import dev.spillway.core.internal.seal.TestKeys;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -3,8 +3,7 @@ package dev.spillway.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spillway.core.keys.DeploymentId;
-import dev.spillway.core.seal.PayloadType;
-import dev.spillway.core.seal.TestKeys;
+import dev.spillway.core.internal.seal.TestKeys;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

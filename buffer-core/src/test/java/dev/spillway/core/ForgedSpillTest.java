@@ -7,15 +7,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spillway.core.keys.DataKeyIssuer;
 import dev.spillway.core.keys.LocalKeys;
-import dev.spillway.core.seal.Codec;
-import dev.spillway.core.seal.EnvelopeException;
-import dev.spillway.core.seal.PayloadType;
-import dev.spillway.core.seal.RotationPolicy;
-import dev.spillway.core.seal.SealedBatch;
-import dev.spillway.core.seal.Sealer;
-import dev.spillway.core.seal.TestKeys;
-import dev.spillway.core.spill.ChronicleSpillLog;
-import dev.spillway.core.spill.QuarantineFile;
+import dev.spillway.core.internal.seal.Codec;
+import dev.spillway.core.internal.seal.SealedBatch;
+import dev.spillway.core.internal.seal.Sealer;
+import dev.spillway.core.internal.seal.TestKeys;
+import dev.spillway.core.internal.spill.ChronicleSpillLog;
+import dev.spillway.core.internal.spill.QuarantineFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -70,6 +67,6 @@ class ForgedSpillTest {
       assertThat(b.metrics().quarantined()).isEqualTo(2);
     }
     byte[] quarantine = Files.readAllBytes(dir.resolve(BufferEngine.QUARANTINE_DIR).resolve(QuarantineFile.FILE));
-    assertThat(quarantine[4]).isEqualTo((byte) EnvelopeException.Reason.FORGED_KEY.ordinal());
+    assertThat(quarantine[4]).isEqualTo((byte) QuarantineReason.FORGED_KEY.ordinal());
   }
 }

@@ -4,8 +4,7 @@ import static dev.spillway.core.SpillFixtures.builder;
 import static dev.spillway.core.SpillFixtures.payload;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spillway.core.seal.PayloadType;
-import dev.spillway.core.seal.TestKeys;
+import dev.spillway.core.internal.seal.TestKeys;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;

@@ -11,10 +11,7 @@ import dev.spillway.core.keys.KeyContext;
 import dev.spillway.core.keys.KeyProviderId;
 import dev.spillway.core.keys.KeyRecordSigner;
 import dev.spillway.core.keys.KeyUnavailableException;
-import dev.spillway.core.seal.Codec;
-import dev.spillway.core.seal.PayloadType;
-import dev.spillway.core.seal.RotationPolicy;
-import dev.spillway.core.seal.TestKeys;
+import dev.spillway.core.internal.seal.TestKeys;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -89,7 +86,7 @@ class KeyProviderStallTest {
     int refused = 0;
     try (SpillBuffer b = builder(tmp.resolve("spill"), keys).writerKeys(issuer)
         .rotationPolicy(new RotationPolicy(Duration.ofHours(1), 40, 1L << 40))
-        .memoryLimitBytes(0).maxDiskBytes(2 << 20).segmentBytes(256 << 10).compression(Codec.NONE)
+        .memoryLimitBytes(0).maxDiskBytes(2 << 20).segmentBytes(256 << 10).compression(Compression.NONE)
         .overflowPolicy(OverflowPolicy.DROP_OLDEST).build()) {
       long stallEnds = 0;
       for (int i = 0; i < 2_000; i++) {

@@ -2,7 +2,6 @@ package dev.spillway.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spillway.core.seal.PayloadType;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

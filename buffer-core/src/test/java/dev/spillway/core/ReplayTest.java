@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spillway.core.keys.DeploymentId;
-import dev.spillway.core.seal.EnvelopeException;
-import dev.spillway.core.seal.PayloadType;
-import dev.spillway.core.seal.TestKeys;
-import dev.spillway.core.spill.ChronicleSpillLog;
+import dev.spillway.core.internal.seal.TestKeys;
+import dev.spillway.core.internal.spill.ChronicleSpillLog;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -61,14 +59,14 @@ class ReplayTest {
     // spill inspect sees it too: as replays against the drain checkpoint, or (while the original
     // segment is still there) as records out of order within what is present.
     SpillInspection.Report report = SpillInspection.inspect(dir, keys.unwrapper(), DeploymentId.UNNAMED, "spillway");
-    assertThat(report.replayed() + report.failures().getOrDefault(EnvelopeException.Reason.OUT_OF_ORDER, 0L))
+    assertThat(report.replayed() + report.failures().getOrDefault(QuarantineReason.OUT_OF_ORDER, 0L))
         .isEqualTo(5);
     assertThat(report.verified()).isFalse();
 
-    List<EnvelopeException.Reason> reasons = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<QuarantineReason> reasons = java.util.Collections.synchronizedList(new ArrayList<>());
     BufferObserver observer = new BufferObserver() {
       @Override
-      public void onQuarantine(EnvelopeException.Reason reason) {
+      public void onQuarantine(QuarantineReason reason) {
         reasons.add(reason);
       }
     };
@@ -77,7 +75,7 @@ class ReplayTest {
       assertThat(b.metrics().delivered()).isZero();
       assertThat(b.metrics().quarantined()).isEqualTo(5);
     }
-    assertThat(reasons).hasSize(5).containsOnly(EnvelopeException.Reason.OUT_OF_ORDER);
+    assertThat(reasons).hasSize(5).containsOnly(QuarantineReason.OUT_OF_ORDER);
   }
 
   @Test
@@ -224,7 +222,7 @@ class ReplayTest {
   /** One writer session (one stream) that rolls segments every few batches. */
   private static void writeOneStream(Path dir, TestKeys keys, int count) throws Exception {
     try (SpillWriter w = SpillBuffer.builder().directory(dir).writerKeys(keys.issuer()).fsync(FsyncPolicy.none())
-        .compression(dev.spillway.core.seal.Codec.NONE).segmentBytes(64 << 10).buildWriter()) {
+        .compression(Compression.NONE).segmentBytes(64 << 10).buildWriter()) {
       assertThat(SpillFixtures.offerAll(w, 0, count, 25_000)).isEqualTo(count);
     }
     assertThat(segmentFiles(dir).size()).isGreaterThanOrEqualTo(3);

@@ -3,12 +3,11 @@ package dev.spillway.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.spillway.core.seal.Codec;
-import dev.spillway.core.seal.MutableClock;
-import dev.spillway.core.seal.PayloadType;
-import dev.spillway.core.seal.Sealer;
-import dev.spillway.core.seal.TestKeys;
-import dev.spillway.core.spill.ChronicleSpillLog;
+import dev.spillway.core.internal.seal.Codec;
+import dev.spillway.core.internal.seal.MutableClock;
+import dev.spillway.core.internal.seal.Sealer;
+import dev.spillway.core.internal.seal.TestKeys;
+import dev.spillway.core.internal.spill.ChronicleSpillLog;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -80,7 +79,7 @@ class SpillAppenderTest {
     Path queue = tmp.resolve("spill/queue");
     Files.createDirectories(queue);
     SpillBufferBuilder cfg = b.writerKeys(keys.issuer()).directory(tmp.resolve("spill")).fsync(FsyncPolicy.none())
-        .compression(Codec.NONE).snapshot();
+        .compression(Compression.NONE).snapshot();
     log = ChronicleSpillLog.open(queue, true, BufferEngine.BLOCK_SIZE, false);
     DiskBudget.Device dev = device != null ? device : new DiskBudget.Device() {
       @Override

@@ -15,10 +15,9 @@ import dev.spillway.core.keys.KeyContext;
 import dev.spillway.core.keys.KeyRefusedException;
 import dev.spillway.core.keys.KeyUnavailableException;
 import dev.spillway.core.keys.WrappedDataKey;
-import dev.spillway.core.seal.MutableClock;
-import dev.spillway.core.seal.PayloadType;
-import dev.spillway.core.seal.TestKeys;
-import dev.spillway.core.spill.QuarantineFile;
+import dev.spillway.core.internal.seal.MutableClock;
+import dev.spillway.core.internal.seal.TestKeys;
+import dev.spillway.core.internal.spill.QuarantineFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -283,7 +282,7 @@ class SpillBufferTest {
   void diskBudget_refuse_refusesWithReasonThenAcceptsAfterDrain() throws Exception {
     try (SpillBuffer b =
         builder(dir, keys).memoryLimitBytes(0).maxDiskBytes(2 << 20).segmentBytes(256 << 10)
-            .compression(dev.spillway.core.seal.Codec.NONE).build()) {
+            .compression(Compression.NONE).build()) {
       OfferResult last = null;
       long id = 0;
       for (; id < 10_000; id++) {
@@ -312,7 +311,7 @@ class SpillBufferTest {
   void diskBudget_dropOldest_keepsAcceptingAndCountsDrops() throws Exception {
     try (SpillBuffer b =
         builder(dir, keys).memoryLimitBytes(0).maxDiskBytes(2 << 20).segmentBytes(256 << 10)
-            .compression(dev.spillway.core.seal.Codec.NONE)
+            .compression(Compression.NONE)
             .overflowPolicy(OverflowPolicy.DROP_OLDEST).build()) {
       int n = 1000;
       assertThat(offerAll(b, 0, n, 8_000)).isEqualTo(n);
@@ -354,7 +353,7 @@ class SpillBufferTest {
         // verifiedBy: a decorating unwrapper passes the key-record verifier on, or nothing opens.
         builder(dir, keys).readerKeys(stalling.verifiedBy(keys.unwrapper().verifier())).memoryLimitBytes(0)
             .maxDiskBytes(2 << 20)
-            .segmentBytes(256 << 10).compression(dev.spillway.core.seal.Codec.NONE)
+            .segmentBytes(256 << 10).compression(Compression.NONE)
             .overflowPolicy(OverflowPolicy.DROP_OLDEST).build()) {
       offerAll(b, 0, 10, 8_000);
       Thread reader = new Thread(() -> {
@@ -391,7 +390,7 @@ class SpillBufferTest {
   @Test
   void retention_deletesDrainedSegments() throws Exception {
     try (SpillBuffer b =
-        builder(dir, keys).memoryLimitBytes(0).segmentBytes(64 << 10).compression(dev.spillway.core.seal.Codec.NONE).build()) {
+        builder(dir, keys).memoryLimitBytes(0).segmentBytes(64 << 10).compression(Compression.NONE).build()) {
       offerAll(b, 0, 200, 4_000);
       long before = segmentFiles();
       assertThat(before).isGreaterThan(5);
@@ -407,7 +406,7 @@ class SpillBufferTest {
   @Test
   void everySegmentIsSelfContained_deletingOlderSegmentsStrandsNoKey() throws Exception {
     try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).segmentBytes(64 << 10)
-        .compression(dev.spillway.core.seal.Codec.NONE).build()) {
+        .compression(Compression.NONE).build()) {
       offerAll(b, 0, 100, 4_000); // one key epoch, spread over several segments
       assertThat(b.metrics().keyRequests()).isEqualTo(1);
     }
@@ -532,11 +531,11 @@ class SpillBufferTest {
   @Test
   void offer_payloadAboveTheRecordLimit_isRefusedUpFrontNamingTheLimit() throws Exception {
     try (SpillBuffer b = builder(dir, keys).build()) {
-      byte[] huge = new byte[dev.spillway.core.seal.EnvelopeFormat.MAX_PLAINTEXT_BYTES + 1];
+      byte[] huge = new byte[dev.spillway.core.internal.seal.EnvelopeFormat.MAX_PLAINTEXT_BYTES + 1];
       assertThatThrownBy(() -> b.offer(PayloadType.OTLP_TRACES, huge))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining(String.valueOf(huge.length))
-          .hasMessageContaining(String.valueOf(dev.spillway.core.seal.EnvelopeFormat.MAX_PLAINTEXT_BYTES));
+          .hasMessageContaining(String.valueOf(dev.spillway.core.internal.seal.EnvelopeFormat.MAX_PLAINTEXT_BYTES));
       offerAll(b, 0, 2, 100);
       assertThat(drain(b, 2, WAIT)).as("the buffer carries on").containsExactly(0L, 1L);
     }
@@ -608,7 +607,7 @@ class SpillBufferTest {
 
   @Test
   void tamperedSpillFile_recordIsQuarantinedAndTheRestDelivered() throws Exception {
-    try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).compression(dev.spillway.core.seal.Codec.NONE).build()) {
+    try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).compression(Compression.NONE).build()) {
       offerAll(b, 0, 5, 2_000);
     }
     // Flip one ciphertext byte of the third sealed batch.
@@ -640,7 +639,7 @@ class SpillBufferTest {
 
   @Test
   void maxRecordAge_headerRelabelledAncient_isQuarantinedNotDroppedByAge() throws Exception {
-    try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).compression(dev.spillway.core.seal.Codec.NONE).build()) {
+    try (SpillBuffer b = builder(dir, keys).durability(Durability.DURABLE).compression(Compression.NONE).build()) {
       offerAll(b, 0, 3, 2_000);
     }
     // Set the second batch's "sealed at" (header offset 38, 8 bytes) to 1970: were the age limit
@@ -769,7 +768,7 @@ class SpillBufferTest {
     SpillInspection.Report foreign = SpillInspection.inspect(dir, other.unwrapper(), SpillBufferBuilder.DEFAULT_QUEUE_NAME);
     assertThat(foreign.verified()).isFalse();
     assertThat(foreign.opened()).isZero();
-    assertThat(foreign.failures()).containsKey(dev.spillway.core.seal.EnvelopeException.Reason.FORGED_KEY); // its verifier does not know our signing key
+    assertThat(foreign.failures()).containsKey(dev.spillway.core.QuarantineReason.FORGED_KEY); // its verifier does not know our signing key
     assertThatThrownBy(() -> SpillInspection.inspect(tmp.resolve("nothing"), null, "q"))
         .hasMessageContaining("not a Spillway spill directory");
   }

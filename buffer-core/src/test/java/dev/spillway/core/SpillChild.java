@@ -1,7 +1,6 @@
 package dev.spillway.core;
 
 import dev.spillway.core.keys.LocalKeys;
-import dev.spillway.core.seal.PayloadType;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -95,7 +94,7 @@ public final class SpillChild {
         .memoryLimitBytes(0)
         .maxDiskBytes(1L << 30)
         .minFreeDiskBytes(Math.max(0, minFree))
-        .compression(dev.spillway.core.seal.Codec.NONE)
+        .compression(Compression.NONE)
         .segmentBytes(8 << 20)
         .fsync(FsyncPolicy.none())
         .build()) {

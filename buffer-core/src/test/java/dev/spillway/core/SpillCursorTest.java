@@ -3,15 +3,12 @@ package dev.spillway.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spillway.core.keys.DeploymentId;
-import dev.spillway.core.seal.Codec;
-import dev.spillway.core.seal.EnvelopeException;
-import dev.spillway.core.seal.PayloadType;
-import dev.spillway.core.seal.RotationPolicy;
-import dev.spillway.core.seal.SealedBatch;
-import dev.spillway.core.seal.Sealer;
-import dev.spillway.core.seal.TestKeys;
-import dev.spillway.core.spill.ChronicleSpillLog;
-import dev.spillway.core.spill.QuarantineFile;
+import dev.spillway.core.internal.seal.Codec;
+import dev.spillway.core.internal.seal.SealedBatch;
+import dev.spillway.core.internal.seal.Sealer;
+import dev.spillway.core.internal.seal.TestKeys;
+import dev.spillway.core.internal.spill.ChronicleSpillLog;
+import dev.spillway.core.internal.spill.QuarantineFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -117,7 +114,7 @@ class SpillCursorTest {
     assertThat(c.quarantined()).isEqualTo(1);
     byte[] file = Files.readAllBytes(tmp.resolve("spill/quarantine").resolve(QuarantineFile.FILE));
     assertThat(SpillFixtures.indexOf(file, tampered)).as("the record kept in the quarantine").isPositive();
-    assertThat(file[4]).as("reason").isEqualTo((byte) EnvelopeException.Reason.INTEGRITY.ordinal());
+    assertThat(file[4]).as("reason").isEqualTo((byte) QuarantineReason.INTEGRITY.ordinal());
   }
 
   @Test

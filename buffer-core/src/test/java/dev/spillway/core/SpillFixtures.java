@@ -2,8 +2,7 @@ package dev.spillway.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spillway.core.seal.PayloadType;
-import dev.spillway.core.seal.TestKeys;
+import dev.spillway.core.internal.seal.TestKeys;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;

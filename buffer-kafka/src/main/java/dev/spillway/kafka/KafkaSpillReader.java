@@ -4,13 +4,13 @@ import dev.spillway.core.BufferMetrics;
 import dev.spillway.core.Delivery;
 import dev.spillway.core.SpillReader;
 import dev.spillway.core.keys.KeyUnavailableException;
-import dev.spillway.core.seal.EnvelopeException;
-import dev.spillway.core.seal.EnvelopeFormat;
-import dev.spillway.core.seal.KeyRecord;
-import dev.spillway.core.seal.OpenedBatch;
-import dev.spillway.core.seal.Opener;
-import dev.spillway.core.seal.PayloadType;
-import dev.spillway.core.seal.SealedRecord;
+import dev.spillway.core.internal.seal.EnvelopeException;
+import dev.spillway.core.internal.seal.EnvelopeFormat;
+import dev.spillway.core.internal.seal.KeyRecord;
+import dev.spillway.core.internal.seal.OpenedBatch;
+import dev.spillway.core.internal.seal.Opener;
+import dev.spillway.core.PayloadType;
+import dev.spillway.core.internal.seal.SealedRecord;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Arrays;
@@ -113,16 +113,16 @@ public final class KafkaSpillReader implements SpillReader {
 
   private OpenedBatch open(SpilledRecord r) throws EnvelopeException, KeyUnavailableException {
     if (r.keyRecord() == null) {
-      throw new dev.spillway.core.seal.EnvelopeFormatException("record has no " + SealedRecordProducer.KEY_RECORD_HEADER + " header");
+      throw new dev.spillway.core.internal.seal.EnvelopeFormatException("record has no " + SealedRecordProducer.KEY_RECORD_HEADER + " header");
     }
     if (!(EnvelopeFormat.parse(r.keyRecord()) instanceof KeyRecord key)) {
-      throw new dev.spillway.core.seal.EnvelopeFormatException("the " + SealedRecordProducer.KEY_RECORD_HEADER + " header is not a key record");
+      throw new dev.spillway.core.internal.seal.EnvelopeFormatException("the " + SealedRecordProducer.KEY_RECORD_HEADER + " header is not a key record");
     }
     if (!(EnvelopeFormat.parse(r.sealedBatch()) instanceof SealedRecord sealed)) {
-      throw new dev.spillway.core.seal.EnvelopeFormatException("the record's value is not a sealed batch");
+      throw new dev.spillway.core.internal.seal.EnvelopeFormatException("the record's value is not a sealed batch");
     }
     if (!Arrays.equals(sealed.streamId(), r.streamId())) {
-      throw new dev.spillway.core.seal.EnvelopeFormatException("the record's key is not its stream id");
+      throw new dev.spillway.core.internal.seal.EnvelopeFormatException("the record's key is not its stream id");
     }
     opener.accept(key);
     return opener.open(sealed);

@@ -9,11 +9,11 @@ import dev.spillway.core.OfferResult;
 import dev.spillway.core.keys.DataKeyIssuer;
 import dev.spillway.core.keys.DeploymentId;
 import dev.spillway.core.keys.LocalKeys;
-import dev.spillway.core.seal.Codec;
-import dev.spillway.core.seal.Opener;
-import dev.spillway.core.seal.PayloadType;
-import dev.spillway.core.seal.RotationPolicy;
-import dev.spillway.core.seal.Sealer;
+import dev.spillway.core.internal.seal.Codec;
+import dev.spillway.core.internal.seal.Opener;
+import dev.spillway.core.PayloadType;
+import dev.spillway.core.RotationPolicy;
+import dev.spillway.core.internal.seal.Sealer;
 import dev.spillway.kafka.testing.KafkaCluster;
 import dev.spillway.kafka.testing.SpillTopics;
 import java.io.IOException;
@@ -61,7 +61,7 @@ class KafkaSpillTest {
 
   static KafkaSpillReader reader(KafkaSpillSettings s, Path readerKeys) throws Exception {
     Opener opener = new Opener(LocalKeys.unwrapper(readerKeys), DeploymentId.of("test"), s.topic(),
-        Opener.DEFAULT_MAX_CACHED_KEYS, new dev.spillway.core.seal.StreamWatermarks());
+        Opener.DEFAULT_MAX_CACHED_KEYS, new dev.spillway.core.internal.seal.StreamWatermarks());
     SealedRecordProducer q = SealedRecordProducer.quarantine(s);
     q.awaitTopic(Duration.ofSeconds(30));
     return new KafkaSpillReader(s, opener, q);

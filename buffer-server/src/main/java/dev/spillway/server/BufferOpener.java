@@ -1,12 +1,13 @@
 package dev.spillway.server;
 
+import dev.spillway.core.Compression;
 import dev.spillway.core.BufferMetrics;
 import dev.spillway.core.BufferObserver;
 import dev.spillway.core.SpillBuffer;
 import dev.spillway.core.SpillBufferBuilder;
 import dev.spillway.core.SpillReader;
 import dev.spillway.core.SpillWriter;
-import dev.spillway.core.seal.Codec;
+import dev.spillway.core.internal.seal.Codec;
 import dev.spillway.server.config.ServerConfig;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import java.io.IOException;
@@ -70,7 +71,7 @@ public interface BufferOpener {
       }
       // Each role loads only its own key: an ingest process never holds the reader's private key.
       Logger log = LoggerFactory.getLogger(BufferOpener.class);
-      if (config.compression() == Codec.LZ4 && role != Role.DRAIN) {
+      if (config.compression() == Compression.LZ4 && role != Role.DRAIN) {
         log.info("compression lz4 ({})", Codec.lz4Implementation());
       }
       SpillKeys keys = SpillKeys.open(config.keys(), role, env, w -> log.warn("{}", w));

@@ -1,11 +1,12 @@
 package dev.spillway.server;
 
+import dev.spillway.core.internal.seal.Codec;
 import dev.spillway.core.BufferMetrics;
 import dev.spillway.core.keys.DeploymentId;
-import dev.spillway.core.seal.Opener;
-import dev.spillway.core.seal.RotationPolicy;
-import dev.spillway.core.seal.Sealer;
-import dev.spillway.core.seal.StreamWatermarks;
+import dev.spillway.core.internal.seal.Opener;
+import dev.spillway.core.RotationPolicy;
+import dev.spillway.core.internal.seal.Sealer;
+import dev.spillway.core.internal.seal.StreamWatermarks;
 import dev.spillway.kafka.KafkaSpillReader;
 import dev.spillway.kafka.KafkaSpillWriter;
 import dev.spillway.kafka.SealedRecordProducer;
@@ -61,8 +62,8 @@ final class KafkaSpillOpener {
           throw e;
         }
         Sealer sealer = new Sealer(keys.issuer.get(), deployment, topic, RotationPolicy.defaults(),
-            config.compression(), Clock.systemUTC(), keyFetcher);
-        writer = new KafkaSpillWriter(producer, sealer, config.compression(), config.durability(),
+            Codec.of(config.compression()), Clock.systemUTC(), keyFetcher);
+        writer = new KafkaSpillWriter(producer, sealer, Codec.of(config.compression()), config.durability(),
             config.memoryLimitBytes(), kafka.offerTimeout());
       }
       if (keys.unwrapper.isPresent()) {

@@ -1,6 +1,7 @@
 package dev.spillway.server;
 
-import dev.spillway.core.seal.PayloadType;
+import dev.spillway.core.QuarantineReason;
+import dev.spillway.core.PayloadType;
 import dev.spillway.server.receive.OtlpWire;
 import dev.spillway.core.SpillInspection;
 import dev.spillway.core.keys.DataKeyUnwrapper;
@@ -8,7 +9,6 @@ import dev.spillway.core.keys.KeyProviderId;
 import dev.spillway.core.keys.WrappedDataKey;
 import dev.spillway.core.keys.KeysetProtection;
 import dev.spillway.core.keys.LocalKeys;
-import dev.spillway.core.seal.EnvelopeException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -117,11 +117,11 @@ final class SpillInspectCommand {
     if (structural) {
       m.append("; the spill's structure was edited or damaged (see above)");
     }
-    if (r.failures().getOrDefault(EnvelopeException.Reason.FORGED_KEY, 0L) > 0) {
+    if (r.failures().getOrDefault(QuarantineReason.FORGED_KEY, 0L) > 0) {
       m.append(". Key records without a valid signature by the keys in ")
           .append(LocalKeys.VERIFIER_FILE).append(" beside ").append(readerKey.get())
           .append(": another deployment's keys, another --queue or deployment id, or forged records");
-    } else if (r.failures().getOrDefault(EnvelopeException.Reason.KEY_REFUSED, 0L) > 0) {
+    } else if (r.failures().getOrDefault(QuarantineReason.KEY_REFUSED, 0L) > 0) {
       if (heldEpochs(r, unwrapper) == 0) {
         m.append(". The reader key ").append(readerKey.get())
             .append(" holds none of the keys this spill was sealed with (another deployment's reader.json?)");
@@ -129,7 +129,7 @@ final class SpillInspectCommand {
         m.append(". The reader key holds the epochs' keys but they do not unwrap for queue '").append(queue)
             .append("' (another --queue?) or the key records were altered");
       }
-    } else if (r.failures().containsKey(EnvelopeException.Reason.INTEGRITY)) {
+    } else if (r.failures().containsKey(QuarantineReason.INTEGRITY)) {
       m.append(". Batches that fail authentication were altered, moved, or sealed for another queue (--queue)");
     }
     err.println(m);
@@ -190,7 +190,7 @@ final class SpillInspectCommand {
     }
   }
 
-  private static String reasons(Map<EnvelopeException.Reason, Long> failures) {
+  private static String reasons(Map<QuarantineReason, Long> failures) {
     StringBuilder b = new StringBuilder();
     failures.forEach((reason, n) -> {
       if (b.length() > 0) {

@@ -3,7 +3,7 @@ package dev.spillway.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spillway.core.SpillWriter;
-import dev.spillway.core.seal.PayloadType;
+import dev.spillway.core.PayloadType;
 import dev.spillway.core.SpillBuffer;
 import dev.spillway.core.keys.KeysetProtection;
 import dev.spillway.core.keys.LocalKeys;

@@ -1,5 +1,6 @@
 package dev.spillway.bench.core;
 
+import dev.spillway.core.Compression;
 import dev.spillway.bench.AesGcmWarmup;
 import dev.spillway.bench.BenchDirs;
 import dev.spillway.bench.BenchKeys;
@@ -8,8 +9,7 @@ import dev.spillway.core.FsyncPolicy;
 import dev.spillway.core.OfferResult;
 import dev.spillway.core.OverflowPolicy;
 import dev.spillway.core.SpillBuffer;
-import dev.spillway.core.seal.Codec;
-import dev.spillway.core.seal.PayloadType;
+import dev.spillway.core.PayloadType;
 import java.nio.file.Path;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
@@ -52,7 +52,7 @@ public class ConcurrentOfferBenchmark {
     buffer = keys.spillEverything(dir.resolve("spill"))
         .maxDiskBytes(2L << 30)
         .overflowPolicy(OverflowPolicy.DROP_OLDEST)
-        .compression(Codec.LZ4)
+        .compression(Compression.LZ4)
         .fsync(FsyncPolicy.fromConfigValue(fsync))
         .build();
   }

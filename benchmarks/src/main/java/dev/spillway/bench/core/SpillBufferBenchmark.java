@@ -1,5 +1,6 @@
 package dev.spillway.bench.core;
 
+import dev.spillway.core.Compression;
 import dev.spillway.bench.AesGcmWarmup;
 import dev.spillway.bench.BenchDirs;
 import dev.spillway.bench.BenchKeys;
@@ -9,8 +10,7 @@ import dev.spillway.core.BufferMetrics;
 import dev.spillway.core.Delivery;
 import dev.spillway.core.OfferResult;
 import dev.spillway.core.SpillBuffer;
-import dev.spillway.core.seal.Codec;
-import dev.spillway.core.seal.PayloadType;
+import dev.spillway.core.PayloadType;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -47,7 +47,7 @@ public class SpillBufferBenchmark {
     keys = BenchKeys.create(dir.resolve("keys"));
     buffer = keys.spillEverything(dir.resolve("spill"))
         .maxDiskBytes(4L << 30)
-        .compression(Codec.valueOf(codec))
+        .compression(Compression.valueOf(codec))
         .build();
   }
 

@@ -1,5 +1,6 @@
 package dev.spillway.bench.export;
 
+import dev.spillway.core.Compression;
 import dev.spillway.bench.AesGcmWarmup;
 import dev.spillway.bench.BenchDirs;
 import dev.spillway.bench.BenchKeys;
@@ -10,8 +11,7 @@ import dev.spillway.core.OfferResult;
 import dev.spillway.core.OverflowPolicy;
 import dev.spillway.core.SpillBuffer;
 import dev.spillway.core.export.internal.OtlpSpans;
-import dev.spillway.core.seal.Codec;
-import dev.spillway.core.seal.PayloadType;
+import dev.spillway.core.PayloadType;
 import io.opentelemetry.contrib.disk.buffering.storage.impl.FileSpanStorage;
 import io.opentelemetry.contrib.disk.buffering.storage.impl.FileStorageConfiguration;
 import io.opentelemetry.contrib.disk.buffering.storage.result.WriteResult;
@@ -69,7 +69,7 @@ public class EmbeddedPathBenchmark {
     buffer = keys.spillEverything(dir.resolve("spill"))
         .maxDiskBytes(2L << 30)
         .overflowPolicy(OverflowPolicy.DROP_OLDEST)
-        .compression(Codec.valueOf(codec))
+        .compression(Compression.valueOf(codec))
         .build();
     premapped = OtlpSpans.toBytes(spans);
     // files up to 64 MiB (a batch of 8192 spans is ~7 MB), 1 GiB per folder: the library deletes

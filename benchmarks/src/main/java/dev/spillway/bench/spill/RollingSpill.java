@@ -1,8 +1,8 @@
 package dev.spillway.bench.spill;
 
-import dev.spillway.core.seal.KeyRecord;
-import dev.spillway.core.spill.ChronicleSpillLog;
-import dev.spillway.core.spill.SpillStorageException;
+import dev.spillway.core.internal.seal.KeyRecord;
+import dev.spillway.core.internal.spill.ChronicleSpillLog;
+import dev.spillway.core.internal.spill.SpillStorageException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

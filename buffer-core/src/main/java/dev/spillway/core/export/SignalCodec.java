@@ -4,7 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.spillway.core.export.internal.OtlpLogs;
 import dev.spillway.core.export.internal.OtlpMetrics;
 import dev.spillway.core.export.internal.OtlpSpans;
-import dev.spillway.core.seal.PayloadType;
+import dev.spillway.core.PayloadType;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;

@@ -7,7 +7,7 @@ import dev.spillway.core.FsyncPolicy;
 import dev.spillway.core.SpillBuffer;
 import dev.spillway.core.SpillBufferBuilder;
 import dev.spillway.core.export.internal.SdkEncoding;
-import dev.spillway.core.seal.TestKeys;
+import dev.spillway.core.internal.seal.TestKeys;
 import io.grpc.Status;
 import io.opentelemetry.exporter.otlp.logs.OtlpGrpcLogRecordExporter;
 import io.opentelemetry.exporter.otlp.metrics.OtlpGrpcMetricExporter;

@@ -8,7 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.spillway.core.FsyncPolicy;
 import dev.spillway.core.SpillBuffer;
 import dev.spillway.core.SpillBufferBuilder;
-import dev.spillway.core.seal.TestKeys;
+import dev.spillway.core.internal.seal.TestKeys;
 import io.opentelemetry.exporter.otlp.http.logs.OtlpHttpLogRecordExporter;
 import io.opentelemetry.exporter.otlp.http.metrics.OtlpHttpMetricExporter;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;

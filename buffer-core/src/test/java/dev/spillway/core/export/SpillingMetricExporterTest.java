@@ -8,7 +8,7 @@ import dev.spillway.core.BufferMetrics;
 import dev.spillway.core.FsyncPolicy;
 import dev.spillway.core.SpillBuffer;
 import dev.spillway.core.SpillBufferBuilder;
-import dev.spillway.core.seal.TestKeys;
+import dev.spillway.core.internal.seal.TestKeys;
 import io.grpc.Status;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;

@@ -1,11 +1,11 @@
 package dev.spillway.server.config;
 
+import dev.spillway.core.Compression;
 import dev.spillway.core.Durability;
 import dev.spillway.core.FsyncPolicy;
 import dev.spillway.core.OverflowPolicy;
 import dev.spillway.core.SpillBufferBuilder;
 import dev.spillway.core.keys.aws.AwsKms;
-import dev.spillway.core.seal.Codec;
 import java.io.IOException;
 import java.io.StringReader;
 import java.net.URI;
@@ -267,7 +267,7 @@ public final class ConfigLoader {
     ServerConfig.Coalesce coalesce = coalesce(b.section("coalesce"));
     YamlSection spill = b.section("spill").orElseThrow(() -> b.errorAt("spill", "is required"));
     boolean kafka = spill.oneOf("backend", "chronicle", "chronicle", "kafka").equals("kafka");
-    Codec codec = Codec.fromConfigName(spill.oneOf("compression", "lz4", "lz4", "none", "zstd"));
+    Compression codec = Compression.fromConfigName(spill.oneOf("compression", "lz4", "lz4", "none", "zstd"));
     YamlSection keys = spill.section("keys").orElseThrow(() -> spill.errorAt("keys", "is required"));
     ServerConfig.Keys k = keys(keys);
     dev.spillway.core.keys.DeploymentId deployment = dev.spillway.core.keys.DeploymentId.UNNAMED;

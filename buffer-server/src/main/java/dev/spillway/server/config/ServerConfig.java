@@ -1,9 +1,9 @@
 package dev.spillway.server.config;
 
+import dev.spillway.core.Compression;
 import dev.spillway.core.Durability;
 import dev.spillway.core.FsyncPolicy;
 import dev.spillway.core.OverflowPolicy;
-import dev.spillway.core.seal.Codec;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -74,7 +74,7 @@ public record ServerConfig(
       Optional<Path> directory,
       long maxDiskBytes,
       FsyncPolicy fsync,
-      Codec compression,
+      Compression compression,
       OverflowPolicy overflow,
       Keys keys,
       boolean sharedGroup,
@@ -93,7 +93,7 @@ public record ServerConfig(
 
     /** With the default {@link Coalesce}. */
     public Buffer(Durability durability, long memoryLimitBytes, long spikeLimitBytes, Optional<Path> directory,
-        long maxDiskBytes, FsyncPolicy fsync, Codec compression, OverflowPolicy overflow, Keys keys,
+        long maxDiskBytes, FsyncPolicy fsync, Compression compression, OverflowPolicy overflow, Keys keys,
         boolean sharedGroup, dev.spillway.core.keys.DeploymentId deploymentId, Optional<KafkaSpill> kafka) {
       this(durability, memoryLimitBytes, spikeLimitBytes, directory, maxDiskBytes, fsync, compression, overflow,
           keys, sharedGroup, deploymentId, kafka, Coalesce.DEFAULT);
@@ -101,7 +101,7 @@ public record ServerConfig(
 
     /** The settings of the local (Chronicle) spill, for a buffer without {@code backend: kafka}. */
     public Buffer(Durability durability, long memoryLimitBytes, long spikeLimitBytes, Path directory, long maxDiskBytes,
-        FsyncPolicy fsync, Codec compression, OverflowPolicy overflow, Keys keys, boolean sharedGroup) {
+        FsyncPolicy fsync, Compression compression, OverflowPolicy overflow, Keys keys, boolean sharedGroup) {
       this(durability, memoryLimitBytes, spikeLimitBytes, Optional.of(directory), maxDiskBytes, fsync, compression,
           overflow, keys, sharedGroup, dev.spillway.core.keys.DeploymentId.UNNAMED, Optional.empty());
     }

@@ -3,7 +3,7 @@ package dev.spillway.server.receive;
 import dev.spillway.core.BufferMetrics;
 import dev.spillway.core.OfferResult;
 import dev.spillway.core.SpillWriter;
-import dev.spillway.core.seal.PayloadType;
+import dev.spillway.core.PayloadType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;

@@ -1,9 +1,9 @@
 package dev.spillway.server.telemetry;
 
+import dev.spillway.core.QuarantineReason;
 import dev.spillway.core.BufferMetrics;
 import dev.spillway.core.BufferObserver;
-import dev.spillway.core.seal.EnvelopeException;
-import dev.spillway.core.seal.PayloadType;
+import dev.spillway.core.PayloadType;
 import dev.spillway.server.receive.OtlpWire;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
@@ -187,7 +187,7 @@ public final class ServerMetrics implements BufferObserver {
         requests.labelValues(transport, signal.label(), "ok");
       }
     }
-    for (EnvelopeException.Reason r : EnvelopeException.Reason.values()) {
+    for (QuarantineReason r : QuarantineReason.values()) {
       quarantined.labelValues(String.valueOf(r));
     }
 
@@ -344,7 +344,7 @@ public final class ServerMetrics implements BufferObserver {
   }
 
   @Override
-  public void onQuarantine(EnvelopeException.Reason reason) {
+  public void onQuarantine(QuarantineReason reason) {
     quarantined.labelValues(String.valueOf(reason)).inc();
   }
 

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.spillway.core.Delivery;
 import dev.spillway.core.SpillReader;
 import dev.spillway.core.keys.LocalKeys;
-import dev.spillway.core.seal.PayloadType;
+import dev.spillway.core.PayloadType;
 import dev.spillway.server.BufferOpener;
 import dev.spillway.server.Daemon;
 import dev.spillway.server.Role;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.Any;
 import com.google.rpc.Code;
 import com.google.rpc.RetryInfo;
-import dev.spillway.core.seal.PayloadType;
+import dev.spillway.core.PayloadType;
 import dev.spillway.server.config.ServerConfig;
 import dev.spillway.server.export.OtlpExporter;
 import dev.spillway.server.telemetry.ServerMetrics;

@@ -147,7 +147,7 @@ class BadInputTest {
     assertThat(HexFormat.of().formatHex(span.getTraceId().toByteArray())).isEqualTo("5b8efff798038103d269b633813fc60c");
     assertThat(HexFormat.of().formatHex(span.getSpanId().toByteArray())).isEqualTo("eee19b7ec3c1b174");
     assertThat(span.getKindValue()).isEqualTo(2);
-    buffer.offer(dev.spillway.core.seal.PayloadType.OTLP_TRACES, last); // keep tearDown's invariant
+    buffer.offer(dev.spillway.core.PayloadType.OTLP_TRACES, last); // keep tearDown's invariant
   }
 
   @Test

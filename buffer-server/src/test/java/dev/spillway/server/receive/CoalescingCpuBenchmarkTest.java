@@ -1,5 +1,6 @@
 package dev.spillway.server.receive;
 
+import dev.spillway.core.Compression;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
@@ -8,8 +9,7 @@ import dev.spillway.core.FsyncPolicy;
 import dev.spillway.core.SpillBuffer;
 import dev.spillway.core.SpillWriter;
 import dev.spillway.core.keys.LocalKeys;
-import dev.spillway.core.seal.Codec;
-import dev.spillway.core.seal.PayloadType;
+import dev.spillway.core.PayloadType;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.KeyValue;
@@ -66,7 +66,7 @@ class CoalescingCpuBenchmarkTest {
         boolean coalesce = round % 2 == (round / 2) % 2; // on, off, off, on, on, off, ...
         try (SpillBuffer buffer = SpillBuffer.builder().directory(dir.resolve("spill-" + round))
             .durability(Durability.DURABLE).memoryLimitBytes(0).maxDiskBytes(4L << 30)
-            .compression(Codec.LZ4).fsync(FsyncPolicy.none())
+            .compression(Compression.LZ4).fsync(FsyncPolicy.none())
             .writerKeys(LocalKeys.issuer(keys.resolve(LocalKeys.WRITER_FILE)))
             .readerKeys(LocalKeys.unwrapper(keys.resolve(LocalKeys.READER_FILE)))
             .build()) {

@@ -11,7 +11,7 @@ import dev.spillway.core.OverflowPolicy;
 import dev.spillway.core.SpillBuffer;
 import dev.spillway.core.SpillWriter;
 import dev.spillway.core.keys.LocalKeys;
-import dev.spillway.core.seal.PayloadType;
+import dev.spillway.core.PayloadType;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.Message;
 import com.google.rpc.Code;
 import com.google.rpc.Status;
-import dev.spillway.core.seal.PayloadType;
+import dev.spillway.core.PayloadType;
 import dev.spillway.server.Daemon;
 import dev.spillway.server.Role;
 import dev.spillway.server.testing.InMemoryBuffer;

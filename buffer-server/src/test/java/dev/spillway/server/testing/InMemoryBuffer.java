@@ -4,7 +4,7 @@ import dev.spillway.core.Delivery;
 import dev.spillway.core.OfferResult;
 import dev.spillway.core.SpillReader;
 import dev.spillway.core.SpillWriter;
-import dev.spillway.core.seal.PayloadType;
+import dev.spillway.core.PayloadType;
 import dev.spillway.server.BufferOpener;
 import java.time.Duration;
 import java.util.Optional;

@@ -3,11 +3,11 @@ package dev.spillway.core.keys.aws;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spillway.core.keys.KeyContext;
-import dev.spillway.core.seal.EnvelopeFormat;
-import dev.spillway.core.seal.OpenedBatch;
-import dev.spillway.core.seal.Opener;
-import dev.spillway.core.seal.SealedBatch;
-import dev.spillway.core.seal.SealedRecord;
+import dev.spillway.core.internal.seal.EnvelopeFormat;
+import dev.spillway.core.internal.seal.OpenedBatch;
+import dev.spillway.core.internal.seal.Opener;
+import dev.spillway.core.internal.seal.SealedBatch;
+import dev.spillway.core.internal.seal.SealedRecord;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.List;
