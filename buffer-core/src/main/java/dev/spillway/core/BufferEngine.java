@@ -222,7 +222,7 @@ final class BufferEngine {
       // append under the write lock.
       state.lock();
       try {
-        if (!closed && fitsMemory(payload.length)) {
+        if (!closed && !diskHasOlder() && fitsMemory(payload.length)) {
           offered++;
           return acceptInMemoryLocked(type, payload);
         }
@@ -283,26 +283,35 @@ final class BufferEngine {
 
   /**
    * Makes room in the memory tier by moving its oldest batches to disk, as many as this batch
-   * needs (about one, for batches of a size), and accepts it there. False when it cannot fit even
-   * with the tier empty: then everything older is on disk, and the batch goes after it. Each round
-   * holds the room it makes until it settles, so no memory-tier offer takes it meanwhile; another
-   * round runs only if deliveries took memory in between. Caller holds writeLock, not state.
+   * needs (about one, for batches of a size), and accepts it there. While the reader is behind on
+   * disk (an outage), each offer moves two batches' worth, one more than it needs, so memory empties
+   * into the spill a batch at a time and a long outage leaves little in memory for a crash to
+   * lose; once it is empty, new batches go to disk until the reader catches up. False when the
+   * batch is to go to disk: everything older is there by then. Each round holds the room it makes
+   * until it settles, so no memory-tier offer takes it meanwhile; another round runs only if
+   * deliveries took memory in between. Caller holds writeLock, not state.
    *
    * @throws SpillAppender.Refused when an older batch cannot be appended (it stays in memory)
    */
   private boolean acceptedMakingRoom(PayloadType type, byte[] payload) throws SpillAppender.Refused {
     List<MemoryTier.Batch> older = List.of();
     long held = 0;
-    while (true) {
+    for (boolean firstRound = true; ; firstRound = false) {
       state.lock();
       try {
         settleEvictedLocked(older, older.size(), held); // the last round's room, settled and taken in one step
         long room = memoryRoom();
-        if (payload.length <= room) {
+        boolean readerBehind = startupBacklog || diskUnread > 0;
+        if (payload.length <= room && !(firstRound && readerBehind)) {
           acceptInMemoryLocked(type, payload);
           return true;
         }
-        older = memory.takeOldest(payload.length - room);
+        long toFree = payload.length - room;
+        if (firstRound && readerBehind) {
+          // Two batches' worth: one leaves for this one, one more, so memory shrinks by a batch.
+          toFree = Math.max(toFree, 2L * Math.max(payload.length, 1));
+        }
+        older = memory.takeOldest(toFree);
         if (older.isEmpty()) {
           return false;
         }

@@ -65,16 +65,23 @@ class SpillBufferTest {
   }
 
   @Test
-  void offer_overMemoryLimit_theOldestGoToDiskOneAtATime_andOrderHoldsAcrossTiers() throws Exception {
+  void offer_overMemoryLimit_theOldestGoToDiskAFewAtATime_andOrderHoldsAcrossTiers() throws Exception {
     try (SpillBuffer b = builder(dir, keys).memoryLimitBytes(10_000).spikeLimitBytes(0).build()) {
+      List<OfferResult.Outcome> outcomes = new ArrayList<>();
+      long spilledBefore = 0;
       for (long i = 0; i < 30; i++) {
-        // Memory holds the newest ten; each offer past them seals the single oldest batch.
-        assertThat(b.offer(PayloadType.OTLP_TRACES, payload(i, 1000)).outcome())
-            .isEqualTo(OfferResult.Outcome.IN_MEMORY);
-        assertThat(b.metrics().spilled()).isEqualTo(Math.max(0, i - 9));
+        outcomes.add(b.offer(PayloadType.OTLP_TRACES, payload(i, 1000)).outcome());
+        long spilled = b.metrics().spilled();
+        // The first overflow seals the oldest batch; then, with nobody reading the spill, each
+        // offer seals one more than it needs room for, so memory empties a batch at a time.
+        assertThat(spilled - spilledBefore).as("sealed by offer %d", i).isLessThanOrEqualTo(2);
+        spilledBefore = spilled;
         assertNoCanaryOnDisk(dir);
       }
-      assertThat(drain(b, 30, WAIT)).as("disk (0..19) first, then memory").isEqualTo(range(0, 30));
+      assertThat(outcomes).containsOnly(OfferResult.Outcome.IN_MEMORY);
+      assertThat(b.metrics().memoryBatches()).as("memory emptied to the newest batch").isEqualTo(1);
+      assertThat(b.metrics().spilled()).isEqualTo(29);
+      assertThat(drain(b, 30, WAIT)).isEqualTo(range(0, 30));
       // Drained: new batches use memory again.
       assertThat(b.offer(PayloadType.OTLP_TRACES, payload(30, 1000)).outcome())
           .isEqualTo(OfferResult.Outcome.IN_MEMORY);
@@ -94,14 +101,15 @@ class SpillBufferTest {
           .isEqualTo(OfferResult.Outcome.SPILLED);
       assertThat(b.metrics().spilled()).isEqualTo(12);
       assertThat(b.offer(PayloadType.OTLP_TRACES, payload(12, 1000)).outcome())
-          .isEqualTo(OfferResult.Outcome.IN_MEMORY);
+          .as("memory is empty and the reader behind: to disk, until it catches up")
+          .isEqualTo(OfferResult.Outcome.SPILLED);
       assertThat(drain(b, 13, WAIT)).isEqualTo(range(0, 13));
     }
   }
 
   /**
    * Memory for 3 batches of 1000 bytes; 0 is handed out, then the tier is sealed (0 gets a twin
-   * on disk), then 3..7 come: 3, 4 and 5 overflow to disk after 1 and 2, 6 and 7 stay in memory.
+   * on disk), then 3..7 come and follow to disk (memory is empty and the reader behind).
    */
   SpillBuffer bufferWithBatchZeroInFlight(List<Delivery> inFlight) throws Exception {
     SpillBuffer b = builder(dir, keys).memoryLimitBytes(3_000).spikeLimitBytes(0).build();
@@ -111,7 +119,7 @@ class SpillBufferTest {
     inFlight.add(zero);
     b.sealMemory();
     assertThat(offerAll(b, 3, 5, 1000)).isEqualTo(5);
-    assertThat(b.metrics().spilled()).isEqualTo(6);
+    assertThat(b.metrics().spilled()).isEqualTo(8);
     return b;
   }
 
@@ -152,7 +160,8 @@ class SpillBufferTest {
       offerAll(b, 0, 3, 1000);
       b.poll(WAIT).release(); // 0 waits for redelivery, in memory
       assertThat(offerAll(b, 3, 5, 1000)).isEqualTo(5);
-      assertThat(b.metrics().spilled()).as("0 (released) and 1..4 overflowed, oldest first").isEqualTo(5);
+      // 0 (released) and 1 make room for 3; then, with nobody reading the spill, memory empties.
+      assertThat(b.metrics().spilled()).as("0..6 overflowed, oldest first").isEqualTo(7);
       assertThat(drain(b, 8, WAIT)).isEqualTo(range(0, 8));
     }
   }
@@ -176,7 +185,7 @@ class SpillBufferTest {
       assertThat(b.metrics().spilled()).isEqualTo(3);
       assertNoCanaryOnDisk(dir);
       assertThat(b.offer(PayloadType.OTLP_TRACES, payload(3, 1000)).outcome())
-          .as("newer batches in memory, delivered after the sealed ones").isEqualTo(OfferResult.Outcome.IN_MEMORY);
+          .as("newer batches follow to disk while the reader is behind").isEqualTo(OfferResult.Outcome.SPILLED);
       zero.ack();
       assertThat(drain(b, 3, WAIT)).isEqualTo(range(1, 4));
     }

@@ -87,27 +87,25 @@ final class NextDataKey {
   }
 
   /**
-   * Waits up to {@code max} for {@code epoch}'s key, on the caller's thread. A request already
-   * under way is waited for only if {@code waitIfUnderWay} (the first key, asked for at start-up);
-   * otherwise it was asked for while the previous key was still good and has not come: the
-   * provider is late, and waiting would only hold the caller up. Without a request, one is started
-   * and waited for (a key spent by age while idle). After a wait times out, nobody waits again
-   * until a key has been taken.
+   * Waits for {@code epoch}'s key, on the caller's thread: up to {@code underWay} for a request
+   * already under way, up to {@code started} for one it starts now (none was). After a wait times
+   * out, nobody waits again until a key has been taken: the provider is late, and waiting would
+   * only hold callers up.
    */
-  void await(long epoch, boolean waitIfUnderWay, Duration max) {
+  void await(long epoch, Duration underWay, Duration started) {
     CompletableFuture<IssuedDataKey> key;
+    Duration max;
     synchronized (this) {
       if (late || closed) {
         return;
       }
       if (request != null && request.epoch == epoch) {
-        if (!waitIfUnderWay) {
-          return;
-        }
+        max = underWay;
       } else if (clock.millis() < retryAtMillis) {
         return;
       } else {
         start(epoch);
+        max = started;
       }
       key = request.key;
     }

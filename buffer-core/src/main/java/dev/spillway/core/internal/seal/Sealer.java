@@ -43,8 +43,14 @@ import java.util.concurrent.Executor;
 public final class Sealer implements AutoCloseable {
   /** After a failed key request, wait this long before asking the provider again. */
   static final Duration ISSUE_RETRY_BACKOFF = Duration.ofSeconds(1);
-  /** How long {@link #awaitKey()} waits for this sealer's first data key. */
+  /** How long {@link #awaitKey()} waits for this sealer's first data key, or a key asked for there. */
   static final Duration FIRST_KEY_WAIT = Duration.ofSeconds(2);
+  /**
+   * How long {@link #awaitKey()} waits for the next key, asked for when rotation came due, once
+   * the current key is spent: a provider answering normally is in time, one that stalls costs one
+   * offer this long, and offers are refused at once after it.
+   */
+  static final Duration NEXT_KEY_WAIT = Duration.ofMillis(100);
 
   private final DataKeyIssuer issuer;
   private final KeyRecordSigner signer;
@@ -328,12 +334,12 @@ public final class Sealer implements AutoCloseable {
   }
 
   /**
-   * Waits, when this sealer holds no usable data key, for the one that {@link #seal} needs: the
-   * first key (asked for by {@link #prefetch()}), or a new one when the current key was spent by
-   * age while nothing was sealed. Up to {@link #FIRST_KEY_WAIT}, and only until one such wait has
-   * timed out, so a silent provider costs one bounded wait, after which seals fail fast. A key
-   * asked for while the current one was still good and not come by the time it is spent is not
-   * waited for: the provider is late, and seals refuse at once until it answers.
+   * Waits, when this sealer holds no usable data key, for the one that {@link #seal} needs: up to
+   * {@link #FIRST_KEY_WAIT} for the first key (asked for by {@link #prefetch()}) or for one asked
+   * for here (the current key was spent by age while nothing was sealed); up to {@link
+   * #NEXT_KEY_WAIT} for a key asked for when rotation came due and not come by the time the
+   * current one is spent. Only until one such wait has timed out, so a silent provider costs one
+   * bounded wait, after which seals fail fast until it answers.
    *
    * <p>Call it before taking the lock that orders your seals, never under it: then a slow key
    * provider holds up only the callers that cannot seal without it. Safe on any thread; whatever
@@ -346,7 +352,7 @@ public final class Sealer implements AutoCloseable {
       return;
     }
     long epoch = epochNumber;
-    nextKey.await(epoch + 1, epoch == 0, FIRST_KEY_WAIT);
+    nextKey.await(epoch + 1, epoch == 0 ? FIRST_KEY_WAIT : NEXT_KEY_WAIT, FIRST_KEY_WAIT);
   }
 
   private void install(IssuedDataKey issued, long now) {
