@@ -15,6 +15,7 @@ import dev.spillway.server.testing.Diagnostics;
 import dev.spillway.server.testing.HttpDownstream;
 import dev.spillway.server.testing.SignalRecorder;
 import dev.spillway.server.testing.TestConfigs;
+import dev.spillway.server.testing.AutoconfiguredSdk;
 import dev.spillway.server.testing.TestPki;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -24,7 +25,6 @@ import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
-import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -189,30 +189,17 @@ class AllSignalsThroughDaemonTest {
 
   private static OpenTelemetrySdk sdk(int port, String protocol, TestPki pki) {
     Map<String, String> env = new HashMap<>();
-    // The standard variables, as the SDK's autoconfigure reads them (OTEL_X_Y -> otel.x.y).
-    env.put("otel.exporter.otlp.endpoint", "https://127.0.0.1:" + port);
-    env.put("otel.exporter.otlp.protocol", protocol);
     env.put("otel.exporter.otlp.compression", "gzip");
-    env.put("otel.exporter.otlp.certificate", pki.ca.toString());
-    env.put("otel.exporter.otlp.client.certificate", pki.clientCert.toString());
-    env.put("otel.exporter.otlp.client.key", pki.clientKey.toString());
     env.put("otel.service.name", "spillway-signals-e2e");
-    env.put("otel.traces.exporter", "otlp");
     env.put("otel.metrics.exporter", "otlp");
     env.put("otel.logs.exporter", "otlp");
     env.put("otel.metric.export.interval", "600000"); // only the explicit flushes export
     // Delta: a series without new measurements is not sent again (at shutdown, say), so the
     // points are exactly those of the two flushes.
     env.put("otel.exporter.otlp.metrics.temporality.preference", "delta");
-    env.put("otel.bsp.schedule.delay", "50");
-    env.put("otel.bsp.max.queue.size", "10000");
     env.put("otel.blrp.schedule.delay", "50");
     env.put("otel.blrp.max.queue.size", "10000");
-    return AutoConfiguredOpenTelemetrySdk.builder()
-        .addPropertiesSupplier(() -> env)
-        .disableShutdownHook()
-        .build()
-        .getOpenTelemetrySdk();
+    return AutoconfiguredSdk.toDaemon(port, protocol, pki, env);
   }
 
   private static int freePort() throws java.io.IOException {

@@ -8,16 +8,15 @@ import dev.spillway.server.Daemon;
 import dev.spillway.server.Role;
 import dev.spillway.server.testing.Diagnostics;
 import dev.spillway.server.testing.TestConfigs;
+import dev.spillway.server.testing.AutoconfiguredSdk;
 import dev.spillway.server.testing.TestPki;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
-import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -127,24 +126,10 @@ class CoalescingThroughDaemonTest {
 
   /** The SDK as the article configures it, exporting every 10 spans. */
   private static OpenTelemetrySdk sdk(int port, TestPki pki, int index) {
-    Map<String, String> env = new HashMap<>();
-    env.put("otel.exporter.otlp.endpoint", "https://127.0.0.1:" + port);
-    env.put("otel.exporter.otlp.protocol", "grpc");
-    env.put("otel.exporter.otlp.certificate", pki.ca.toString());
-    env.put("otel.exporter.otlp.client.certificate", pki.clientCert.toString());
-    env.put("otel.exporter.otlp.client.key", pki.clientKey.toString());
-    env.put("otel.service.name", "coalesce-e2e-" + index);
-    env.put("otel.traces.exporter", "otlp");
-    env.put("otel.metrics.exporter", "none");
-    env.put("otel.logs.exporter", "none");
-    env.put("otel.bsp.schedule.delay", "5");
-    env.put("otel.bsp.max.export.batch.size", "10");
-    env.put("otel.bsp.max.queue.size", "10000");
-    return AutoConfiguredOpenTelemetrySdk.builder()
-        .addPropertiesSupplier(() -> env)
-        .disableShutdownHook()
-        .build()
-        .getOpenTelemetrySdk();
+    return AutoconfiguredSdk.toDaemon(port, "grpc", pki, Map.of(
+        "otel.service.name", "coalesce-e2e-" + index,
+        "otel.bsp.schedule.delay", "5",
+        "otel.bsp.max.export.batch.size", "10"));
   }
 
   private static int freePort() throws Exception {

@@ -8,18 +8,17 @@ import dev.spillway.server.Daemon;
 import dev.spillway.server.Role;
 import dev.spillway.server.testing.Diagnostics;
 import dev.spillway.server.testing.TestConfigs;
+import dev.spillway.server.testing.AutoconfiguredSdk;
 import dev.spillway.server.testing.TestPki;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
-import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -122,25 +121,8 @@ class SdkThroughDaemonTest {
   }
 
   private static OpenTelemetrySdk sdk(int port, String protocol, TestPki pki) {
-    Map<String, String> env = new HashMap<>();
-    // The article's variables, as the SDK's autoconfigure reads them (OTEL_X_Y → otel.x.y).
-    env.put("otel.exporter.otlp.endpoint", "https://127.0.0.1:" + port);
-    env.put("otel.exporter.otlp.protocol", protocol);
-    env.put("otel.exporter.otlp.certificate", pki.ca.toString());
-    env.put("otel.exporter.otlp.client.certificate", pki.clientCert.toString());
-    env.put("otel.exporter.otlp.client.key", pki.clientKey.toString());
-    env.put("otel.exporter.otlp.insecure", "false");
-    env.put("otel.service.name", "spillway-e2e");
-    env.put("otel.traces.exporter", "otlp");
-    env.put("otel.metrics.exporter", "none");
-    env.put("otel.logs.exporter", "none");
-    env.put("otel.bsp.schedule.delay", "50");
-    env.put("otel.bsp.max.queue.size", "10000");
-    return AutoConfiguredOpenTelemetrySdk.builder()
-        .addPropertiesSupplier(() -> env)
-        .disableShutdownHook()
-        .build()
-        .getOpenTelemetrySdk();
+    // The article's variables, with the SDK's defaults otherwise.
+    return AutoconfiguredSdk.toDaemon(port, protocol, pki, Map.of("otel.exporter.otlp.insecure", "false"));
   }
 
   /** Streams every file under {@code root} (Chronicle files are large and sparse) for a string. */
