@@ -18,6 +18,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=lib.sh
+. "$ROOT/ops/bench/lib.sh"
 JAVA=${JAVA:-java}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-8}
@@ -45,7 +47,6 @@ W=$OUT/work
 mkdir -p "$W"
 LOG=$OUT/run.log
 : >"$LOG"
-say() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$LOG"; }
 declare -A PID RPORT MPORT DPORTS SINKPID
 trap 'for m in "${MODES[@]}"; do for p in "${PID[$m]:-}" "${SINKPID[$m]:-}"; do [[ -n $p ]] && kill "$p" 2>/dev/null; done; done; true' EXIT
 
@@ -92,14 +93,12 @@ YAML
   i=$((i + 1))
 done
 
-cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 metric() { # port name
   curl -s --max-time 2 "http://127.0.0.1:$1/metrics" 2>/dev/null |
     awk -v k="$2" '$1 == k {printf "%.0f", $2; f = 1} END {if (!f) print 0}'
 }
 disk_bytes() { metric "$1" spillway_storage_written_bytes_total; }
 records() { metric "$1" spillway_buffer_batches_offered_total; }
-field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
 load() { # mode batch seconds [out]
   "$JAVA" -jar "$BENCH_JAR" loadgen send --target "127.0.0.1:${RPORT[$1]}" \
     --ca "$W/certs/ca.crt" --cert "$W/certs/client.crt" --key "$W/certs/client.key" \
@@ -174,7 +173,6 @@ for m in "${MODES[@]}"; do
   PID[$m]=""; SINKPID[$m]=""
 done
 
-median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print 0; else print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 spread() { sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {print lo "–" hi}'; }
 col() { awk -F'\t' -v b="$1" -v m="$2" -v c="$3" 'NR > 1 && $2 == b && $3 == m {print $c}' "$RESULTS"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }

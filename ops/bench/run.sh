@@ -17,6 +17,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=lib.sh
+. "$ROOT/ops/bench/lib.sh"
 JAVA=${JAVA:-java}
 DURATION=${DURATION:-20}
 CONNECTIONS=${CONNECTIONS:-4}
@@ -40,7 +42,6 @@ W=$OUT/work
 mkdir -p "$W"
 LOG=$OUT/run.log
 : >"$LOG"
-say() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$LOG"; }
 
 PIDS=()
 cleanup() {
@@ -128,7 +129,6 @@ load() { # label -> RESULT line
     --batch "$BATCH" --rate "$RATE" --duration "$DURATION" --out "$W/$1.result" >>"$LOG" 2>&1 || true
   cat "$W/$1.result" 2>/dev/null || echo "RESULT failed=1"
 }
-field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
 
 wait_drained() { # -> seconds to drain; bounded by RECOVER_MAX; done when the stub stops growing
   local last same=0 t0 now

@@ -16,6 +16,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=lib.sh
+. "$ROOT/ops/bench/lib.sh"
 JAVA=${JAVA:-java}
 DURATION=${DURATION:-15}
 WARMUP=${WARMUP:-10}
@@ -42,7 +44,6 @@ W=$OUT/work
 mkdir -p "$W"
 LOG=$OUT/run.log
 : >"$LOG"
-say() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$LOG"; }
 DAEMON=""
 trap '[[ -n $DAEMON ]] && kill "$DAEMON" 2>/dev/null || true' EXIT
 
@@ -76,14 +77,12 @@ telemetry:
     endpoint: 127.0.0.1:$MPORT
 YAML
 
-cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 # What was appended (sealed batches and key records as stored), from the daemon's own counter:
 # the spill's files are preallocated by Chronicle, so their size on disk moves in steps.
 disk_bytes() {
   curl -s --max-time 2 "http://127.0.0.1:$MPORT/metrics" 2>/dev/null |
     awk '$1 == "spillway_storage_written_bytes_total" {printf "%.0f", $2; f = 1} END {if (!f) print 0}'
 }
-field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
 
 say "machine: $(nproc) CPUs; daemon: $DURABILITY, $COMPRESSION, pinned: ${PIN:-no}"
 # shellcheck disable=SC2086 # PIN and DAEMON_JAVA_OPTS are lists of words
@@ -129,7 +128,6 @@ kill "$DAEMON" 2>/dev/null || true
 wait "$DAEMON" 2>/dev/null || true
 DAEMON=""
 
-median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print 0; else print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 col() { awk -F'\t' -v s="$1" -v c="$2" 'NR > 1 && $2 == s {print $c}' "$RESULTS" | median; }
 T_RATE=$(col traces 3)
 {
