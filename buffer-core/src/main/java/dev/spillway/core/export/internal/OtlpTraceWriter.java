@@ -1,5 +1,20 @@
 package dev.spillway.core.export.internal;
 
+import static dev.spillway.core.export.internal.OtlpCommonFields.ANY_ARRAY;
+import static dev.spillway.core.export.internal.OtlpCommonFields.ANY_BOOL;
+import static dev.spillway.core.export.internal.OtlpCommonFields.ANY_BYTES;
+import static dev.spillway.core.export.internal.OtlpCommonFields.ANY_DOUBLE;
+import static dev.spillway.core.export.internal.OtlpCommonFields.ANY_INT;
+import static dev.spillway.core.export.internal.OtlpCommonFields.ANY_KVLIST;
+import static dev.spillway.core.export.internal.OtlpCommonFields.ANY_STRING;
+import static dev.spillway.core.export.internal.OtlpCommonFields.KV_KEY;
+import static dev.spillway.core.export.internal.OtlpCommonFields.KV_VALUE;
+import static dev.spillway.core.export.internal.OtlpCommonFields.LIST_VALUES;
+import static dev.spillway.core.export.internal.OtlpCommonFields.RESOURCE_ATTRIBUTES;
+import static dev.spillway.core.export.internal.OtlpCommonFields.SCOPE_ATTRIBUTES;
+import static dev.spillway.core.export.internal.OtlpCommonFields.SCOPE_NAME;
+import static dev.spillway.core.export.internal.OtlpCommonFields.SCOPE_VERSION;
+
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.KeyValue;
@@ -47,10 +62,6 @@ final class OtlpTraceWriter implements BiConsumer<AttributeKey<?>, Object> {
   private static final int SS_SPANS = 2;
   private static final int SS_SCHEMA_URL = 3;
   // Resource, InstrumentationScope
-  private static final int RESOURCE_ATTRIBUTES = 1;
-  private static final int SCOPE_NAME = 1;
-  private static final int SCOPE_VERSION = 2;
-  private static final int SCOPE_ATTRIBUTES = 3;
   // Span
   private static final int SPAN_TRACE_ID = 1;
   private static final int SPAN_SPAN_ID = 2;
@@ -81,17 +92,6 @@ final class OtlpTraceWriter implements BiConsumer<AttributeKey<?>, Object> {
   private static final int LINK_FLAGS = 6;
   private static final int STATUS_MESSAGE = 2;
   private static final int STATUS_CODE = 3;
-  // KeyValue, AnyValue, ArrayValue, KeyValueList
-  private static final int KV_KEY = 1;
-  private static final int KV_VALUE = 2;
-  private static final int ANY_STRING = 1;
-  private static final int ANY_BOOL = 2;
-  private static final int ANY_INT = 3;
-  private static final int ANY_DOUBLE = 4;
-  private static final int ANY_ARRAY = 5;
-  private static final int ANY_KVLIST = 6;
-  private static final int ANY_BYTES = 7;
-  private static final int LIST_VALUES = 1;
   private static final int TRACE_ID_BYTES = 16;
   private static final int SPAN_ID_BYTES = 8;
 

@@ -1,5 +1,20 @@
 package dev.spillway.core.export.internal;
 
+import static dev.spillway.core.export.internal.OtlpCommonFields.ANY_ARRAY;
+import static dev.spillway.core.export.internal.OtlpCommonFields.ANY_BOOL;
+import static dev.spillway.core.export.internal.OtlpCommonFields.ANY_BYTES;
+import static dev.spillway.core.export.internal.OtlpCommonFields.ANY_DOUBLE;
+import static dev.spillway.core.export.internal.OtlpCommonFields.ANY_INT;
+import static dev.spillway.core.export.internal.OtlpCommonFields.ANY_KVLIST;
+import static dev.spillway.core.export.internal.OtlpCommonFields.ANY_STRING;
+import static dev.spillway.core.export.internal.OtlpCommonFields.KV_KEY;
+import static dev.spillway.core.export.internal.OtlpCommonFields.KV_VALUE;
+import static dev.spillway.core.export.internal.OtlpCommonFields.LIST_VALUES;
+import static dev.spillway.core.export.internal.OtlpCommonFields.RESOURCE_ATTRIBUTES;
+import static dev.spillway.core.export.internal.OtlpCommonFields.SCOPE_ATTRIBUTES;
+import static dev.spillway.core.export.internal.OtlpCommonFields.SCOPE_NAME;
+import static dev.spillway.core.export.internal.OtlpCommonFields.SCOPE_VERSION;
+
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.WireFormat;
 import io.opentelemetry.api.common.AttributeKey;
@@ -54,21 +69,6 @@ abstract class OtlpTwoPassWriter<T> {
   private static final int SG_ITEMS = 2;
   private static final int SG_SCHEMA_URL = 3;
   // Resource, InstrumentationScope
-  private static final int RESOURCE_ATTRIBUTES = 1;
-  private static final int SCOPE_NAME = 1;
-  private static final int SCOPE_VERSION = 2;
-  private static final int SCOPE_ATTRIBUTES = 3;
-  // KeyValue, AnyValue, ArrayValue, KeyValueList
-  private static final int KV_KEY = 1;
-  private static final int KV_VALUE = 2;
-  private static final int ANY_STRING = 1;
-  private static final int ANY_BOOL = 2;
-  private static final int ANY_INT = 3;
-  private static final int ANY_DOUBLE = 4;
-  private static final int ANY_ARRAY = 5;
-  private static final int ANY_KVLIST = 6;
-  private static final int ANY_BYTES = 7;
-  private static final int LIST_VALUES = 1;
 
   /**
    * The queues of the last request this thread wrote, kept for the next one: a batch of 512 spans
