@@ -107,7 +107,7 @@ final class BufferEngine {
 
   // --- guarded by state ---
   private final MemoryTier memory = new MemoryTier();
-  private final ArrayDeque<DeliveryImpl> redeliver = new ArrayDeque<>();
+  private final ArrayDeque<BatchDelivery> redeliver = new ArrayDeque<>();
   /** Disk records whose batch the consumer also holds, or held, from memory. */
   private final DiskTwins twins = new DiskTwins();
   private long inFlightBytes;
@@ -472,7 +472,7 @@ final class BufferEngine {
       twins.appended();
       waitingForTwin = false;
       available.signalAll();
-      DeliveryImpl current = memory.out(m.ordinal());
+      BatchDelivery current = memory.out(m.ordinal());
       if (current == null) {
         twins.acknowledged(position); // acknowledged meanwhile: the disk copy is not delivered again
       } else if (redeliver.remove(current)) {
@@ -695,7 +695,7 @@ final class BufferEngine {
         if (closed) {
           return null;
         }
-        DeliveryImpl again = redeliver.pollFirst();
+        BatchDelivery again = redeliver.pollFirst();
         if (again != null) {
           if (tooOld(again.sealedAt)) {
             dropDelivery(again);
@@ -729,7 +729,7 @@ final class BufferEngine {
       } finally {
         state.unlock();
       }
-      DeliveryImpl d = readDisk();
+      BatchDelivery d = readDisk();
       if (d != null) {
         crossProcessWaitNanos = CROSS_PROCESS_FIRST_WAIT_NANOS;
         return d;
@@ -777,11 +777,11 @@ final class BufferEngine {
   }
 
   /** Hands out the memory tier's oldest batch. Caller holds state; the tier is not empty. */
-  private DeliveryImpl handOutFromMemory() {
+  private BatchDelivery handOutFromMemory() {
     MemoryTier.Batch m = memory.poll();
     inFlightBytes += m.payload().length;
     delivered++;
-    DeliveryImpl d = new DeliveryImpl(this, m.type(), m.payload(), false, m.ordinal(), cfg.clock.millis());
+    BatchDelivery d = new BatchDelivery(this, m.type(), m.payload(), false, m.ordinal(), cfg.clock.millis());
     memory.handedOut(d);
     return d;
   }
@@ -801,7 +801,7 @@ final class BufferEngine {
   }
 
   /** Reads until one deliverable batch is found or the log is caught up. */
-  private DeliveryImpl readDisk() {
+  private BatchDelivery readDisk() {
     readLock.lock();
     try {
       readBudgetSpent = false;
@@ -823,7 +823,7 @@ final class BufferEngine {
           }
           case QUARANTINED -> autoAck(step.position());
           case OPENED -> {
-            DeliveryImpl d = deliverable(step);
+            BatchDelivery d = deliverable(step);
             if (d != null) {
               return d;
             }
@@ -886,7 +886,7 @@ final class BufferEngine {
   };
 
   /** An authenticated batch: a delivery, or null if it needs none (acknowledged from memory, too old). */
-  private DeliveryImpl deliverable(SpillCursor.Step step) {
+  private BatchDelivery deliverable(SpillCursor.Step step) {
     SealedRecord r = step.record();
     long position = step.position();
     state.lock();
@@ -912,7 +912,7 @@ final class BufferEngine {
       return null;
     }
     byte[] payload = step.verdict().plaintext() != null ? step.verdict().plaintext() : step.batch().payload();
-    DeliveryImpl d = new DeliveryImpl(this, step.batch().payloadType(), payload, true, position, r.sealedAtMillis());
+    BatchDelivery d = new BatchDelivery(this, step.batch().payloadType(), payload, true, position, r.sealedAtMillis());
     state.lock();
     try {
       ledger.delivered(position, r.sealedAtMillis());
@@ -1019,7 +1019,7 @@ final class BufferEngine {
 
   // ------------------------------------------------------------------ ack / release
 
-  void ack(DeliveryImpl d) {
+  void ack(BatchDelivery d) {
     state.lock();
     try {
       if (d.settled) {
@@ -1037,7 +1037,7 @@ final class BufferEngine {
     }
   }
 
-  void release(DeliveryImpl d) {
+  void release(BatchDelivery d) {
     state.lock();
     try {
       if (d.settled) {
@@ -1053,7 +1053,7 @@ final class BufferEngine {
       }
       // Redelivered ahead of everything else; stays outstanding in the ledger (and on disk)
       // until acked.
-      DeliveryImpl again = d.copy();
+      BatchDelivery again = d.copy();
       if (!d.fromDisk) {
         memory.handedOut(again);
       }
@@ -1065,7 +1065,7 @@ final class BufferEngine {
     }
   }
 
-  private void dropDelivery(DeliveryImpl d) {
+  private void dropDelivery(BatchDelivery d) {
     settleLocked(d);
     dropped++;
   }
@@ -1074,7 +1074,7 @@ final class BufferEngine {
    * Marks a delivery done and frees what it held: its bytes, and either its place ahead of the
    * durable position (disk) or its in-flight slot (memory). Caller holds state.
    */
-  private void settleLocked(DeliveryImpl d) {
+  private void settleLocked(BatchDelivery d) {
     d.settled = true;
     inFlightBytes -= d.payload.length;
     if (d.fromDisk) {
@@ -1243,59 +1243,6 @@ final class BufferEngine {
     } finally {
       readLock.unlock();
       directory.close();
-    }
-  }
-
-  /** One batch handed out by {@link #poll}. */
-  static final class DeliveryImpl implements Delivery {
-    private final BufferEngine engine;
-    final PayloadType type;
-    final byte[] payload;
-    final boolean fromDisk;
-    final long position;
-    final long sealedAt;
-    boolean settled; // guarded by engine.state
-    long sealedTo = -1; // memory origin only: the position of its sealed twin; guarded by engine.state
-
-    DeliveryImpl(
-        BufferEngine engine, PayloadType type, byte[] payload, boolean fromDisk, long position, long sealedAt) {
-      this.engine = engine;
-      this.type = type;
-      this.payload = payload;
-      this.fromDisk = fromDisk;
-      this.position = position;
-      this.sealedAt = sealedAt;
-    }
-
-    DeliveryImpl copy() {
-      DeliveryImpl c = new DeliveryImpl(engine, type, payload, fromDisk, position, sealedAt);
-      c.sealedTo = sealedTo;
-      return c;
-    }
-
-    @Override
-    public PayloadType payloadType() {
-      return type;
-    }
-
-    @Override
-    public byte[] payload() {
-      return payload;
-    }
-
-    @Override
-    public boolean fromDisk() {
-      return fromDisk;
-    }
-
-    @Override
-    public void ack() {
-      engine.ack(this);
-    }
-
-    @Override
-    public void release() {
-      engine.release(this);
     }
   }
 }
