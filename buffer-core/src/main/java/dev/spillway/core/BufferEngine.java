@@ -135,15 +135,8 @@ final class BufferEngine {
   /** Durable mode: plaintext of batches just appended, so the reader need not decompress them. */
   private final ReadCache readCache;
   private boolean closed;
-  private long offered;
-  private long acceptedInMemory;
-  private long spilled;
-  private long refused;
-  private long dropped;
-  private long delivered;
-  private long acked;
-  private long storageFaults;
-  private long keyEpochsSeen;
+  /** What the engine counts for {@link #metrics()}. */
+  private final EngineCounters counters = new EngineCounters();
 
 
   private BufferEngine(SpillBufferBuilder cfg, boolean canWrite, boolean canRead) throws IOException {
@@ -223,7 +216,7 @@ final class BufferEngine {
       state.lock();
       try {
         if (!closed && !diskHasOlder() && fitsMemory(payload.length)) {
-          offered++;
+          counters.offered++;
           return acceptInMemoryLocked(type, payload);
         }
       } finally {
@@ -237,9 +230,9 @@ final class BufferEngine {
     try {
       state.lock();
       try {
-        offered++;
+        counters.offered++;
         if (closed) {
-          refused++;
+          counters.refused++;
           return OfferResult.refused("buffer is closed");
         }
         pendingAppends++;
@@ -349,7 +342,7 @@ final class BufferEngine {
       return;
     }
     heldBytes -= held;
-    spilled += appended;
+    counters.spilled += appended;
     for (int i = older.size() - 1; i >= appended; i--) {
       memory.putBack(older.get(i));
     }
@@ -359,7 +352,7 @@ final class BufferEngine {
   private void countSpilled(int n) {
     state.lock();
     try {
-      spilled += n;
+      counters.spilled += n;
     } finally {
       state.unlock();
     }
@@ -368,7 +361,7 @@ final class BufferEngine {
   private void countRefused() {
     state.lock();
     try {
-      refused++;
+      counters.refused++;
     } finally {
       state.unlock();
     }
@@ -377,7 +370,7 @@ final class BufferEngine {
   /** Caller holds state. */
   private OfferResult acceptInMemoryLocked(PayloadType type, byte[] payload) {
     memory.add(type, payload);
-    acceptedInMemory++;
+    counters.acceptedInMemory++;
     available.signalAll();
     likelyToSpill = false;
     return OfferResult.IN_MEMORY;
@@ -552,7 +545,7 @@ final class BufferEngine {
     public void newKeyEpoch() {
       state.lock();
       try {
-        keyEpochsSeen++;
+        counters.keyEpochsSeen++;
       } finally {
         state.unlock();
       }
@@ -606,7 +599,7 @@ final class BufferEngine {
   private void countStorageFault() {
     state.lock();
     try {
-      storageFaults++;
+      counters.storageFaults++;
     } finally {
       state.unlock();
     }
@@ -660,7 +653,7 @@ final class BufferEngine {
       redeliver.removeIf(d -> d.fromDisk && log.segmentOf(d.position) <= oldest);
       twins.forget(p -> log.segmentOf(p) <= oldest);
       readCache.forget(p -> log.segmentOf(p) <= oldest);
-      dropped += lost[0];
+      counters.dropped += lost[0];
       diskUnread = Math.max(0, diskUnread - lost[1]);
       available.signalAll();
     } finally {
@@ -701,7 +694,7 @@ final class BufferEngine {
             dropDelivery(again);
             continue;
           }
-          delivered++;
+          counters.delivered++;
           return again;
         }
         boolean diskFirst = !canWrite || diskHasOlder();
@@ -780,7 +773,7 @@ final class BufferEngine {
   private BatchDelivery handOutFromMemory() {
     MemoryTier.Batch m = memory.poll();
     inFlightBytes += m.payload().length;
-    delivered++;
+    counters.delivered++;
     BatchDelivery d = new BatchDelivery(this, m.type(), m.payload(), false, m.ordinal(), cfg.clock.millis());
     memory.handedOut(d);
     return d;
@@ -905,7 +898,7 @@ final class BufferEngine {
       autoAck(position);
       state.lock();
       try {
-        dropped++;
+        counters.dropped++;
       } finally {
         state.unlock();
       }
@@ -918,7 +911,7 @@ final class BufferEngine {
       ledger.delivered(position, r.sealedAtMillis());
       ledger.readUpTo(cursor.readPosition());
       inFlightBytes += payload.length;
-      delivered++;
+      counters.delivered++;
     } finally {
       state.unlock();
     }
@@ -1026,7 +1019,7 @@ final class BufferEngine {
         throw new IllegalStateException("delivery was already acknowledged or released");
       }
       settleLocked(d);
-      acked++;
+      counters.acked++;
       waitingForTwin = false;
       if (!d.fromDisk && d.sealedTo >= 0) {
         twins.acknowledged(d.sealedTo); // its sealed twin is not delivered again
@@ -1067,7 +1060,7 @@ final class BufferEngine {
 
   private void dropDelivery(BatchDelivery d) {
     settleLocked(d);
-    dropped++;
+    counters.dropped++;
   }
 
   /**
@@ -1101,41 +1094,16 @@ final class BufferEngine {
     long disk = log.allocatedBytes();
     state.lock();
     try {
-      long oldest = 0;
-      long now = cfg.clock.millis();
-      long oldestSealed = Long.MAX_VALUE;
-      long oldestOutstanding = ledger.oldestOutstandingSealedAt();
-      if (oldestOutstanding > 0) {
-        oldestSealed = oldestOutstanding;
-      }
-      if (oldestSealed == Long.MAX_VALUE && (diskUnread > 0 || startupBacklog) && oldestUnreadSealedAt > 0) {
-        oldestSealed = oldestUnreadSealedAt;
-      }
-      if (oldestSealed != Long.MAX_VALUE) {
-        oldest = Math.max(0, now - oldestSealed);
-      }
-      long pending = diskUnread + ledger.outstanding();
-      return new BufferMetrics(
+      long oldestAge = EngineCounters.oldestAgeMillis(cfg.clock.millis(), ledger.oldestOutstandingSealedAt(),
+          diskUnread > 0 || startupBacklog, oldestUnreadSealedAt);
+      return counters.metrics(
           memory.queued() + redeliver.stream().filter(d -> !d.fromDisk).count(),
           memory.queuedBytes() + inFlightBytes,
           disk,
-          pending,
-          oldest,
-          keyEpochsSeen,
+          diskUnread + ledger.outstanding(),
+          oldestAge,
           canWrite ? appender.keyRequests() : 0,
-          offered,
-          acceptedInMemory,
-          spilled,
-          refused,
-          dropped,
-          delivered,
-          acked,
-          canRead ? cursor.quarantined() : 0,
-          canRead ? cursor.torn() : 0,
-          storageFaults,
-          canRead ? cursor.missing() : 0,
-          canRead ? cursor.metadataRecordsSkipped() : 0,
-          canRead ? cursor.unreadable() : 0);
+          canRead ? cursor : null);
     } finally {
       state.unlock();
     }
@@ -1170,7 +1138,7 @@ final class BufferEngine {
         inFlightBytes = 0;
         diskUnread = 0;
         startupBacklog = false;
-        dropped += lost;
+        counters.dropped += lost;
       } finally {
         state.unlock();
       }
