@@ -7,7 +7,6 @@ import dev.spillway.core.internal.seal.Sealer;
 import dev.spillway.core.internal.spill.ChronicleSpillLog;
 import dev.spillway.core.internal.spill.QuarantineFile;
 import dev.spillway.core.internal.spill.SpillLog;
-import dev.spillway.core.internal.spill.SpillStorageException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -27,8 +26,10 @@ import org.slf4j.LoggerFactory;
  * writer lock), {@link SpillAppender} (seals, appends, rolls), {@link DiskBudget} (free-space guard,
  * refuse or drop-oldest), {@link SpillCursor} (reads, authenticates, quarantines, keeps the replay
  * watermarks through the {@link Committer}), {@link DeliveryLedger} (what is outstanding and where
- * the commit stands). What stays here: the memory tier and its twins on disk, deliveries, and
- * waiting.
+ * the commit stands), {@link MemoryTier}, {@link DiskTwins}, {@link ReadCache}, {@link
+ * OldestSpillSegment} (drop-oldest's victim), {@link EngineCounters} (the counters behind {@link
+ * #metrics()}), {@link BatchDelivery} (what poll hands out). What stays here: moving batches
+ * between the tiers, settling deliveries, and waiting.
  *
  * <p>Order across the tiers: disk always holds older batches than memory. When memory is full, an
  * offer moves the oldest memory batches to disk, as many as it needs room for (about one, for
@@ -81,6 +82,8 @@ final class BufferEngine {
 
   /** The write side: seals, appends, rolls, keeps to the disk budget. Null without writer keys. */
   private final SpillAppender appender;
+  /** Drop-oldest's victim, under writeLock. Null without writer keys. */
+  private final OldestSpillSegment oldestSegment;
 
   private final ReentrantLock writeLock = new ReentrantLock();
   private final ReentrantLock readLock = new ReentrantLock();
@@ -178,8 +181,25 @@ final class BufferEngine {
         }
       }, cfg.maxDiskBytes, cfg.minFreeDiskBytes, cfg.freeSpaceGuard, cfg.overflow, cfg.clock.millis());
       this.appender = new SpillAppender(cfg, log, budget, writeLock, appendHooks);
+      this.oldestSegment = new OldestSpillSegment(log, appender, cursor, cfg.clock, new OldestSpillSegment.Engine() {
+        @Override
+        public long committedPosition() {
+          return BufferEngine.this.committedPosition();
+        }
+
+        @Override
+        public long readPosition() {
+          return readPositionSnapshot();
+        }
+
+        @Override
+        public void segmentDropped(long segment, long unacknowledged, long unread) {
+          BufferEngine.this.segmentDropped(segment, unacknowledged, unread);
+        }
+      });
     } else {
       this.appender = null;
+      this.oldestSegment = null;
     }
     this.lastHousekeepingAtMillis = cfg.clock.millis();
     this.likelyToSpill = !(canRead && cfg.durability == Durability.MEMORY_FIRST);
@@ -557,19 +577,6 @@ final class BufferEngine {
     }
   };
 
-  /** Drop-oldest's victim: the oldest segment, with what the engine holds of it. Under writeLock. */
-  private final DiskBudget.OldestSegment oldestSegment = new DiskBudget.OldestSegment() {
-    @Override
-    public boolean canDrop() {
-      return appender.canDropOldest();
-    }
-
-    @Override
-    public void drop() {
-      dropOldestSegment(cfg.clock.millis());
-    }
-  };
-
   /**
    * Counts a batch as unread before its append makes it readable: counted after, a reader could
    * read it first and lower a count clamped at zero, which would then stay one too high for ever
@@ -607,44 +614,8 @@ final class BufferEngine {
 
 
 
-  /**
-   * Drop-oldest overflow: deletes the oldest segment and counts its unacknowledged batches. Runs
-   * on the offering thread under writeLock and never takes readLock: the reader may be inside a
-   * key-provider call for seconds, and offers must not wait for it. What only the reader may touch
-   * (its position, the opener's keys) the cursor applies itself at its next read ({@link
-   * SpillCursor#segmentsDropped}).
-   */
-  private void dropOldestSegment(long now) {
-    List<Long> segments = log.segments();
-    if (segments.isEmpty()) {
-      return;
-    }
-    long oldest = segments.get(0);
-    if (oldest >= log.appendSegment()) {
-      appender.roll(now);
-    }
-    long committed = committedPosition();
-    long unreadFrom = readPositionSnapshot();
-    long[] lost = new long[2]; // [0] not acknowledged, [1] of those, not yet read
-    log.scanSegment(
-        oldest,
-        e -> {
-          if (e.position() >= committed && isBatch(e.bytes())) {
-            lost[0]++;
-            if (unreadFrom < 0 || e.position() >= unreadFrom) {
-              lost[1]++;
-            }
-          }
-        });
-    try {
-      log.deleteSegment(oldest);
-    } catch (SpillStorageException e) {
-      LOG.warn("drop-oldest could not delete a segment: {}", e.getMessage());
-      return;
-    }
-    if (cursor != null) {
-      cursor.segmentsDropped(oldest); // the cursor forgets their keys and repositions at its next read
-    }
+  /** What the engine holds of a segment drop-oldest deleted: forgotten, under state. */
+  private void segmentDropped(long oldest, long unacknowledged, long unread) {
     state.lock();
     try {
       // Every record of the segment is gone: nothing there is outstanding, redelivered, waiting
@@ -653,17 +624,12 @@ final class BufferEngine {
       redeliver.removeIf(d -> d.fromDisk && log.segmentOf(d.position) <= oldest);
       twins.forget(p -> log.segmentOf(p) <= oldest);
       readCache.forget(p -> log.segmentOf(p) <= oldest);
-      counters.dropped += lost[0];
-      diskUnread = Math.max(0, diskUnread - lost[1]);
+      counters.dropped += unacknowledged;
+      diskUnread = Math.max(0, diskUnread - unread);
       available.signalAll();
     } finally {
       state.unlock();
     }
-    LOG.warn("disk budget spent: dropped the oldest spill segment ({} batches)", lost[0]);
-  }
-
-  private static boolean isBatch(byte[] record) {
-    return record.length > 5 && record[5] == 2;
   }
 
   // ------------------------------------------------------------------ poll
@@ -1124,7 +1090,7 @@ final class BufferEngine {
           continue;
         }
         long[] n = new long[1];
-        log.scanSegment(s, e -> n[0] += isBatch(e.bytes()) ? 1 : 0);
+        log.scanSegment(s, e -> n[0] += OldestSpillSegment.isBatch(e.bytes()) ? 1 : 0);
         lost += n[0];
         log.deleteSegment(s);
       }
