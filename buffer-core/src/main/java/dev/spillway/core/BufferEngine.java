@@ -7,7 +7,6 @@ import dev.spillway.core.internal.seal.Sealer;
 import dev.spillway.core.internal.spill.ChronicleSpillLog;
 import dev.spillway.core.internal.spill.QuarantineFile;
 import dev.spillway.core.internal.spill.SpillLog;
-import dev.spillway.core.internal.spill.SpillStorageException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -27,8 +26,10 @@ import org.slf4j.LoggerFactory;
  * writer lock), {@link SpillAppender} (seals, appends, rolls), {@link DiskBudget} (free-space guard,
  * refuse or drop-oldest), {@link SpillCursor} (reads, authenticates, quarantines, keeps the replay
  * watermarks through the {@link Committer}), {@link DeliveryLedger} (what is outstanding and where
- * the commit stands). What stays here: the memory tier and its twins on disk, deliveries, and
- * waiting.
+ * the commit stands), {@link MemoryTier}, {@link DiskTwins}, {@link ReadCache}, {@link
+ * OldestSpillSegment} (drop-oldest's victim), {@link EngineCounters} (the counters behind {@link
+ * #metrics()}), {@link BatchDelivery} (what poll hands out). What stays here: moving batches
+ * between the tiers, settling deliveries, and waiting.
  *
  * <p>Order across the tiers: disk always holds older batches than memory. When memory is full, an
  * offer moves the oldest memory batches to disk, as many as it needs room for (about one, for
@@ -81,6 +82,8 @@ final class BufferEngine {
 
   /** The write side: seals, appends, rolls, keeps to the disk budget. Null without writer keys. */
   private final SpillAppender appender;
+  /** Drop-oldest's victim, under writeLock. Null without writer keys. */
+  private final OldestSpillSegment oldestSegment;
 
   private final ReentrantLock writeLock = new ReentrantLock();
   private final ReentrantLock readLock = new ReentrantLock();
@@ -107,7 +110,7 @@ final class BufferEngine {
 
   // --- guarded by state ---
   private final MemoryTier memory = new MemoryTier();
-  private final ArrayDeque<DeliveryImpl> redeliver = new ArrayDeque<>();
+  private final ArrayDeque<BatchDelivery> redeliver = new ArrayDeque<>();
   /** Disk records whose batch the consumer also holds, or held, from memory. */
   private final DiskTwins twins = new DiskTwins();
   private long inFlightBytes;
@@ -135,15 +138,8 @@ final class BufferEngine {
   /** Durable mode: plaintext of batches just appended, so the reader need not decompress them. */
   private final ReadCache readCache;
   private boolean closed;
-  private long offered;
-  private long acceptedInMemory;
-  private long spilled;
-  private long refused;
-  private long dropped;
-  private long delivered;
-  private long acked;
-  private long storageFaults;
-  private long keyEpochsSeen;
+  /** What the engine counts for {@link #metrics()}. */
+  private final EngineCounters counters = new EngineCounters();
 
 
   private BufferEngine(SpillBufferBuilder cfg, boolean canWrite, boolean canRead) throws IOException {
@@ -185,8 +181,25 @@ final class BufferEngine {
         }
       }, cfg.maxDiskBytes, cfg.minFreeDiskBytes, cfg.freeSpaceGuard, cfg.overflow, cfg.clock.millis());
       this.appender = new SpillAppender(cfg, log, budget, writeLock, appendHooks);
+      this.oldestSegment = new OldestSpillSegment(log, appender, cursor, cfg.clock, new OldestSpillSegment.Engine() {
+        @Override
+        public long committedPosition() {
+          return BufferEngine.this.committedPosition();
+        }
+
+        @Override
+        public long readPosition() {
+          return readPositionSnapshot();
+        }
+
+        @Override
+        public void segmentDropped(long segment, long unacknowledged, long unread) {
+          BufferEngine.this.segmentDropped(segment, unacknowledged, unread);
+        }
+      });
     } else {
       this.appender = null;
+      this.oldestSegment = null;
     }
     this.lastHousekeepingAtMillis = cfg.clock.millis();
     this.likelyToSpill = !(canRead && cfg.durability == Durability.MEMORY_FIRST);
@@ -223,7 +236,7 @@ final class BufferEngine {
       state.lock();
       try {
         if (!closed && !diskHasOlder() && fitsMemory(payload.length)) {
-          offered++;
+          counters.offered++;
           return acceptInMemoryLocked(type, payload);
         }
       } finally {
@@ -237,9 +250,9 @@ final class BufferEngine {
     try {
       state.lock();
       try {
-        offered++;
+        counters.offered++;
         if (closed) {
-          refused++;
+          counters.refused++;
           return OfferResult.refused("buffer is closed");
         }
         pendingAppends++;
@@ -349,7 +362,7 @@ final class BufferEngine {
       return;
     }
     heldBytes -= held;
-    spilled += appended;
+    counters.spilled += appended;
     for (int i = older.size() - 1; i >= appended; i--) {
       memory.putBack(older.get(i));
     }
@@ -359,7 +372,7 @@ final class BufferEngine {
   private void countSpilled(int n) {
     state.lock();
     try {
-      spilled += n;
+      counters.spilled += n;
     } finally {
       state.unlock();
     }
@@ -368,7 +381,7 @@ final class BufferEngine {
   private void countRefused() {
     state.lock();
     try {
-      refused++;
+      counters.refused++;
     } finally {
       state.unlock();
     }
@@ -377,7 +390,7 @@ final class BufferEngine {
   /** Caller holds state. */
   private OfferResult acceptInMemoryLocked(PayloadType type, byte[] payload) {
     memory.add(type, payload);
-    acceptedInMemory++;
+    counters.acceptedInMemory++;
     available.signalAll();
     likelyToSpill = false;
     return OfferResult.IN_MEMORY;
@@ -472,7 +485,7 @@ final class BufferEngine {
       twins.appended();
       waitingForTwin = false;
       available.signalAll();
-      DeliveryImpl current = memory.out(m.ordinal());
+      BatchDelivery current = memory.out(m.ordinal());
       if (current == null) {
         twins.acknowledged(position); // acknowledged meanwhile: the disk copy is not delivered again
       } else if (redeliver.remove(current)) {
@@ -552,7 +565,7 @@ final class BufferEngine {
     public void newKeyEpoch() {
       state.lock();
       try {
-        keyEpochsSeen++;
+        counters.keyEpochsSeen++;
       } finally {
         state.unlock();
       }
@@ -561,19 +574,6 @@ final class BufferEngine {
     @Override
     public void storageFault() {
       countStorageFault();
-    }
-  };
-
-  /** Drop-oldest's victim: the oldest segment, with what the engine holds of it. Under writeLock. */
-  private final DiskBudget.OldestSegment oldestSegment = new DiskBudget.OldestSegment() {
-    @Override
-    public boolean canDrop() {
-      return appender.canDropOldest();
-    }
-
-    @Override
-    public void drop() {
-      dropOldestSegment(cfg.clock.millis());
     }
   };
 
@@ -606,7 +606,7 @@ final class BufferEngine {
   private void countStorageFault() {
     state.lock();
     try {
-      storageFaults++;
+      counters.storageFaults++;
     } finally {
       state.unlock();
     }
@@ -614,44 +614,8 @@ final class BufferEngine {
 
 
 
-  /**
-   * Drop-oldest overflow: deletes the oldest segment and counts its unacknowledged batches. Runs
-   * on the offering thread under writeLock and never takes readLock: the reader may be inside a
-   * key-provider call for seconds, and offers must not wait for it. What only the reader may touch
-   * (its position, the opener's keys) the cursor applies itself at its next read ({@link
-   * SpillCursor#segmentsDropped}).
-   */
-  private void dropOldestSegment(long now) {
-    List<Long> segments = log.segments();
-    if (segments.isEmpty()) {
-      return;
-    }
-    long oldest = segments.get(0);
-    if (oldest >= log.appendSegment()) {
-      appender.roll(now);
-    }
-    long committed = committedPosition();
-    long unreadFrom = readPositionSnapshot();
-    long[] lost = new long[2]; // [0] not acknowledged, [1] of those, not yet read
-    log.scanSegment(
-        oldest,
-        e -> {
-          if (e.position() >= committed && isBatch(e.bytes())) {
-            lost[0]++;
-            if (unreadFrom < 0 || e.position() >= unreadFrom) {
-              lost[1]++;
-            }
-          }
-        });
-    try {
-      log.deleteSegment(oldest);
-    } catch (SpillStorageException e) {
-      LOG.warn("drop-oldest could not delete a segment: {}", e.getMessage());
-      return;
-    }
-    if (cursor != null) {
-      cursor.segmentsDropped(oldest); // the cursor forgets their keys and repositions at its next read
-    }
+  /** What the engine holds of a segment drop-oldest deleted: forgotten, under state. */
+  private void segmentDropped(long oldest, long unacknowledged, long unread) {
     state.lock();
     try {
       // Every record of the segment is gone: nothing there is outstanding, redelivered, waiting
@@ -660,17 +624,12 @@ final class BufferEngine {
       redeliver.removeIf(d -> d.fromDisk && log.segmentOf(d.position) <= oldest);
       twins.forget(p -> log.segmentOf(p) <= oldest);
       readCache.forget(p -> log.segmentOf(p) <= oldest);
-      dropped += lost[0];
-      diskUnread = Math.max(0, diskUnread - lost[1]);
+      counters.dropped += unacknowledged;
+      diskUnread = Math.max(0, diskUnread - unread);
       available.signalAll();
     } finally {
       state.unlock();
     }
-    LOG.warn("disk budget spent: dropped the oldest spill segment ({} batches)", lost[0]);
-  }
-
-  private static boolean isBatch(byte[] record) {
-    return record.length > 5 && record[5] == 2;
   }
 
   // ------------------------------------------------------------------ poll
@@ -695,13 +654,13 @@ final class BufferEngine {
         if (closed) {
           return null;
         }
-        DeliveryImpl again = redeliver.pollFirst();
+        BatchDelivery again = redeliver.pollFirst();
         if (again != null) {
           if (tooOld(again.sealedAt)) {
             dropDelivery(again);
             continue;
           }
-          delivered++;
+          counters.delivered++;
           return again;
         }
         boolean diskFirst = !canWrite || diskHasOlder();
@@ -729,7 +688,7 @@ final class BufferEngine {
       } finally {
         state.unlock();
       }
-      DeliveryImpl d = readDisk();
+      BatchDelivery d = readDisk();
       if (d != null) {
         crossProcessWaitNanos = CROSS_PROCESS_FIRST_WAIT_NANOS;
         return d;
@@ -777,11 +736,11 @@ final class BufferEngine {
   }
 
   /** Hands out the memory tier's oldest batch. Caller holds state; the tier is not empty. */
-  private DeliveryImpl handOutFromMemory() {
+  private BatchDelivery handOutFromMemory() {
     MemoryTier.Batch m = memory.poll();
     inFlightBytes += m.payload().length;
-    delivered++;
-    DeliveryImpl d = new DeliveryImpl(this, m.type(), m.payload(), false, m.ordinal(), cfg.clock.millis());
+    counters.delivered++;
+    BatchDelivery d = new BatchDelivery(this, m.type(), m.payload(), false, m.ordinal(), cfg.clock.millis());
     memory.handedOut(d);
     return d;
   }
@@ -801,7 +760,7 @@ final class BufferEngine {
   }
 
   /** Reads until one deliverable batch is found or the log is caught up. */
-  private DeliveryImpl readDisk() {
+  private BatchDelivery readDisk() {
     readLock.lock();
     try {
       readBudgetSpent = false;
@@ -823,7 +782,7 @@ final class BufferEngine {
           }
           case QUARANTINED -> autoAck(step.position());
           case OPENED -> {
-            DeliveryImpl d = deliverable(step);
+            BatchDelivery d = deliverable(step);
             if (d != null) {
               return d;
             }
@@ -886,7 +845,7 @@ final class BufferEngine {
   };
 
   /** An authenticated batch: a delivery, or null if it needs none (acknowledged from memory, too old). */
-  private DeliveryImpl deliverable(SpillCursor.Step step) {
+  private BatchDelivery deliverable(SpillCursor.Step step) {
     SealedRecord r = step.record();
     long position = step.position();
     state.lock();
@@ -905,20 +864,20 @@ final class BufferEngine {
       autoAck(position);
       state.lock();
       try {
-        dropped++;
+        counters.dropped++;
       } finally {
         state.unlock();
       }
       return null;
     }
     byte[] payload = step.verdict().plaintext() != null ? step.verdict().plaintext() : step.batch().payload();
-    DeliveryImpl d = new DeliveryImpl(this, step.batch().payloadType(), payload, true, position, r.sealedAtMillis());
+    BatchDelivery d = new BatchDelivery(this, step.batch().payloadType(), payload, true, position, r.sealedAtMillis());
     state.lock();
     try {
       ledger.delivered(position, r.sealedAtMillis());
       ledger.readUpTo(cursor.readPosition());
       inFlightBytes += payload.length;
-      delivered++;
+      counters.delivered++;
     } finally {
       state.unlock();
     }
@@ -1019,14 +978,14 @@ final class BufferEngine {
 
   // ------------------------------------------------------------------ ack / release
 
-  void ack(DeliveryImpl d) {
+  void ack(BatchDelivery d) {
     state.lock();
     try {
       if (d.settled) {
         throw new IllegalStateException("delivery was already acknowledged or released");
       }
       settleLocked(d);
-      acked++;
+      counters.acked++;
       waitingForTwin = false;
       if (!d.fromDisk && d.sealedTo >= 0) {
         twins.acknowledged(d.sealedTo); // its sealed twin is not delivered again
@@ -1037,7 +996,7 @@ final class BufferEngine {
     }
   }
 
-  void release(DeliveryImpl d) {
+  void release(BatchDelivery d) {
     state.lock();
     try {
       if (d.settled) {
@@ -1053,7 +1012,7 @@ final class BufferEngine {
       }
       // Redelivered ahead of everything else; stays outstanding in the ledger (and on disk)
       // until acked.
-      DeliveryImpl again = d.copy();
+      BatchDelivery again = d.copy();
       if (!d.fromDisk) {
         memory.handedOut(again);
       }
@@ -1065,16 +1024,16 @@ final class BufferEngine {
     }
   }
 
-  private void dropDelivery(DeliveryImpl d) {
+  private void dropDelivery(BatchDelivery d) {
     settleLocked(d);
-    dropped++;
+    counters.dropped++;
   }
 
   /**
    * Marks a delivery done and frees what it held: its bytes, and either its place ahead of the
    * durable position (disk) or its in-flight slot (memory). Caller holds state.
    */
-  private void settleLocked(DeliveryImpl d) {
+  private void settleLocked(BatchDelivery d) {
     d.settled = true;
     inFlightBytes -= d.payload.length;
     if (d.fromDisk) {
@@ -1101,41 +1060,16 @@ final class BufferEngine {
     long disk = log.allocatedBytes();
     state.lock();
     try {
-      long oldest = 0;
-      long now = cfg.clock.millis();
-      long oldestSealed = Long.MAX_VALUE;
-      long oldestOutstanding = ledger.oldestOutstandingSealedAt();
-      if (oldestOutstanding > 0) {
-        oldestSealed = oldestOutstanding;
-      }
-      if (oldestSealed == Long.MAX_VALUE && (diskUnread > 0 || startupBacklog) && oldestUnreadSealedAt > 0) {
-        oldestSealed = oldestUnreadSealedAt;
-      }
-      if (oldestSealed != Long.MAX_VALUE) {
-        oldest = Math.max(0, now - oldestSealed);
-      }
-      long pending = diskUnread + ledger.outstanding();
-      return new BufferMetrics(
+      long oldestAge = EngineCounters.oldestAgeMillis(cfg.clock.millis(), ledger.oldestOutstandingSealedAt(),
+          diskUnread > 0 || startupBacklog, oldestUnreadSealedAt);
+      return counters.metrics(
           memory.queued() + redeliver.stream().filter(d -> !d.fromDisk).count(),
           memory.queuedBytes() + inFlightBytes,
           disk,
-          pending,
-          oldest,
-          keyEpochsSeen,
+          diskUnread + ledger.outstanding(),
+          oldestAge,
           canWrite ? appender.keyRequests() : 0,
-          offered,
-          acceptedInMemory,
-          spilled,
-          refused,
-          dropped,
-          delivered,
-          acked,
-          canRead ? cursor.quarantined() : 0,
-          canRead ? cursor.torn() : 0,
-          storageFaults,
-          canRead ? cursor.missing() : 0,
-          canRead ? cursor.metadataRecordsSkipped() : 0,
-          canRead ? cursor.unreadable() : 0);
+          canRead ? cursor : null);
     } finally {
       state.unlock();
     }
@@ -1156,7 +1090,7 @@ final class BufferEngine {
           continue;
         }
         long[] n = new long[1];
-        log.scanSegment(s, e -> n[0] += isBatch(e.bytes()) ? 1 : 0);
+        log.scanSegment(s, e -> n[0] += OldestSpillSegment.isBatch(e.bytes()) ? 1 : 0);
         lost += n[0];
         log.deleteSegment(s);
       }
@@ -1170,7 +1104,7 @@ final class BufferEngine {
         inFlightBytes = 0;
         diskUnread = 0;
         startupBacklog = false;
-        dropped += lost;
+        counters.dropped += lost;
       } finally {
         state.unlock();
       }
@@ -1243,59 +1177,6 @@ final class BufferEngine {
     } finally {
       readLock.unlock();
       directory.close();
-    }
-  }
-
-  /** One batch handed out by {@link #poll}. */
-  static final class DeliveryImpl implements Delivery {
-    private final BufferEngine engine;
-    final PayloadType type;
-    final byte[] payload;
-    final boolean fromDisk;
-    final long position;
-    final long sealedAt;
-    boolean settled; // guarded by engine.state
-    long sealedTo = -1; // memory origin only: the position of its sealed twin; guarded by engine.state
-
-    DeliveryImpl(
-        BufferEngine engine, PayloadType type, byte[] payload, boolean fromDisk, long position, long sealedAt) {
-      this.engine = engine;
-      this.type = type;
-      this.payload = payload;
-      this.fromDisk = fromDisk;
-      this.position = position;
-      this.sealedAt = sealedAt;
-    }
-
-    DeliveryImpl copy() {
-      DeliveryImpl c = new DeliveryImpl(engine, type, payload, fromDisk, position, sealedAt);
-      c.sealedTo = sealedTo;
-      return c;
-    }
-
-    @Override
-    public PayloadType payloadType() {
-      return type;
-    }
-
-    @Override
-    public byte[] payload() {
-      return payload;
-    }
-
-    @Override
-    public boolean fromDisk() {
-      return fromDisk;
-    }
-
-    @Override
-    public void ack() {
-      engine.ack(this);
-    }
-
-    @Override
-    public void release() {
-      engine.release(this);
     }
   }
 }

@@ -24,7 +24,7 @@ final class MemoryTier {
   private final ArrayDeque<Batch> queued = new ArrayDeque<>();
   private long queuedBytes;
   /** Deliveries handed out (or released) and not yet settled, by ordinal. */
-  private final Map<Long, BufferEngine.DeliveryImpl> out = new LinkedHashMap<>();
+  private final Map<Long, BatchDelivery> out = new LinkedHashMap<>();
   private long nextOrdinal;
 
   void add(PayloadType type, byte[] payload) {
@@ -42,12 +42,12 @@ final class MemoryTier {
   }
 
   /** A delivery of a memory batch is with the consumer (again, after a release). */
-  void handedOut(BufferEngine.DeliveryImpl d) {
+  void handedOut(BatchDelivery d) {
     out.put(d.position, d);
   }
 
   /** The unsettled delivery of ordinal {@code ordinal}, or null once it settled. */
-  BufferEngine.DeliveryImpl out(long ordinal) {
+  BatchDelivery out(long ordinal) {
     return out.get(ordinal);
   }
 
@@ -62,7 +62,7 @@ final class MemoryTier {
    */
   List<Batch> takeForDisk() {
     List<Batch> older = new ArrayList<>();
-    for (BufferEngine.DeliveryImpl d : out.values()) {
+    for (BatchDelivery d : out.values()) {
       if (d.sealedTo < 0) {
         older.add(new Batch(d.type, d.payload, d.position, true));
       }
@@ -85,7 +85,7 @@ final class MemoryTier {
     if (bytes <= 0) {
       return taken; // room enough: nothing goes to disk
     }
-    for (BufferEngine.DeliveryImpl d : out.values()) {
+    for (BatchDelivery d : out.values()) {
       if (d.sealedTo < 0) {
         taken.add(new Batch(d.type, d.payload, d.position, true));
       }

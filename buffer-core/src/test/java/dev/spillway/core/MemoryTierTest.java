@@ -11,9 +11,9 @@ class MemoryTierTest {
     return new byte[n];
   }
 
-  private static BufferEngine.DeliveryImpl handOut(MemoryTier t) {
+  private static BatchDelivery handOut(MemoryTier t) {
     MemoryTier.Batch b = t.poll();
-    BufferEngine.DeliveryImpl d = new BufferEngine.DeliveryImpl(null, b.type(), b.payload(), false, b.ordinal(), 0);
+    BatchDelivery d = new BatchDelivery(null, b.type(), b.payload(), false, b.ordinal(), 0);
     t.handedOut(d);
     return d;
   }
@@ -24,8 +24,8 @@ class MemoryTierTest {
     for (int i = 0; i < 4; i++) {
       t.add(PayloadType.OTLP_TRACES, bytes(10 + i));
     }
-    BufferEngine.DeliveryImpl first = handOut(t); // ordinal 0, with the consumer
-    BufferEngine.DeliveryImpl second = handOut(t); // ordinal 1, its twin already on disk
+    BatchDelivery first = handOut(t); // ordinal 0, with the consumer
+    BatchDelivery second = handOut(t); // ordinal 1, its twin already on disk
     second.sealedTo = 99;
     assertThat(t.queuedBytes()).isEqualTo(12 + 13);
 
@@ -45,7 +45,7 @@ class MemoryTierTest {
     for (int i = 0; i < 5; i++) {
       t.add(PayloadType.OTLP_TRACES, bytes(100));
     }
-    BufferEngine.DeliveryImpl zero = handOut(t); // with the consumer: older than anything queued
+    BatchDelivery zero = handOut(t); // with the consumer: older than anything queued
     assertThat(t.takeOldest(0)).as("no room needed: nothing taken").isEmpty();
     List<MemoryTier.Batch> taken = t.takeOldest(150);
     assertThat(taken).extracting(MemoryTier.Batch::ordinal).containsExactly(0L, 1L, 2L);
