@@ -28,7 +28,6 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.data.StatusData;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -168,23 +167,7 @@ final class OtlpTraceWriter implements BiConsumer<AttributeKey<?>, Object> {
   /** By resource, then scope, each in order of first appearance, spans in their given order. */
   private static Map<Resource, Map<InstrumentationScopeInfo, List<SpanData>>> grouped(
       Collection<? extends SpanData> spans) {
-    Map<Resource, Map<InstrumentationScopeInfo, List<SpanData>>> grouped = new LinkedHashMap<>();
-    Resource lastResource = null;
-    InstrumentationScopeInfo lastScope = null;
-    List<SpanData> lastGroup = null;
-    for (SpanData s : spans) {
-      Resource resource = s.getResource();
-      InstrumentationScopeInfo scope = s.getInstrumentationScopeInfo();
-      if (lastGroup == null || resource != lastResource || scope != lastScope) {
-        lastGroup = grouped
-            .computeIfAbsent(resource, r -> new LinkedHashMap<>())
-            .computeIfAbsent(scope, i -> new ArrayList<>());
-        lastResource = resource;
-        lastScope = scope;
-      }
-      lastGroup.add(s);
-    }
-    return grouped;
+    return ResourceScopeGroups.of(spans, SpanData::getResource, SpanData::getInstrumentationScopeInfo);
   }
 
   private void writeResourceSpans(

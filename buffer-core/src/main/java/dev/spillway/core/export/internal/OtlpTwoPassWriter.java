@@ -26,10 +26,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -133,24 +131,8 @@ abstract class OtlpTwoPassWriter<T> {
   }
 
   private byte[] writeGrouped(Collection<? extends T> items) {
-    Map<Resource, Map<InstrumentationScopeInfo, List<T>>> grouped = new LinkedHashMap<>();
-    // Items of one SDK share their Resource and scope objects: the same instances as the item
-    // before join its group without hashing them (Resource hashes its attributes on every call).
-    Resource lastResource = null;
-    InstrumentationScopeInfo lastScope = null;
-    List<T> lastGroup = null;
-    for (T item : items) {
-      Resource resource = resourceOf(item);
-      InstrumentationScopeInfo scope = scopeOf(item);
-      if (lastGroup == null || resource != lastResource || scope != lastScope) {
-        lastGroup = grouped
-            .computeIfAbsent(resource, r -> new LinkedHashMap<>())
-            .computeIfAbsent(scope, i -> new ArrayList<>());
-        lastResource = resource;
-        lastScope = scope;
-      }
-      lastGroup.add(item);
-    }
+    Map<Resource, Map<InstrumentationScopeInfo, List<T>>> grouped =
+        ResourceScopeGroups.of(items, this::resourceOf, this::scopeOf);
     int total = 0;
     for (Map.Entry<Resource, Map<InstrumentationScopeInfo, List<T>>> e : grouped.entrySet()) {
       total += field(REQUEST_RESOURCE_GROUPS, sizeResourceGroup(e.getKey(), e.getValue()));
