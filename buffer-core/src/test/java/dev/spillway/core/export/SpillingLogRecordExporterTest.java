@@ -194,12 +194,14 @@ class SpillingLogRecordExporterTest {
     emit(provider.get("dev.spillway.logs"), 0, 50);
     assertThat(provider.forceFlush().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
     assertThat(exporter.acceptedAndRefused()).containsExactly(50, 0);
-    assertThat(exporter.bufferMetrics().diskRecordsPending()).as("on disk before flush").isZero();
+    assertThat(exporter.bufferMetrics().spilled()).as("sealed before flush").isZero();
 
     assertThat(exporter.flush().join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
 
     assertThat(exporter.bufferMetrics().memoryBatches()).isZero();
-    assertThat(exporter.bufferMetrics().diskRecordsPending()).as("on disk after flush").isPositive();
+    // Counted as sealed, not as pending: the replay loop may be opening the record at this moment,
+    // when the pending gauge counts it neither as unread nor as delivered yet.
+    assertThat(exporter.bufferMetrics().spilled()).as("sealed by flush").isPositive();
     assertThat(Spans.segmentBytes(dir)).isPositive();
     assertThat(filesWithCanary(dir)).isEmpty();
     // Sealed, not lost: shutdown replays to the recovered delegate before closing.
