@@ -109,7 +109,22 @@ class WeakClientCertificatesTest {
     }
   }
 
-  long weakRefusals(String listener) {
+  /**
+   * The listener's weak-certificate refusals, once counted: the server counts a failed handshake
+   * on its own event loop, which may finish after the client has already seen the refusal. Waits
+   * up to 5 s for a positive count.
+   */
+  long weakRefusals(String listener) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    long n = weakRefusalsNow(listener);
+    while (n == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+      n = weakRefusalsNow(listener);
+    }
+    return n;
+  }
+
+  long weakRefusalsNow(String listener) {
     String line = daemon.metrics().render().lines()
         .filter(l -> l.startsWith("spillway_tls_handshake_failures_total{") && l.contains("listener=\"" + listener + "\"")
             && l.contains("reason=\"weak_client_certificate\""))
