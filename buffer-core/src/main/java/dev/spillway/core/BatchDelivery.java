@@ -5,11 +5,18 @@ package dev.spillway.core;
  * holds until it acknowledges or releases it.
  *
  * <p>The fields are fixed at hand-out, except {@code settled} and {@code sealedTo}, which are
- * guarded by the engine's {@code state} lock. {@link #ack} and {@link #release} go to the engine,
- * which takes that lock.
+ * guarded by the engine's {@code state} lock. {@link #ack} and {@link #release} go to the engine
+ * ({@link Settler}), which takes that lock.
  */
 final class BatchDelivery implements Delivery {
-  private final BufferEngine engine;
+  /** Where acks and releases go: the engine. */
+  interface Settler {
+    void ack(BatchDelivery d);
+
+    void release(BatchDelivery d);
+  }
+
+  private final Settler engine;
   final PayloadType type;
   final byte[] payload;
   final boolean fromDisk;
@@ -19,7 +26,7 @@ final class BatchDelivery implements Delivery {
   long sealedTo = -1; // memory origin only: the position of its sealed twin; guarded by engine.state
 
   BatchDelivery(
-      BufferEngine engine, PayloadType type, byte[] payload, boolean fromDisk, long position, long sealedAt) {
+      Settler engine, PayloadType type, byte[] payload, boolean fromDisk, long position, long sealedAt) {
     this.engine = engine;
     this.type = type;
     this.payload = payload;

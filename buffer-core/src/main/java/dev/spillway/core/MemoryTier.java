@@ -136,6 +136,11 @@ final class MemoryTier {
     return lost;
   }
 
+  /** The ordinal the next batch accepted will get: every batch accepted so far has a smaller one. */
+  long nextOrdinal() {
+    return nextOrdinal;
+  }
+
   int queued() {
     return queued.size();
   }

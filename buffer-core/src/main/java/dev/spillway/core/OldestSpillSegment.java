@@ -1,5 +1,6 @@
 package dev.spillway.core;
 
+import dev.spillway.core.internal.seal.EnvelopeFormat;
 import dev.spillway.core.internal.spill.SpillLog;
 import dev.spillway.core.internal.spill.SpillStorageException;
 import java.time.Clock;
@@ -74,7 +75,7 @@ final class OldestSpillSegment implements DiskBudget.OldestSegment {
     log.scanSegment(
         oldest,
         e -> {
-          if (e.position() >= committed && isBatch(e.bytes())) {
+          if (e.position() >= committed && EnvelopeFormat.looksLikeBatch(e.bytes())) {
             lost[0]++;
             if (unreadFrom < 0 || e.position() >= unreadFrom) {
               lost[1]++;
@@ -92,10 +93,5 @@ final class OldestSpillSegment implements DiskBudget.OldestSegment {
     }
     engine.segmentDropped(oldest, lost[0], lost[1]);
     LOG.warn("disk budget spent: dropped the oldest spill segment ({} batches)", lost[0]);
-  }
-
-  /** Whether a spill record is a sealed batch (not a metadata record). */
-  static boolean isBatch(byte[] record) {
-    return record.length > 5 && record[5] == 2;
   }
 }

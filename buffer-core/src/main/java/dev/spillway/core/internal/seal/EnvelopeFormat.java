@@ -69,6 +69,14 @@ public final class EnvelopeFormat {
 
   private EnvelopeFormat() {}
 
+  /**
+   * Whether a spill record says it is a sealed batch (not a key record), without parsing or
+   * authenticating it: for counting what a deleted segment held. Never a reason to trust it.
+   */
+  public static boolean looksLikeBatch(byte[] record) {
+    return record.length >= COMMON_HEADER && (record[5] & 0xff) == TYPE_BATCH;
+  }
+
   /** A parsed record: either a key record or a sealed batch. */
   public sealed interface Envelope permits KeyRecord, SealedRecord {}
 
