@@ -6,6 +6,7 @@ import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import com.google.protobuf.util.JsonFormat;
 import dev.spillway.bench.SpanFixtures;
+import dev.spillway.core.PayloadType;
 import dev.spillway.server.receive.OtlpJson;
 import dev.spillway.server.receive.OtlpWire;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
@@ -27,9 +28,10 @@ import org.openjdk.jmh.annotations.State;
  *
  * <ul>
  *   <li>{@link #scan}: {@code OtlpWire.scan}, the receivers' validation and count: no objects.
+ *   <li>{@link #count}: {@code OtlpWire.count}, the counting walk of the drain and the spilled
+ *       counters (item boundaries only, no validation), against {@link #scan}.
  *   <li>{@link #parseAndCount}: the baseline it replaced, {@code ExportTraceServiceRequest.parseFrom}
- *       and a walk to count spans (what the receivers did, and what the drain still does until
- *       it calls {@code OtlpWire.count}).
+ *       and a walk to count spans (what the receivers and the drain did before).
  *   <li>{@link #jsonStreaming}: OTLP/JSON to protobuf bytes by {@code OtlpJson.toProtobuf}.
  *   <li>{@link #jsonViaJsonFormat}: protobuf-java's {@code JsonFormat} parse and serialisation of
  *       the same request (ids in base64): a lower bound of the former path, which also built and
@@ -54,6 +56,7 @@ public class OtlpScanBenchmark {
     hexIds(tree);
     otlpJson = tree.toString().getBytes(StandardCharsets.UTF_8);
     if (OtlpWire.scan(OtlpWire.Signal.TRACES, protobuf, OtlpWire.Limits.DEFAULT).items() != batch
+        || OtlpWire.count(PayloadType.OTLP_TRACES, protobuf) != batch
         || !ExportTraceServiceRequest.parseFrom(
             OtlpJson.toProtobuf(OtlpWire.Signal.TRACES, otlpJson, OtlpWire.Limits.DEFAULT)).equals(request)) {
       throw new IllegalStateException("the fixtures do not round-trip");
@@ -78,6 +81,11 @@ public class OtlpScanBenchmark {
   @Benchmark
   public long scan() throws OtlpWire.Refused {
     return OtlpWire.scan(OtlpWire.Signal.TRACES, protobuf, OtlpWire.Limits.DEFAULT).items();
+  }
+
+  @Benchmark
+  public long count() throws OtlpWire.Refused {
+    return OtlpWire.count(PayloadType.OTLP_TRACES, protobuf);
   }
 
   @Benchmark

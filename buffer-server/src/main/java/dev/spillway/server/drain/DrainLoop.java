@@ -113,8 +113,8 @@ public final class DrainLoop implements AutoCloseable {
   }
 
   /**
-   * The one place the drain counts a batch's items, by scanning its wire format ({@link OtlpWire}:
-   * no objects built), or -1 if it is not a valid request of its type.
+   * The one place the drain counts a batch's items, by walking its item boundaries ({@link
+   * OtlpWire#count}: no objects built, item bodies not read), or -1 if its structure is broken.
    */
   static long countItems(Delivery d) {
     try {

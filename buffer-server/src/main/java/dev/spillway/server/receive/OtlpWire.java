@@ -7,10 +7,13 @@ import dev.spillway.core.PayloadType;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Validates and counts an OTLP export request by scanning its protobuf wire format, without
@@ -31,6 +34,9 @@ import java.util.Set;
  * refused ({@link Refused.Reason#MALFORMED} or {@link Refused.Reason#INVALID_UTF8}); unknown
  * fields are skipped, as protobuf keeps them. The schema comes from the generated descriptors of
  * {@code opentelemetry-proto}, so a field added there is known here without an edit.
+ *
+ * <p>{@link #count} is not a validation but a cheaper walk over the item boundaries alone, for
+ * bytes that {@link #scan} already accepted (see there).
  *
  * <p>Stateless and thread-safe. The scan is recursive to a depth of {@link #MAX_NESTING} (below
  * protobuf's own limit of 100, so anything accepted here also parses there).
@@ -172,14 +178,39 @@ public final class OtlpWire {
 
   /**
    * The items (spans, data points or log records) in a payload the receivers accepted: what the
-   * drain counts with, instead of parsing the batch into objects. The count limits are not applied
-   * here (they were when the payload was received); only {@link #MAX_NESTING}, which no accepted
-   * request exceeds.
+   * drain, the spilled counters and {@code spill inspect} count with. A counting walk, not a
+   * validation: it follows only the fields whose message type can hold items (request, resource,
+   * scope, and for metrics the metric and its gauge, sum, histogram, exponential histogram or
+   * summary), counts an item where it meets one without looking inside it, and skips every other
+   * field by its length (strings, bytes, packed scalars, resources, scopes, attributes: not read).
    *
-   * @throws Refused when the payload is not a valid request of its type (a corrupt record)
+   * <p>Checked along the walked path: every tag (field number not 0, wire type 0–5, groups closed
+   * and matched), every varint's encoding, and that every length stays within its container, so a
+   * truncated or garbled payload is still refused. Not checked: anything inside an item or a
+   * skipped field (UTF-8, packed element sizes, the body's own structure), and no {@link Limits}.
+   * So a payload {@link #scan} refuses may be counted here (a span whose name is not UTF-8 counts
+   * as one span). That is safe because every caller counts bytes {@link #scan} already accepted:
+   * requests the receivers scanned (held in memory or coalesced: a concatenation of valid
+   * requests is one), and batches that opened under the spill's AEAD, so were sealed by a Spillway
+   * writer from such bytes and not altered since. Counting only boundaries is what makes it
+   * cheap enough for the engine's write lock ({@code ServerMetrics.onMovedToDisk}) and for every
+   * batch the drain exports (issue #19).
+   *
+   * @throws Refused {@link Refused.Reason#MALFORMED} when the walked structure is not a valid
+   *     encoding (a corrupt record), or {@link Refused.Reason#TOO_DEEP} for groups nested past
+   *     {@link #MAX_NESTING}
    */
   public static long count(PayloadType type, byte[] payload) throws Refused {
-    return scan(Signal.of(type), payload, 0, payload.length, UNLIMITED).items();
+    Scanner s = new Scanner(payload, UNLIMITED);
+    s.countItems(Signal.of(type).schema, 0, payload.length, 0);
+    return s.items;
+  }
+
+  /** The message types {@link #count} descends into for a signal: those that can hold items. */
+  static Set<String> countedPath(Signal signal) {
+    Set<String> names = new TreeSet<>();
+    signal.schema.collectItemPath(names, new IdentityHashMap<>());
+    return names;
   }
 
   /** Whether a message type is one of the counted items (span, data point, log record). */
@@ -221,20 +252,89 @@ public final class OtlpWire {
     static final String KEY_VALUE = "opentelemetry.proto.common.v1.KeyValue";
     static final String ANY_VALUE = "opentelemetry.proto.common.v1.AnyValue";
 
+    final String name;
     final boolean item;
     final boolean keyValue;
     final boolean anyValue;
     byte[] kinds = new byte[0];
     Schema[] children = new Schema[0];
+    /** This type is an item or a message field's type holds items: {@link #count} walks it. */
+    boolean holdsItems;
+    /**
+     * Per field number, the child's schema if that field leads to items (null otherwise): the
+     * only fields {@link #count} descends into. Empty for an item, whose body it never reads.
+     */
+    Schema[] itemChildren = new Schema[0];
 
     private Schema(Descriptor d) {
+      this.name = d.getFullName();
       this.item = ITEMS.contains(d.getFullName());
       this.keyValue = d.getFullName().equals(KEY_VALUE);
       this.anyValue = d.getFullName().equals(ANY_VALUE);
     }
 
     static Schema of(Descriptor root) {
-      return build(root, new HashMap<>());
+      Map<Descriptor, Schema> built = new HashMap<>();
+      Schema s = build(root, built);
+      markItemPaths(built.values());
+      return s;
+    }
+
+    /**
+     * Sets {@link #holdsItems} and {@link #itemChildren}. The graph is recursive (AnyValue →
+     * ArrayValue → AnyValue), so this is a fixed point: start from "no" everywhere and turn a node
+     * to "yes" while it is an item or has a child that is, until nothing changes. A cycle with no
+     * item in reach stays "no", which is the answer wanted.
+     */
+    private static void markItemPaths(Collection<Schema> all) {
+      boolean changed = true;
+      while (changed) {
+        changed = false;
+        for (Schema s : all) {
+          if (!s.holdsItems && (s.item || anyChildHoldsItems(s))) {
+            s.holdsItems = true;
+            changed = true;
+          }
+        }
+      }
+      for (Schema s : all) {
+        if (s.item) {
+          continue;
+        }
+        Schema[] towardItems = new Schema[s.children.length];
+        for (int n = 0; n < towardItems.length; n++) {
+          if (s.children[n] != null && s.children[n].holdsItems) {
+            towardItems[n] = s.children[n];
+          }
+        }
+        s.itemChildren = towardItems;
+      }
+    }
+
+    private static boolean anyChildHoldsItems(Schema s) {
+      for (Schema c : s.children) {
+        if (c != null && c.holdsItems) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** The child {@link #count} descends into for a field, or null to skip it. */
+    Schema itemChild(int field) {
+      return field < itemChildren.length ? itemChildren[field] : null;
+    }
+
+    void collectItemPath(Set<String> names, Map<Schema, Boolean> seen) {
+      if (seen.put(this, Boolean.TRUE) != null || !holdsItems) {
+        return;
+      }
+      names.add(name);
+      for (Schema c : itemChildren) {
+        if (c != null) {
+          c.collectItemPath(names, seen);
+        }
+      }
     }
 
     /** Recursive types (AnyValue → ArrayValue → AnyValue) share one node through {@code built}. */
@@ -378,6 +478,54 @@ public final class OtlpWire {
         }
         default -> {
           // bytes, or an unknown field: kept as they are
+        }
+      }
+    }
+
+    /**
+     * {@link #count}'s walk of one message that holds items, occupying {@code [from, end)}: counts
+     * the item fields without reading their bodies, descends into fields that lead to items, and
+     * skips the rest by their length. Tags, varints, lengths and groups are checked as in {@link
+     * #message}; nothing inside a skipped value is.
+     *
+     * @param nesting messages and groups around this one
+     */
+    void countItems(Schema s, int from, int end, int nesting) throws Refused {
+      int p = from;
+      while (p < end) {
+        int tag = tag(p, end);
+        p = pos;
+        int field = tag >>> 3;
+        if (field == 0) {
+          throw malformed("a field number is 0");
+        }
+        switch (tag & 7) {
+          case 0 -> {
+            varint(p, end);
+            p = pos;
+          }
+          case 1 -> p = skip(p, 8, end);
+          case 5 -> p = skip(p, 4, end);
+          case 2 -> {
+            int len = length(p, end);
+            p = pos;
+            int valueEnd = skip(p, len, end);
+            Schema child = s.itemChild(field);
+            if (child != null) {
+              if (child.item) {
+                items++;
+              } else {
+                if (nesting + 1 > MAX_NESTING) {
+                  throw new Refused(Refused.Reason.TOO_DEEP, "messages nest deeper than " + MAX_NESTING + " levels");
+                }
+                countItems(child, p, valueEnd, nesting + 1);
+              }
+            }
+            p = valueEnd;
+          }
+          case 3 -> p = group(field, p, end, nesting + 1);
+          case 4 -> throw malformed("an end-group tag without its start");
+          default -> throw malformed("wire type " + (tag & 7) + " does not exist");
         }
       }
     }
