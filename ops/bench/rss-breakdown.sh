@@ -38,7 +38,7 @@ while (( SECONDS < end )); do
         echo "# VM.native_memory summary"
         taskset -c "$CPUS" jcmd "$pid" VM.native_memory summary 2>/dev/null || true
       } >"$d/peak.txt.tmp" && mv "$d/peak.txt.tmp" "$d/peak.txt"
-      cat /proc/"$pid"/cmdline 2>/dev/null | tr '\0' ' ' >"$d/cmdline"
+      tr '\0' ' ' <"/proc/$pid/cmdline" >"$d/cmdline" 2>/dev/null || true
     fi
   done
   sleep 1
