@@ -11,7 +11,7 @@
 # 512), RATE (spans/s, 0 = flat out), MEM_MIB (daemon buffer memory limit, 16: small, so the
 # down scenario spills within seconds), DISK_MIB (4096),
 # RECOVER_MAX (s to wait for the drain, 180), OUT (output dir), JAVA (java),
-# DAEMON_JAVA_OPTS (the daemon's JVM options, "-Xmx256m -XX:MaxDirectMemorySize=128m": capped,
+# DAEMON_JAVA_OPTS (the daemon's JVM options, "-Xms32m -Xmx128m -XX:MaxDirectMemorySize=128m": capped,
 # so its RSS is compared with a bound, as in docs/RELIABILITY.md's soak),
 # BASE_PORT (24317; uses BASE_PORT..BASE_PORT+3), OTELCOL=0 to skip a collector found on PATH.
 set -euo pipefail
@@ -25,7 +25,7 @@ CONNECTIONS=${CONNECTIONS:-4}
 BATCH=${BATCH:-512}
 RATE=${RATE:-0}
 MEM_MIB=${MEM_MIB:-16}
-DAEMON_JAVA_OPTS=${DAEMON_JAVA_OPTS:--Xmx256m -XX:MaxDirectMemorySize=128m}
+DAEMON_JAVA_OPTS=${DAEMON_JAVA_OPTS:--Xms32m -Xmx128m -XX:MaxDirectMemorySize=128m}
 DISK_MIB=${DISK_MIB:-4096}
 RECOVER_MAX=${RECOVER_MAX:-180}
 BASE_PORT=${BASE_PORT:-24317}

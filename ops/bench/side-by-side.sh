@@ -32,7 +32,8 @@
 #   DAEMON_CPUS (0) and LOAD_CPUS (1): taskset core lists, e.g. 0-3 and 4-15 on a 16-core machine
 #   MEM_MIB (Spillway memory tier, 16)   DISK_MIB (Spillway disk budget, 8192)
 #   QUEUE_REQUESTS (collector sending_queue.queue_size, in requests, 100000)
-#   DAEMON_JAVA_OPTS (Spillway's JVM options, "-Xmx256m -XX:MaxDirectMemorySize=128m")
+#   DAEMON_JAVA_OPTS (Spillway's JVM options, "-Xms32m -Xmx128m -XX:MaxDirectMemorySize=128m":
+#     docs/SERVER.md, "Peak memory with a 16 MiB memory tier")
 #   DRAIN_MAX (s to wait for the sink to have everything, 300)   STALL (s without a new span id
 #     after which a drain is given up as incomplete, 20)
 #   PROFILE (none | async | jfr: a CPU profile of each Spillway phase beside the report, started
@@ -65,7 +66,7 @@ LOAD_CPUS=${LOAD_CPUS:-1}
 MEM_MIB=${MEM_MIB:-16}
 DISK_MIB=${DISK_MIB:-8192}
 QUEUE_REQUESTS=${QUEUE_REQUESTS:-100000}
-DAEMON_JAVA_OPTS=${DAEMON_JAVA_OPTS:--Xmx256m -XX:MaxDirectMemorySize=128m}
+DAEMON_JAVA_OPTS=${DAEMON_JAVA_OPTS:--Xms32m -Xmx128m -XX:MaxDirectMemorySize=128m}
 DRAIN_MAX=${DRAIN_MAX:-300}
 STALL=${STALL:-20}
 PROFILE=${PROFILE:-none}

@@ -11,7 +11,7 @@
 # Knobs (environment): DURATION (s per phase, 15), WARMUP (s per signal before measuring, 10), REPS (3), CONNECTIONS (4),
 # BATCH_TRACES (512 spans), BATCH_METRICS (200 data points: metrics requests are small and
 # frequent), BATCH_LOGS (512 records), DURABILITY (durable), COMPRESSION (lz4), JAVA (java),
-# DAEMON_JAVA_OPTS ("-Xmx256m -XX:MaxDirectMemorySize=128m"), BASE_PORT (25317; uses 3 ports),
+# DAEMON_JAVA_OPTS ("-Xms32m -Xmx128m -XX:MaxDirectMemorySize=128m"), BASE_PORT (25317; uses 3 ports),
 # PIN (e.g. "taskset -c 0": run the daemon on one core and the load elsewhere), OUT.
 set -euo pipefail
 
@@ -28,7 +28,7 @@ BATCH_METRICS=${BATCH_METRICS:-200}
 BATCH_LOGS=${BATCH_LOGS:-512}
 DURABILITY=${DURABILITY:-durable}
 COMPRESSION=${COMPRESSION:-lz4}
-DAEMON_JAVA_OPTS=${DAEMON_JAVA_OPTS:--Xmx256m -XX:MaxDirectMemorySize=128m}
+DAEMON_JAVA_OPTS=${DAEMON_JAVA_OPTS:--Xms32m -Xmx128m -XX:MaxDirectMemorySize=128m}
 BASE_PORT=${BASE_PORT:-25317}
 PIN=${PIN:-}
 OUT=${OUT:-$ROOT/ops/bench/out/signals-$(date -u +%Y%m%dT%H%M%SZ)}
