@@ -1,6 +1,7 @@
 package dev.spillway.server;
 
 import dev.spillway.core.SpillWriter;
+import dev.spillway.core.internal.seal.AesGcmWarmup;
 import dev.spillway.server.config.ServerConfig;
 import dev.spillway.server.config.TlsSettings;
 import dev.spillway.server.drain.DrainLoop;
@@ -15,6 +16,7 @@ import dev.spillway.server.telemetry.ServerMetrics;
 import dev.spillway.server.tls.ServerTlsContext;
 import dev.spillway.server.tls.TlsReloader;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +46,9 @@ public final class Daemon implements AutoCloseable {
   private MetricsServer metricsServer;
   private OtlpMetricsPush metricsPush;
   private TlsReloader reloader;
+
+  /** At most this long at startup to bring AES-GCM to compiled speed (it stops as soon as it is). */
+  private static final Duration WARM_UP_BUDGET = Duration.ofSeconds(5);
 
   private Daemon() {}
 
@@ -90,6 +95,10 @@ public final class Daemon implements AutoCloseable {
     if (!config.metrics().readers().isEmpty()) {
       metricsPush = OtlpMetricsPush.start(config.metrics().readers(), metrics.registry(), role.configName());
     }
+
+    // Before the first seal or open, and before any listener: a restart with a backlog would
+    // otherwise drain it with AES-GCM running as cold Java for its first seconds.
+    LOG.info("{}", AesGcmWarmup.run(WARM_UP_BUDGET));
 
     buffer = opener.open(config.buffer(), role, metrics);
     metrics.bufferMetrics(buffer.metrics());
