@@ -17,6 +17,10 @@
 #   DURATION=5 IDLE=5 REPS=1 ops/bench/side-by-side.sh                     # a short look (~5 min)
 #
 # Knobs (environment):
+#   WARMUP (s of load with the sink up before a healthy or down phase is measured, 0: the daemons
+#     start cold, and the JVM's JIT compilation is inside every Spillway figure; with WARMUP=20
+#     each daemon has first served 20 s of the same load and delivered all of it, the state of a
+#     daemon that has run for a while; the collector gets the same warm-up)
 #   DURATION (s of load per phase, 30)   IDLE (s, 30, measured IDLE_SETTLE s after the daemon is
 #   ready, 10)   REPS (5)   CONNECTIONS (4)
 #   BATCH (spans per request, 512)   RATE (spans/s, 0 = flat out)
@@ -50,6 +54,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$ROOT/ops/bench
 JAVA=${JAVA:-java}
 DURATION=${DURATION:-30}
+WARMUP=${WARMUP:-0}
 IDLE=${IDLE:-30}
 IDLE_SETTLE=${IDLE_SETTLE:-10}
 REPS=${REPS:-5}
@@ -303,10 +308,10 @@ sink_field() { # 1-based field of the stats line: 2 spans, 4 unique, 5 duplicate
   if [[ -s $SINK_STATS ]]; then awk -v f="$1" '{print ($f == "" ? 0 : $f)}' "$SINK_STATS"; else echo 0; fi
 }
 
-load() { # result-file; loadgen on LOAD_CPUS with a span id per span
+load() { # result-file [seconds]; loadgen on LOAD_CPUS with a span id per span
   nice -n "$NICE" taskset -c "$LOAD_CPUS" "$JAVA" -jar "$BENCH_JAR" loadgen send --target "127.0.0.1:$RPORT" \
     --ca "$W/certs/ca.crt" --cert "$W/certs/client.crt" --key "$W/certs/client.key" \
-    --connections "$CONNECTIONS" --batch "$BATCH" --rate "$RATE" --duration "$DURATION" \
+    --connections "$CONNECTIONS" --batch "$BATCH" --rate "$RATE" --duration "${2:-$DURATION}" \
     --unique-ids true --out "$1" >>"$LOG" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
@@ -380,20 +385,29 @@ stop_daemon() { [[ -n $DAEMON_PID ]] && stop_pid "$DAEMON_PID"; DAEMON_PID=""; }
 storage_bytes() { du -s --block-size=1 "$1/storage" 2>/dev/null | awk '{print $1}'; }
 
 # ---------------------------------------------------------------- scenarios
+warm_up() { # run-dir: WARMUP s of load into the started daemon, the sink up, until the sink has it all
+  (( WARMUP > 0 )) || return 0
+  load "$1-warmup.result" "$WARMUP"
+  wait_delivered "$(field "$1-warmup.result" accepted_spans)"
+  say "  warm-up: $(cat "$1-warmup.result"); sink unique=$(sink_field 4)"
+}
+
 scenario_healthy() { # target
-  local t=$1 run=$W/r$REP-${1//:/-}-healthy c0 c1 acc start last uniq dup
+  local t=$1 run=$W/r$REP-${1//:/-}-healthy c0 c1 acc start last uniq dup base
   start_sink "$run-sink.stats"
   start_daemon "$t" "$run"
+  warm_up "$run"
+  base=$(sink_field 4) # the warm-up's spans, already delivered
   profile_start "$t"
   c0=$(cpu_ticks "$DAEMON_PID")
   load "$run.result"
   acc=$(field "$run.result" accepted_spans); start=$(field "$run.result" start_ms)
-  wait_delivered "$acc"
+  wait_delivered $((base + acc))
   c1=$(cpu_ticks "$DAEMON_PID")
   profile_stop "$t" healthy
   record "$REP" "$t" healthy peak_rss_mib "$(calc "$(peak_rss_kib "$DAEMON_PID") / 1024" 0)"
   stop_daemon; stop_sink
-  uniq=$(sink_field 4); dup=$(sink_field 5); last=$(sink_field 7)
+  uniq=$(($(sink_field 4) - base)); dup=$(sink_field 5); last=$(sink_field 7)
   record "$REP" "$t" healthy accepted_spans_per_s "$(field "$run.result" accepted_spans_per_s)"
   record "$REP" "$t" healthy delivered_spans_per_s "$(calc "($last > $start) ? $acc / (($last - $start) / 1000) : 0" 0)"
   record "$REP" "$t" healthy cpu_s_per_100k_spans "$(calc "($acc > 0) ? ($c1 - $c0) / $CLK_TCK / $acc * 100000 : 0" 3)"
@@ -406,7 +420,11 @@ scenario_healthy() { # target
 
 scenario_down_recovery() { # target
   local t=$1 run=$W/r$REP-${1//:/-}-down c0 c1 c2 acc uniq dup last t0 disk0 disk
-  start_daemon "$t" "$run"
+  if (( WARMUP > 0 )); then # warm up with a sink, then take it away
+    start_sink "$run-warmup-sink.stats"; start_daemon "$t" "$run"; warm_up "$run"; stop_sink
+  else
+    start_daemon "$t" "$run"
+  fi
   disk0=$(storage_bytes "$run"); disk0=${disk0:-0}
   profile_start "$t"
   c0=$(cpu_ticks "$DAEMON_PID")
@@ -418,7 +436,9 @@ scenario_down_recovery() { # target
   disk=$(storage_bytes "$run"); disk=${disk:-0}
   record "$REP" "$t" down accepted_spans_per_s "$(field "$run.result" accepted_spans_per_s)"
   record "$REP" "$t" down cpu_s_per_100k_spans "$(calc "($acc > 0) ? ($c1 - $c0) / $CLK_TCK / $acc * 100000 : 0" 3)"
-  if (( disk > disk0 && acc > 0 )); then # else all of it is still in Spillway's memory tier: no figure
+  # Not after a warm-up: the collector's bbolt file reuses the pages the warm-up freed, and
+  # Spillway's spill deletes acknowledged segments, so the growth would not be the down phase's.
+  if (( WARMUP == 0 && disk > disk0 && acc > 0 )); then # else all of it is in Spillway's memory tier
     record "$REP" "$t" down disk_bytes_per_span "$(calc "($disk - $disk0) / $acc" 0)"
   fi
   record "$REP" "$t" down peak_rss_mib "$(calc "$(peak_rss_kib "$DAEMON_PID") / 1024" 0)"
@@ -530,7 +550,7 @@ REPORT=$OUT/report.md
   [[ -n $NOTE ]] && echo "> $NOTE" && echo
   echo "Machine: $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) memory, disk $(df -h "$W" | awk 'NR==2 {print $1 " (" $2 ", " $4 " free)"}'); load average $LOAD_START at the start, $LOAD_END at the end; $("$JAVA" -version 2>&1 | head -1)."
   echo
-  echo "Daemon under test pinned to CPUs \`$DAEMON_CPUS\`, load generator and sink to \`$LOAD_CPUS\` (taskset). Load: \`loadgen send\`, OTLP/gRPC over mTLS, $CONNECTIONS connections, $BATCH spans per request (~980 B each), one span id per span, rate $([[ $RATE == 0 ]] && echo "flat out" || echo "$RATE spans/s"), $DURATION s per phase; idle over $IDLE s, from $IDLE_SETTLE s after the daemon was ready. Daemons start cold: JIT warm-up is inside the first seconds of every Spillway figure. $REPS repetition(s) in alternating order (${ORDER[*]}, then reversed); each figure is the median. Each scenario starts a fresh daemon with empty storage."
+  echo "Daemon under test pinned to CPUs \`$DAEMON_CPUS\`, load generator and sink to \`$LOAD_CPUS\` (taskset). Load: \`loadgen send\`, OTLP/gRPC over mTLS, $CONNECTIONS connections, $BATCH spans per request (~980 B each), one span id per span, rate $([[ $RATE == 0 ]] && echo "flat out" || echo "$RATE spans/s"), $DURATION s per phase; idle over $IDLE s, from $IDLE_SETTLE s after the daemon was ready. $( (( WARMUP > 0 )) && echo "Each daemon first served $WARMUP s of the same load with the sink up and delivered all of it (a warm JIT, as in a daemon that has run a while); peak RSS includes that warm-up, and bytes on disk are not measured after it." || echo "Daemons start cold: JIT warm-up is inside the first seconds of every Spillway figure.") $REPS repetition(s) in alternating order (${ORDER[*]}, then reversed); each figure is the median. Each scenario starts a fresh daemon with empty storage."
   echo
   [[ " $TARGETS " == *" collector "* ]] && echo "Collector: \`$OTELCOL_BIN\` ($OTELCOL_VERSION): otlp receiver (mTLS) → \`otlp_grpc\` exporter, compression none, \`sending_queue\` on \`file_storage\` (queue_size $QUEUE_REQUESTS requests, $COLLECTOR_CONSUMERS consumers, no fsync), retry without a time limit." && echo
   echo "Spillway: \`$(basename "$SPILLWAY_JAR")\` from $(git -C "$ROOT" log -1 --format='%h %s' 2>/dev/null || echo "this tree"), JVM options \`$DAEMON_JAVA_OPTS\`, memory tier $MEM_MIB MiB, disk budget $DISK_MIB MiB, fsync 1s, local keys (AES-256-GCM), exporter compression none, $NUM_CONSUMERS exports in flight (\`sending_queue.num_consumers\`) unless the target names its own (\`spillway:…:N\`)."
