@@ -17,13 +17,16 @@ import io.opentelemetry.sdk.OpenTelemetrySdk;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -132,17 +135,29 @@ class SdkThroughDaemonTest {
     if (!Files.exists(root)) {
       return hits;
     }
-    try (Stream<Path> files = Files.walk(root)) {
-      for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+    // walkFileTree, not Files.walk: the running daemon renames its checkpoint's temporary file
+    // into place, and a file that vanishes between listing and reading is skipped, not an error.
+    Files.walkFileTree(root, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
         try {
-          if (contains(f, n)) {
+          if (attrs.isRegularFile() && contains(f, n)) {
             hits.add(f);
           }
-        } catch (java.nio.file.NoSuchFileException renamedMeanwhile) {
-          // the running daemon's temporary file (its checkpoint's), renamed into place while walked
+        } catch (NoSuchFileException renamedMeanwhile) {
+          // see above
         }
+        return FileVisitResult.CONTINUE;
       }
-    }
+
+      @Override
+      public FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
+        if (e instanceof NoSuchFileException) {
+          return FileVisitResult.CONTINUE;
+        }
+        throw e;
+      }
+    });
     return hits;
   }
 
