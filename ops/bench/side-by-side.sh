@@ -521,6 +521,18 @@ median() { # target scenario metric -> median over repetitions ("–" if none)
 ratio() { # value base -> "1.23×" or "–"
   awk -v a="$1" -v b="$2" 'BEGIN {if (a == "–" || b == "–" || b + 0 == 0) print "–"; else printf "%.2f×", a / b}'
 }
+rep_ratios() { # target scenario metric -> "r1 r2 … → median" of value ÷ the collector's in the same repetition
+  awk -F'\t' -v t="$1" -v s="$2" -v m="$3" '
+    $3 == s && $4 == m && $2 == t {v[$1] = $5}
+    $3 == s && $4 == m && $2 == "collector" {c[$1] = $5}
+    END {
+      n = 0
+      for (r = 1; r <= 1000; r++) if ((r in v) && (r in c) && c[r] + 0 != 0) { x[++n] = v[r] / c[r]; out = out sprintf("%.2f ", x[n]) }
+      if (n == 0) { print "–"; exit }
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (x[j] < x[i]) { y = x[i]; x[i] = x[j]; x[j] = y }
+      printf "%s→ **%.2f**", out, (n % 2) ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
+    }' "$RESULTS"
+}
 ROWS=(
   "healthy accepted_spans_per_s healthy: spans/s accepted"
   "healthy delivered_spans_per_s healthy: spans/s delivered end to end"
@@ -576,6 +588,22 @@ REPORT=$OUT/report.md
     echo "$line"
   done
   echo
+  if [[ " $TARGETS " == *" collector "* ]]; then
+    # The host's speed can change between repetitions (another tenant, thermal limits): a ratio
+    # within one repetition compares daemons under the same conditions; a ratio of medians may not.
+    echo "The same ratios taken within each repetition (each Spillway figure ÷ the collector's in that repetition, r1 r2 … → their median):"
+    echo
+    header="| figure |"; rule="|---|"
+    for t in "${ORDER[@]}"; do [[ $t == collector ]] && continue; header="$header $t ÷ collector |"; rule="$rule---|"; done
+    echo "$header"; echo "$rule"
+    for row in "${ROWS[@]}"; do
+      read -r sc metric label <<<"$row"
+      line="| $label |"
+      for t in "${ORDER[@]}"; do [[ $t == collector ]] && continue; line="$line $(rep_ratios "$t" "$sc" "$metric") |"; done
+      echo "$line"
+    done
+    echo
+  fi
   if [[ $PROFILE != none ]]; then
     echo "Profiles ($PROFILE) of each Spillway scenario's measured phase (started and stopped through \`jcmd\`, so the JVM's start-up is not in them; the CPU figures include the profiler's small cost): \`profile-*\` beside this report (collapsed stacks for async-profiler: \`flamegraph.pl\` or async-profiler's \`jfrconv\` turn them into a flame graph; JFR files open in JDK Mission Control or \`jfr print\`). The Go collector is not profiled (its build has no pprof extension)."
     echo
