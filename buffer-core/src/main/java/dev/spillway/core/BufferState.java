@@ -204,9 +204,18 @@ final class BufferState implements DiskReader.Engine {
     }
   }
 
-  /** A batch appended at {@code position} is readable. */
+  /**
+   * A batch appended at {@code position} is readable. Durable mode keeps its plaintext for the
+   * reader only if the reader is likely to get there before the cache, oldest first, lets it go:
+   * not while it has more unread batches up to this one than the cache holds (counted at this
+   * batch's size) or an earlier run's backlog to read first. In an outage every kept plaintext
+   * would otherwise live just long enough to be promoted to the old generation and die there, a
+   * collection's worth of garbage per cache-full, for nothing.
+   */
   void published(long position, byte[] plaintext) {
-    if (cacheAppends) {
+    // pending() counts this batch too: it was reserved before its append
+    if (cacheAppends && !backlog.fromEarlierRun()
+        && backlog.pending() * (long) plaintext.length <= readCache.limitBytes()) {
       readCache.put(position, plaintext);
     }
     backlog.published();

@@ -58,6 +58,10 @@ final class ReadCache {
     return bytes;
   }
 
+  long limitBytes() {
+    return limitBytes;
+  }
+
   int size() {
     return entries.size();
   }

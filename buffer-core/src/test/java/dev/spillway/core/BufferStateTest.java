@@ -37,6 +37,11 @@ class BufferStateTest {
     return held;
   }
 
+  private BufferState durableState(boolean earlierRunOnDisk) {
+    held = new BufferState(settler, LIMIT, true, earlierRunOnDisk, Clock.systemUTC(), diskAcks::add);
+    return held;
+  }
+
   private static byte[] batch(int id, int size) {
     byte[] b = new byte[size];
     b[0] = (byte) id;
@@ -254,5 +259,46 @@ class BufferStateTest {
     assertThat(toSeal).extracting(m -> (int) m.payload()[0]).containsExactly(1, 2);
     assertThat(s.closed()).isTrue();
     assertThat(s.close()).as("closed already").isNull();
+  }
+
+  @Test
+  void published_durable_readerKeepingUp_theReaderGetsThePlaintextWithoutOpening() {
+    BufferState s = durableState(false);
+    byte[] plaintext = batch(1, 300);
+    s.backlog.reserve(0); // as the engine does before each append
+    s.published(10, plaintext);
+
+    SpillCursor.Verdict v = s.admit(10);
+    assertThat(v.admission()).isEqualTo(SpillCursor.Admission.CACHED);
+    assertThat(v.plaintext()).isSameAs(plaintext);
+  }
+
+  @Test
+  void published_durable_readerFartherBehindThanTheCacheHolds_notKept_theEarlierOnesStay() {
+    BufferState s = durableState(false);
+    for (int id = 1; id <= 4; id++) {
+      s.backlog.reserve(0);
+      s.published(10 * id, batch(id, 300)); // 4 x 300 > LIMIT: the 4th would push the 1st out
+    }
+    assertThat(s.admit(10).admission()).as("kept, and not pushed out by a later one").isEqualTo(SpillCursor.Admission.CACHED);
+    assertThat(s.admit(20).admission()).isEqualTo(SpillCursor.Admission.CACHED);
+    assertThat(s.admit(30).admission()).isEqualTo(SpillCursor.Admission.CACHED);
+    assertThat(s.admit(40).admission()).as("three unread before it: more than the cache holds").isEqualTo(SpillCursor.Admission.READ);
+  }
+
+  @Test
+  void published_durable_earlierRunStillToRead_notKept() {
+    BufferState s = durableState(true);
+    s.backlog.reserve(0);
+    s.published(10, batch(1, 100));
+    assertThat(s.admit(10).admission()).isEqualTo(SpillCursor.Admission.READ);
+  }
+
+  @Test
+  void published_memoryFirst_neverKept() {
+    BufferState s = state(false);
+    s.backlog.reserve(0);
+    s.published(10, batch(1, 100));
+    assertThat(s.admit(10).admission()).isEqualTo(SpillCursor.Admission.READ);
   }
 }
