@@ -308,11 +308,11 @@ sink_field() { # 1-based field of the stats line: 2 spans, 4 unique, 5 duplicate
   if [[ -s $SINK_STATS ]]; then awk -v f="$1" '{print ($f == "" ? 0 : $f)}' "$SINK_STATS"; else echo 0; fi
 }
 
-load() { # result-file [seconds]; loadgen on LOAD_CPUS with a span id per span
+load() { # result-file [seconds [first-connection]]; loadgen on LOAD_CPUS with a span id per span
   nice -n "$NICE" taskset -c "$LOAD_CPUS" "$JAVA" -jar "$BENCH_JAR" loadgen send --target "127.0.0.1:$RPORT" \
     --ca "$W/certs/ca.crt" --cert "$W/certs/client.crt" --key "$W/certs/client.key" \
     --connections "$CONNECTIONS" --batch "$BATCH" --rate "$RATE" --duration "${2:-$DURATION}" \
-    --unique-ids true --out "$1" >>"$LOG" 2>&1 &
+    --unique-ids true --first-connection "${3:-0}" --out "$1" >>"$LOG" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
   wait "$pid" || true # in the background so that Ctrl-C stops the run at once
@@ -387,7 +387,7 @@ storage_bytes() { du -s --block-size=1 "$1/storage" 2>/dev/null | awk '{print $1
 # ---------------------------------------------------------------- scenarios
 warm_up() { # run-dir: WARMUP s of load into the started daemon, the sink up, until the sink has it all
   (( WARMUP > 0 )) || return 0
-  load "$1-warmup.result" "$WARMUP"
+  load "$1-warmup.result" "$WARMUP" 1000 # span ids of their own: the measured phase's are not duplicates
   wait_delivered "$(field "$1-warmup.result" accepted_spans)"
   say "  warm-up: $(cat "$1-warmup.result"); sink unique=$(sink_field 4)"
 }

@@ -52,7 +52,7 @@ import java.util.concurrent.locks.LockSupport;
  * loadgen send --target HOST:PORT --ca CA --cert CRT --key KEY [--signal traces|metrics|logs]
  *              [--connections N] [--batch ITEMS]
  *              [--rate SPANS_PER_S (0 = flat out)] [--duration SECONDS] [--out FILE]
- *              [--unique-ids true]
+ *              [--unique-ids true [--first-connection N]]
  * loadgen receive --port PORT --cert CRT --key KEY [--client-ca CA] [--stats FILE] [--max-seconds S]
  *                 [--latency-ms MS]
  * </pre>
@@ -65,7 +65,8 @@ import java.util.concurrent.locks.LockSupport;
  * {@code --out} as well, with the epoch milliseconds of the first request and of the end. Stops
  * after {@code --duration}. With {@code --unique-ids true} every span sent carries its own span id
  * ({@link SpanIdStamper}) and the request goes out as ready bytes, so a downstream stub can count
- * what was lost or delivered twice.
+ * what was lost or delivered twice; {@code --first-connection N} numbers the connections' ids from
+ * N (default 0), so a second run into the same stub sends ids of its own.
  *
  * <p>{@code --signal} picks the OTLP service and the fixture: spans, metric data points or log
  * records ({@link LoadSignal}); the RESULT line then counts {@code accepted_items} ({@code
@@ -138,6 +139,11 @@ public final class LoadGen {
     ExportTraceServiceRequest request = OtlpSpans.toRequest(SpanFixtures.spans(batch));
     byte[] requestBytes = signal.request(batch);
     boolean uniqueIds = Boolean.parseBoolean(o.getOrDefault("unique-ids", "false"));
+    int firstConnection = Integer.parseInt(o.getOrDefault("first-connection", "0"));
+    if (firstConnection < 0 || firstConnection + connections > SpanIdStamper.MAX_CONNECTIONS) {
+      throw new IllegalArgumentException("--first-connection plus --connections must be in [0, "
+          + SpanIdStamper.MAX_CONNECTIONS + "], got " + firstConnection + " + " + connections);
+    }
     if (uniqueIds && signal != LoadSignal.TRACES) {
       throw new IllegalArgumentException("--unique-ids counts span ids: it needs --signal traces");
     }
@@ -167,7 +173,7 @@ public final class LoadGen {
       int idx = c;
       double perConn = rate / connections;
       long intervalNanos = perConn > 0 ? (long) (batch / perConn * 1e9) : 0;
-      SpanIdStamper stamper = uniqueIds ? new SpanIdStamper(request, c) : null;
+      SpanIdStamper stamper = uniqueIds ? new SpanIdStamper(request, firstConnection + c) : null;
       Thread t = new Thread(() -> {
         TraceServiceGrpc.TraceServiceBlockingStub stub = TraceServiceGrpc.newBlockingStub(ch);
         long next = System.nanoTime();

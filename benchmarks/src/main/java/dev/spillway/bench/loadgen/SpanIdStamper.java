@@ -21,6 +21,8 @@ import java.util.List;
  */
 final class SpanIdStamper {
   static final int CONNECTION_SHIFT = 48;
+  /** Connections numbered 0 to this, exclusive. */
+  static final int MAX_CONNECTIONS = 1 << 15;
   static final long SEQUENCE_MASK = (1L << CONNECTION_SHIFT) - 1;
   /** {@code Span.span_id}: field 2, length-delimited, always 8 bytes. */
   private static final byte SPAN_ID_TAG = 0x12;
@@ -32,7 +34,7 @@ final class SpanIdStamper {
   private long nextSequence;
 
   SpanIdStamper(ExportTraceServiceRequest request, int connection) {
-    if (connection < 0 || connection >= (1 << 15)) {
+    if (connection < 0 || connection >= MAX_CONNECTIONS) {
       throw new IllegalArgumentException("connection must be in [0, 32768), got " + connection);
     }
     this.template = request.toByteArray();

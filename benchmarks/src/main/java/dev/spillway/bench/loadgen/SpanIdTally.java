@@ -41,7 +41,7 @@ final class SpanIdTally {
     long connection = (id >>> SpanIdStamper.CONNECTION_SHIFT) - 1;
     long sequence = id & SpanIdStamper.SEQUENCE_MASK;
     synchronized (lock) {
-      if (connection < 0 || connection >= (1 << 15) || sequence > MAX_SEQUENCE) {
+      if (connection < 0 || connection >= SpanIdStamper.MAX_CONNECTIONS || sequence > MAX_SEQUENCE) {
         foreign++;
         return;
       }

@@ -33,6 +33,20 @@ class SpanIdStamperTest {
   }
 
   @Test
+  void record_aSecondRunNumberedFromAnotherConnection_addsUniqueIds_notDuplicates() throws Exception {
+    SpanIdTally tally = new SpanIdTally();
+    for (SpanIdStamper run : new SpanIdStamper[] {new SpanIdStamper(REQUEST, 0), new SpanIdStamper(REQUEST, 1000),
+        new SpanIdStamper(REQUEST, SpanIdStamper.MAX_CONNECTIONS - 1)}) {
+      forEachSpan(ExportTraceServiceRequest.parseFrom(run.next()), s -> tally.record(s.getSpanId(), 42L));
+    }
+    assertEquals(3 * 64, tally.unique());
+    assertEquals(0, tally.duplicates());
+    assertEquals(0, tally.foreign());
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> new SpanIdStamper(REQUEST, SpanIdStamper.MAX_CONNECTIONS));
+  }
+
+  @Test
   void record_requestDeliveredTwice_countsDuplicatesAndForeignIds() throws Exception {
     SpanIdStamper stamper = new SpanIdStamper(REQUEST, 3);
     byte[] once = stamper.next();
