@@ -20,7 +20,7 @@ import java.time.Duration;
  * <p>It uses a throwaway random key and zero bytes: no configured key, no payload, nothing
  * written. Each size runs until {@value #FAST_IN_A_ROW} calls in a row seal and open faster than
  * {@value #FAST_BYTES_PER_SECOND} bytes/s, or until the time budget is spent; the result says
- * which. {@code -Dspillway.aesgcm.warmup=false} skips it (tests that start many daemons do).
+ * which. {@code -Dspillway.aesgcm.warmup=false} skips it (for a short-lived process).
  */
 public final class AesGcmWarmup {
   /** The system property that turns the warm-up off. */
