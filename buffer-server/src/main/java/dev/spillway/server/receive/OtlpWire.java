@@ -391,8 +391,10 @@ public final class OtlpWire {
     private final Limits limits;
     long items;
     long attributes;
-    /** Where the last varint read ended. */
+    /** Where the last varint, or the last field {@link #field} stepped over, ended. */
     private int pos;
+    /** Where the value of the last length-delimited field {@link #field} stepped over starts. */
+    private int valueFrom;
 
     Scanner(byte[] b, Limits limits) {
       this.b = b;
@@ -420,29 +422,12 @@ public final class OtlpWire {
       }
       int p = from;
       while (p < end) {
-        int tag = tag(p, end);
+        int field = field(p, end, nesting);
         p = pos;
-        int field = tag >>> 3;
-        if (field == 0) {
-          throw malformed("a field number is 0");
-        }
-        switch (tag & 7) {
-          case 0 -> {
-            varint(p, end);
-            p = pos;
-          }
-          case 1 -> p = skip(p, 8, end);
-          case 5 -> p = skip(p, 4, end);
-          case 2 -> {
-            int len = length(p, end);
-            p = pos;
-            int valueEnd = skip(p, len, end);
-            lengthDelimited(s, field, p, valueEnd, nesting, anyDepth);
-            p = valueEnd;
-          }
-          case 3 -> p = group(field, p, end, nesting + 1);
-          case 4 -> throw malformed("an end-group tag without its start");
-          default -> throw malformed("wire type " + (tag & 7) + " does not exist");
+        if (field > 0) {
+          lengthDelimited(s, field, valueFrom, p, nesting, anyDepth);
+        } else if (field < 0) {
+          throw malformed("an end-group tag without its start");
         }
       }
     }
@@ -493,79 +478,78 @@ public final class OtlpWire {
     void countItems(Schema s, int from, int end, int nesting) throws Refused {
       int p = from;
       while (p < end) {
-        int tag = tag(p, end);
+        int field = field(p, end, nesting);
         p = pos;
-        int field = tag >>> 3;
-        if (field == 0) {
-          throw malformed("a field number is 0");
+        if (field < 0) {
+          throw malformed("an end-group tag without its start");
         }
-        switch (tag & 7) {
-          case 0 -> {
-            varint(p, end);
-            p = pos;
+        Schema child = field > 0 ? s.itemChild(field) : null;
+        if (child == null) {
+          continue;
+        }
+        if (child.item) {
+          items++;
+        } else {
+          if (nesting + 1 > MAX_NESTING) {
+            throw new Refused(Refused.Reason.TOO_DEEP, "messages nest deeper than " + MAX_NESTING + " levels");
           }
-          case 1 -> p = skip(p, 8, end);
-          case 5 -> p = skip(p, 4, end);
-          case 2 -> {
-            int len = length(p, end);
-            p = pos;
-            int valueEnd = skip(p, len, end);
-            Schema child = s.itemChild(field);
-            if (child != null) {
-              if (child.item) {
-                items++;
-              } else {
-                if (nesting + 1 > MAX_NESTING) {
-                  throw new Refused(Refused.Reason.TOO_DEEP, "messages nest deeper than " + MAX_NESTING + " levels");
-                }
-                countItems(child, p, valueEnd, nesting + 1);
-              }
-            }
-            p = valueEnd;
-          }
-          case 3 -> p = group(field, p, end, nesting + 1);
-          case 4 -> throw malformed("an end-group tag without its start");
-          default -> throw malformed("wire type " + (tag & 7) + " does not exist");
+          countItems(child, valueFrom, p, nesting + 1);
         }
       }
     }
 
     /** Skips an unknown group's fields up to its matching end tag; returns the position after it. */
-    private int group(int field, int from, int end, int nesting) throws Refused {
+    private int group(int startField, int from, int end, int nesting) throws Refused {
       if (nesting > MAX_NESTING) {
         throw new Refused(Refused.Reason.TOO_DEEP, "groups nest deeper than " + MAX_NESTING + " levels");
       }
       int p = from;
       while (p < end) {
-        int tag = tag(p, end);
+        int f = field(p, end, nesting);
         p = pos;
-        int f = tag >>> 3;
-        if (f == 0) {
-          throw malformed("a field number is 0");
-        }
-        switch (tag & 7) {
-          case 0 -> {
-            varint(p, end);
-            p = pos;
+        if (f < 0) {
+          if (-f != startField) {
+            throw malformed("an end-group tag does not match its start");
           }
-          case 1 -> p = skip(p, 8, end);
-          case 5 -> p = skip(p, 4, end);
-          case 2 -> {
-            int len = length(p, end);
-            p = pos;
-            p = skip(p, len, end);
-          }
-          case 3 -> p = group(f, p, end, nesting + 1);
-          case 4 -> {
-            if (f != field) {
-              throw malformed("an end-group tag does not match its start");
-            }
-            return p;
-          }
-          default -> throw malformed("wire type " + (tag & 7) + " does not exist");
+          return p;
         }
       }
       throw malformed("a group is not closed");
+    }
+
+    /**
+     * Steps over the field whose tag is at {@code p}, checking its tag, varint, length or group;
+     * {@link #pos} is after it. Returns the field number of a length-delimited field (its value is
+     * [{@link #valueFrom}, {@link #pos}), not looked into), minus the field number of an end-group
+     * tag, and 0 for any other field.
+     *
+     * @param nesting messages and groups around the field
+     */
+    private int field(int p, int end, int nesting) throws Refused {
+      int tag = tag(p, end);
+      p = pos;
+      int field = tag >>> 3;
+      if (field == 0) {
+        throw malformed("a field number is 0");
+      }
+      switch (tag & 7) {
+        case 0 -> varint(p, end);
+        case 1 -> pos = skip(p, 8, end);
+        case 5 -> pos = skip(p, 4, end);
+        case 2 -> {
+          int len = length(p, end);
+          valueFrom = pos;
+          pos = skip(valueFrom, len, end);
+          return field;
+        }
+        case 3 -> pos = group(field, p, end, nesting + 1);
+        case 4 -> {
+          pos = p;
+          return -field;
+        }
+        default -> throw malformed("wire type " + (tag & 7) + " does not exist");
+      }
+      return 0;
     }
 
     /**

@@ -149,7 +149,7 @@ class OtlpWireCountTest {
   void count_brokenInsideItemsOrSkippedFields_countedWhereScanRefuses() throws Exception {
     Span named = Span.newBuilder().setName("ab").build();
     byte[] badUtf8 = traces(named, named).toByteArray();
-    int at = indexOf(badUtf8, "ab".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    int at = OtlpWireTest.indexOf(badUtf8, "ab".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     badUtf8[at] = (byte) 0xC0; // an over-long encoding's lead byte
     badUtf8[at + 1] = (byte) 0x80;
     assertRefusedByScan(badUtf8, OtlpWire.Refused.Reason.INVALID_UTF8);
@@ -252,18 +252,5 @@ class OtlpWireCountTest {
     byte[] out = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);
     return out;
-  }
-
-  private static int indexOf(byte[] hay, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= hay.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (hay[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    throw new AssertionError("not found");
   }
 }

@@ -165,7 +165,8 @@ class OtlpWireTest {
     }
   }
 
-  private static int indexOf(byte[] hay, byte[] needle) {
+  /** Where {@code needle} first occurs in {@code hay} (also used by {@link OtlpWireCountTest}). */
+  static int indexOf(byte[] hay, byte[] needle) {
     outer:
     for (int i = 0; i + needle.length <= hay.length; i++) {
       for (int j = 0; j < needle.length; j++) {
