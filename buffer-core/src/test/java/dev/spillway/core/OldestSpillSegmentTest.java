@@ -46,18 +46,6 @@ class OldestSpillSegmentTest {
     }
   };
 
-  private static final DiskBudget.OldestSegment NOTHING_TO_DROP = new DiskBudget.OldestSegment() {
-    @Override
-    public boolean canDrop() {
-      return false;
-    }
-
-    @Override
-    public void drop() {
-      throw new AssertionError("the test drops, not the budget");
-    }
-  };
-
   @AfterEach
   void tearDown() {
     if (appender != null) {
@@ -108,7 +96,7 @@ class OldestSpillSegmentTest {
     for (long id = fromId; id < fromId + n; id++) {
       appender.awaitKey();
       positions.add(appender.append(PayloadType.OTLP_TRACES,
-          Sealer.compress(Codec.NONE, SpillFixtures.payload(id, 20_000)), NOTHING_TO_DROP));
+          Sealer.compress(Codec.NONE, SpillFixtures.payload(id, 20_000)), SpillFixtures.NOTHING_TO_DROP));
     }
     return positions;
   }

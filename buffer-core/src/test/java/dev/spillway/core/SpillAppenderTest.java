@@ -52,18 +52,6 @@ class SpillAppenderTest {
     }
   };
 
-  private static final DiskBudget.OldestSegment NOTHING_TO_DROP = new DiskBudget.OldestSegment() {
-    @Override
-    public boolean canDrop() {
-      return false;
-    }
-
-    @Override
-    public void drop() {
-      throw new AssertionError("nothing may be dropped");
-    }
-  };
-
   @AfterEach
   void tearDown() {
     if (appender != null) {
@@ -101,7 +89,7 @@ class SpillAppenderTest {
   private long append(long id, int size) throws Exception {
     appender.awaitKey(); // as the engine does, under no lock: append itself never waits for a key
     return appender.append(PayloadType.OTLP_TRACES,
-        Sealer.compress(Codec.NONE, SpillFixtures.payload(id, size)), NOTHING_TO_DROP);
+        Sealer.compress(Codec.NONE, SpillFixtures.payload(id, size)), SpillFixtures.NOTHING_TO_DROP);
   }
 
   /** Per segment, the record types in order (1: key record, 2: batch). */

@@ -24,6 +24,19 @@ public final class SpillFixtures {
   public static final String CANARY = "CANARY-b81f-enduser.ssn=078-05-1120";
   public static final byte[] CANARY_BYTES = CANARY.getBytes(StandardCharsets.UTF_8);
 
+  /** A disk budget's view of a spill with nothing it may drop: the test drops, or nothing may be dropped. */
+  static final DiskBudget.OldestSegment NOTHING_TO_DROP = new DiskBudget.OldestSegment() {
+    @Override
+    public boolean canDrop() {
+      return false;
+    }
+
+    @Override
+    public void drop() {
+      throw new AssertionError("the budget tried to drop a segment in a test that forbids it");
+    }
+  };
+
   private SpillFixtures() {}
 
   /** A payload that carries its id in the first 8 bytes, then the canary, then padding. */
