@@ -129,11 +129,6 @@ final class BufferState implements DiskReader.Engine {
     return hold(older, Math.max(0, room));
   }
 
-  /** Everything memory-origin: the tier and the deliveries out without a twin. */
-  Eviction takeAllForDisk() {
-    return hold(memory.takeForDisk(), 0);
-  }
-
   /** Where a flush stops: batches accepted from now on are not its business. */
   long flushMark() {
     return memory.nextOrdinal();

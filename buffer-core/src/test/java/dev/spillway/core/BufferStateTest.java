@@ -118,7 +118,7 @@ class BufferStateTest {
     for (int id = 1; id <= 3; id++) {
       s.acceptInMemory(PayloadType.OTLP_TRACES, batch(id, 100));
     }
-    BufferState.Eviction all = s.takeAllForDisk();
+    BufferState.Eviction all = s.makeRoom(PayloadType.OTLP_TRACES, batch(4, LIMIT - 50), BufferState.Eviction.NONE, true);
     assertThat(ids(all)).containsExactly(1, 2, 3);
     s.settleEviction(all, 1); // batch 1 reached disk, then the device refused
     assertThat(s.counters.spilled).isEqualTo(1);
@@ -161,7 +161,7 @@ class BufferStateTest {
     BufferState s = state(false);
     s.acceptInMemory(PayloadType.OTLP_TRACES, batch(1, 100));
     BatchDelivery d = s.handOutFromMemory();
-    BufferState.Eviction e = s.takeAllForDisk();
+    BufferState.Eviction e = s.takeForFlush(s.flushMark());
     assertThat(e.batches()).singleElement().satisfies(m -> assertThat(m.delivery()).isTrue());
     s.twinAppending(41);
     assertThat(s.admit(42).admission()).as("readable before it is registered: held").isEqualTo(SpillCursor.Admission.WAIT);
@@ -178,7 +178,7 @@ class BufferStateTest {
     BufferState s = state(false);
     s.acceptInMemory(PayloadType.OTLP_TRACES, batch(1, 100));
     BatchDelivery d = s.handOutFromMemory();
-    BufferState.Eviction e = s.takeAllForDisk();
+    BufferState.Eviction e = s.takeForFlush(s.flushMark());
     s.twinAppending(41);
     s.twinAppended(e.batches().get(0).ordinal(), 42);
     d.release();
@@ -191,7 +191,7 @@ class BufferStateTest {
     BufferState s = state(false);
     s.acceptInMemory(PayloadType.OTLP_TRACES, batch(1, 100));
     BatchDelivery d = s.handOutFromMemory();
-    BufferState.Eviction e = s.takeAllForDisk();
+    BufferState.Eviction e = s.takeForFlush(s.flushMark());
     d.release(); // queued for redelivery from memory
     s.twinAppending(41);
     s.twinAppended(e.batches().get(0).ordinal(), 42);
