@@ -7,6 +7,9 @@ import dev.spillway.core.PayloadType;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -226,6 +229,31 @@ public final class OtlpWire {
     return fullName.equals(Schema.ANY_VALUE);
   }
 
+  /**
+   * Whether {@code b[from, end)} is valid UTF-8. Names, keys and most values in OTLP are ASCII,
+   * so ASCII is checked here eight bytes at a time, and protobuf's validator decides only from
+   * the first byte that is not ASCII on (an ASCII byte always ends a character, so the prefix
+   * before it is valid by itself). Wrapping every string in a {@code ByteString} for protobuf's
+   * check took a third of the scan's time (issue #19).
+   */
+  static boolean isValidUtf8(byte[] b, int from, int end) {
+    int i = from;
+    for (; i <= end - Long.BYTES; i += Long.BYTES) {
+      if (((long) LONGS.get(b, i) & 0x8080808080808080L) != 0) {
+        break;
+      }
+    }
+    for (; i < end; i++) {
+      if (b[i] < 0) {
+        return UnsafeByteOperations.unsafeWrap(b, i, end - i).isValidUtf8();
+      }
+    }
+    return true;
+  }
+
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
   private static final Limits UNLIMITED = new Limits(Integer.MAX_VALUE, Integer.MAX_VALUE, MAX_NESTING);
 
   /**
@@ -442,7 +470,7 @@ public final class OtlpWire {
           message(s.children[field], from, end, nesting + 1, anyDepth);
         }
         case Schema.STRING -> {
-          if (!UnsafeByteOperations.unsafeWrap(b, from, end - from).isValidUtf8()) {
+          if (!isValidUtf8(b, from, end)) {
             throw new Refused(Refused.Reason.INVALID_UTF8, "a string field is not valid UTF-8");
           }
         }

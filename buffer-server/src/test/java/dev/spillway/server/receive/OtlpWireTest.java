@@ -151,6 +151,55 @@ class OtlpWireTest {
     assertThat(OtlpWire.count(PayloadType.OTLP_TRACES, emptySpans(2_000_000))).isEqualTo(2_000_000);
   }
 
+  /**
+   * The ASCII fast path agrees with protobuf's validator wherever a multi-byte sequence (valid,
+   * truncated, a surrogate, over-long, a stray continuation byte) sits: in or across the eight-byte
+   * steps, at the window's edges, or cut by them.
+   */
+  @Test
+  void isValidUtf8_agreesWithProtobufWhereverTheNonAsciiBytesSit() {
+    byte[][] sequences = {
+        {(byte) 0xc3, (byte) 0xa9}, // é
+        {(byte) 0xf0, (byte) 0x9f, (byte) 0x98, (byte) 0x80}, // an emoji
+        {(byte) 0xc3}, // truncated
+        {(byte) 0xed, (byte) 0xa0, (byte) 0x80}, // a surrogate
+        {(byte) 0xc0, (byte) 0xaf}, // over-long '/'
+        {(byte) 0x80}, // a continuation byte alone
+        {(byte) 0xff}};
+    int checked = 0;
+    int invalid = 0;
+    for (byte[] seq : sequences) {
+      for (int at = 0; at < 24; at++) {
+        byte[] b = new byte[32];
+        java.util.Arrays.fill(b, (byte) 'a');
+        System.arraycopy(seq, 0, b, at, Math.min(seq.length, b.length - at));
+        for (int from = 0; from < 10; from++) {
+          for (int end = from; end <= b.length; end++) {
+            boolean expected = ByteString.copyFrom(b, from, end - from).isValidUtf8();
+            assertThat(OtlpWire.isValidUtf8(b, from, end))
+                .as("sequence %s at %d, window [%d, %d)", java.util.HexFormat.of().formatHex(seq), at, from, end)
+                .isEqualTo(expected);
+            checked++;
+            invalid += expected ? 0 : 1;
+          }
+        }
+      }
+    }
+    assertThat(invalid).as("the cases include invalid windows").isGreaterThan(checked / 10);
+  }
+
+  @Test
+  void isValidUtf8_randomMostlyAsciiBytes_agreesWithProtobuf() {
+    java.util.Random random = new java.util.Random(19);
+    for (int i = 0; i < 20_000; i++) {
+      byte[] b = new byte[random.nextInt(40)];
+      for (int j = 0; j < b.length; j++) {
+        b[j] = (byte) (random.nextInt(50) == 0 ? 0x80 + random.nextInt(128) : random.nextInt(128));
+      }
+      assertThat(OtlpWire.isValidUtf8(b, 0, b.length)).isEqualTo(ByteString.copyFrom(b).isValidUtf8());
+    }
+  }
+
   private static ExportTraceServiceRequest request(Span span) {
     return ExportTraceServiceRequest.newBuilder().addResourceSpans(ResourceSpans.newBuilder()
         .addScopeSpans(ScopeSpans.newBuilder().addSpans(span.toBuilder()
