@@ -1,6 +1,7 @@
 package dev.spillway.core;
 
 import dev.spillway.core.internal.NoAnalytics;
+import dev.spillway.core.internal.seal.AesGcmWarmup;
 import dev.spillway.core.internal.seal.EnvelopeFormat;
 import dev.spillway.core.internal.seal.Sealer;
 import dev.spillway.core.internal.spill.ChronicleSpillLog;
@@ -89,6 +90,7 @@ final class BufferEngine implements BatchDelivery.Settler {
   private final Condition available = state.newCondition();
   /** Guarded by state: the tiers, deliveries, ledger, backlog and counters. */
   private final BufferState held;
+  private final AesGcmWarmup.Result encryptionWarmUp;
 
   /**
    * Raised first thing in {@link #close()}, before any lock: a poll reading through the spill
@@ -101,8 +103,10 @@ final class BufferEngine implements BatchDelivery.Settler {
    */
   private volatile boolean likelyToSpill;
 
-  private BufferEngine(SpillBufferBuilder cfg, boolean canWrite, boolean canRead) throws IOException {
+  private BufferEngine(SpillBufferBuilder cfg, boolean canWrite, boolean canRead,
+      AesGcmWarmup.Result encryptionWarmUp) throws IOException {
     this.cfg = cfg;
+    this.encryptionWarmUp = encryptionWarmUp;
     this.canWrite = canWrite;
     this.canRead = canRead;
     this.memoryTier = canRead && cfg.durability == Durability.MEMORY_FIRST;
@@ -161,7 +165,18 @@ final class BufferEngine implements BatchDelivery.Settler {
   }
 
   static BufferEngine open(SpillBufferBuilder b, boolean write, boolean read) throws IOException {
-    return new BufferEngine(b.snapshot(), write, read); // settings fixed at build()
+    SpillBufferBuilder settings = b.snapshot(); // settings fixed at build()
+    AesGcmWarmup.Result warmUp = null;
+    if (!settings.encryptionWarmUp.isZero()) { // before the first seal or open (a backlog's)
+      warmUp = AesGcmWarmup.run(settings.encryptionWarmUp);
+      LOG.info("{}", warmUp);
+    }
+    return new BufferEngine(settings, write, read, warmUp);
+  }
+
+  /** What {@link SpillBufferBuilder#warmUpEncryption} did at open, or null when it was not asked for. */
+  AesGcmWarmup.Result encryptionWarmUp() {
+    return encryptionWarmUp;
   }
 
   // ------------------------------------------------------------------ offer

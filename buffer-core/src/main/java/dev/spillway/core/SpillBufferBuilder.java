@@ -52,6 +52,7 @@ public final class SpillBufferBuilder {
   long minFreeDiskBytes = 64L << 20;
   /** Tests turn the free-space guard off to reach Chronicle's own full-disk fault (SIGBUS). */
   boolean freeSpaceGuard = true;
+  Duration encryptionWarmUp = Duration.ZERO;
 
   SpillBufferBuilder() {}
 
@@ -206,6 +207,25 @@ public final class SpillBufferBuilder {
     return this;
   }
 
+  /**
+   * Before the buffer opens, runs the JDK's AES-GCM until it is compiled, for at most {@code
+   * budget}; {@link Duration#ZERO}, the default, skips it. HotSpot uses its AES and GHASH
+   * intrinsics only once C2 has compiled their callers, after thousands of calls: until then a
+   * process seals and opens records at 15–46 MB/s instead of 1.2–2.4 GB/s (measured on the
+   * 2-core bench machine), so a gateway that starts with a backlog, or spills in its first
+   * seconds, spends them in GHASH's Java loop. The warm-up uses a throwaway key and zero bytes;
+   * it cost 1.2–1.3 s of one core there and is logged. The daemon runs it with 5 s. {@code
+   * -Dspillway.aesgcm.warmup=false} skips it whatever is set here.
+   */
+  public SpillBufferBuilder warmUpEncryption(Duration budget) {
+    Objects.requireNonNull(budget, "warmUpEncryption");
+    if (budget.isNegative()) {
+      throw new IllegalArgumentException("warmUpEncryption must not be negative, got " + budget);
+    }
+    this.encryptionWarmUp = budget;
+    return this;
+  }
+
   public SpillBufferBuilder clock(Clock clock) {
     this.clock = Objects.requireNonNull(clock, "clock");
     return this;
@@ -263,6 +283,7 @@ public final class SpillBufferBuilder {
     c.observer = observer;
     c.minFreeDiskBytes = minFreeDiskBytes;
     c.freeSpaceGuard = freeSpaceGuard;
+    c.encryptionWarmUp = encryptionWarmUp;
     return c;
   }
 

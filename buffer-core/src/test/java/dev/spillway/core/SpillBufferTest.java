@@ -53,6 +53,24 @@ class SpillBufferTest {
   }
 
   @Test
+  void warmUpEncryption_runsBeforeTheBufferOpens_onlyWhenAskedFor() throws Exception {
+    try (SpillBuffer b = builder(dir, keys).build()) {
+      assertThat(b.engine().encryptionWarmUp()).as("off by default").isNull();
+    }
+    try (SpillBuffer b = builder(dir, keys).warmUpEncryption(Duration.ofSeconds(5)).build()) {
+      dev.spillway.core.internal.seal.AesGcmWarmup.Result warmUp = b.engine().encryptionWarmUp();
+      assertThat(warmUp).isNotNull();
+      assertThat(warmUp.skipped()).isFalse();
+      assertThat(warmUp.took()).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(6));
+      b.offer(PayloadType.OTLP_TRACES, payload(1, 1000));
+      assertThat(drain(b, 1, WAIT)).containsExactly(1L);
+    }
+    assertThatThrownBy(() -> SpillBuffer.builder().warmUpEncryption(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("warmUpEncryption");
+  }
+
+  @Test
   void offer_underMemoryLimit_staysInMemoryAndNeverTouchesDisk() throws Exception {
     try (SpillBuffer b = builder(dir, keys).build()) {
       for (long i = 0; i < 20; i++) {

@@ -54,6 +54,7 @@ final class SpillwaySettings {
   static final String DELEGATE = "otel.spillway.delegate";
   static final String DELEGATE_PROTOCOL = "otel.spillway.delegate.protocol";
   static final String EXPORT_TIMEOUT = "otel.spillway.export.timeout";
+  static final String ENCRYPTION_WARMUP = "otel.spillway.encryption.warmup";
 
   /** An OTLP signal as the SDK's autoconfiguration names it. */
   enum Signal {
@@ -139,6 +140,10 @@ final class SpillwaySettings {
     String queue = string(QUEUE_NAME);
     if (queue != null) {
       setting(key(QUEUE_NAME), () -> b.queueName(queue));
+    }
+    Duration warmUp = config.getDuration(key(ENCRYPTION_WARMUP));
+    if (warmUp != null) {
+      setting(key(ENCRYPTION_WARMUP), () -> b.warmUpEncryption(warmUp));
     }
     String provider = config.getString(key(KEYS_PROVIDER), "local");
     switch (provider) {

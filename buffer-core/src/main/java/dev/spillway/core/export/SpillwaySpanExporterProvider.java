@@ -31,6 +31,7 @@ import io.opentelemetry.sdk.trace.export.SpanExporter;
  *   <tr><td>{@code otel.spillway.delegate}</td><td>otlp</td><td>the span exporter to wrap</td></tr>
  *   <tr><td>{@code otel.spillway.delegate.protocol}</td><td>otel.exporter.otlp[.traces].protocol</td><td>grpc or http/protobuf, for the otlp delegate</td></tr>
  *   <tr><td>{@code otel.spillway.export.timeout}</td><td>10s</td><td>time the delegate gets before a batch spills</td></tr>
+ *   <tr><td>{@code otel.spillway.encryption.warmup}</td><td>0 (off)</td><td>AES-GCM brought to compiled speed before the buffer opens, for at most this long</td></tr>
  * </table>
  *
  * <p>Every setting may be overridden for traces alone by {@code otel.spillway.traces.*} (for

@@ -138,6 +138,7 @@ class SpillwaySpanExporterProviderTest {
     assertRejected("otel.spillway.delegate.protocol", "http/json", "otel.spillway.delegate.protocol");
     assertRejected("otel.spillway.delegate", "carrier-pigeon", "otel.spillway.delegate");
     assertRejected("otel.spillway.export.timeout", "0ms", "otel.spillway.export.timeout");
+    assertRejected("otel.spillway.encryption.warmup", "soon", "otel.spillway.encryption.warmup");
     assertRejected("otel.spillway.keys.provider", "aws-kms", "otel.spillway.kms.key.arn");
 
     Map<String, String> p = properties();
