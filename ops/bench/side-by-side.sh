@@ -39,7 +39,10 @@
 #   DAEMON_JAVA_OPTS (Spillway's JVM options, "-Xms32m -Xmx128m -XX:MaxDirectMemorySize=128m":
 #     docs/SERVER.md, "Peak memory with a 16 MiB memory tier")
 #   DRAIN_MAX (s to wait for the sink to have everything, 300)   STALL (s without a new span id
-#     after which a drain is given up as incomplete, 20)
+#     after which a drain is given up as incomplete: 20, or 150 when DURATION >= 60: after a
+#     long outage the collector's gRPC client waits out grpc-go's reconnect backoff, which grows
+#     to 120 s (+-20 %) and which the collector does not reset; with 20 s a 120 s outage's
+#     recovery was given up at 0 spans while the collector was still waiting to reconnect)
 #   PROFILE (none | async | jfr: a CPU profile of each Spillway phase beside the report, started
 #     and stopped with jcmd around the measured window;
 #     async fetches tools.profiler:async-profiler:4.1 with mvn dependency:get if absent)
@@ -73,7 +76,7 @@ DISK_MIB=${DISK_MIB:-8192}
 QUEUE_REQUESTS=${QUEUE_REQUESTS:-100000}
 DAEMON_JAVA_OPTS=${DAEMON_JAVA_OPTS:--Xms32m -Xmx128m -XX:MaxDirectMemorySize=128m}
 DRAIN_MAX=${DRAIN_MAX:-300}
-STALL=${STALL:-20}
+STALL=${STALL:-$(( DURATION >= 60 ? 150 : 20 ))}
 PROFILE=${PROFILE:-none}
 NICE=${NICE:-0}
 NOTE=${NOTE:-}
