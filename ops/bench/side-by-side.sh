@@ -307,7 +307,7 @@ start_sink() { # stats-file
   say "the sink did not start (see $LOG)"; exit 1
 }
 stop_sink() { [[ -n $SINK_PID ]] && stop_pid "$SINK_PID"; SINK_PID=""; }
-sink_field() { # 1-based field of the stats line: 2 spans, 4 unique, 5 duplicates, 6 foreign, 7 last_new_ms
+sink_field() { # 1-based field of the stats line: 2 spans, 4 unique, 5 duplicates, 6 foreign, 7 last_new_ms, 10 first_new_ms
   if [[ -s $SINK_STATS ]]; then awk -v f="$1" '{print ($f == "" ? 0 : $f)}' "$SINK_STATS"; else echo 0; fi
 }
 
@@ -422,7 +422,7 @@ scenario_healthy() { # target
 }
 
 scenario_down_recovery() { # target
-  local t=$1 run=$W/r$REP-${1//:/-}-down c0 c1 c2 acc uniq dup last t0 disk0 disk
+  local t=$1 run=$W/r$REP-${1//:/-}-down c0 c1 c2 acc uniq dup last first t0 disk0 disk
   if (( WARMUP > 0 )); then # warm up with a sink, then take it away
     start_sink "$run-warmup-sink.stats"; start_daemon "$t" "$run"; warm_up "$run"; stop_sink
   else
@@ -458,7 +458,8 @@ scenario_down_recovery() { # target
   profile_stop "$t" recovery
   record "$REP" "$t" recovery peak_rss_mib "$(calc "$(peak_rss_kib "$DAEMON_PID") / 1024" 0)"
   stop_daemon; stop_sink
-  uniq=$(sink_field 4); dup=$(sink_field 5); last=$(sink_field 7)
+  uniq=$(sink_field 4); dup=$(sink_field 5); last=$(sink_field 7); first=$(sink_field 10)
+  record "$REP" "$t" recovery first_delivery_s "$(calc "($first > $t0) ? ($first - $t0) / 1000 : 0" 1)"
   record "$REP" "$t" recovery drain_s "$(calc "($last > $t0) ? ($last - $t0) / 1000 : 0" 1)"
   record "$REP" "$t" recovery drain_spans_per_s "$(calc "($last > $t0) ? $uniq / (($last - $t0) / 1000) : 0" 0)"
   record "$REP" "$t" recovery cpu_s_per_100k_spans "$(calc "($uniq > 0) ? ($c2 - $c1) / $CLK_TCK / $uniq * 100000 : 0" 3)"
@@ -550,6 +551,7 @@ ROWS=(
   "down peak_rss_mib downstream down: peak RSS MiB"
   "down refused_requests downstream down: refused requests"
   "recovery drain_spans_per_s recovery: spans/s drained"
+  "recovery first_delivery_s recovery: s until the sink had its first span"
   "recovery drain_s recovery: s until the sink had all"
   "recovery cpu_s_per_100k_spans recovery: daemon CPU s per 100k spans"
   "recovery peak_rss_mib recovery: peak RSS MiB (down + drain)"

@@ -44,6 +44,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 /**
  * OTLP/gRPC load over mTLS, built from the OpenTelemetry proto classes and grpc-netty (BoringSSL).
@@ -75,9 +76,10 @@ import java.util.concurrent.locks.LockSupport;
  * <p>{@code receive}: a downstream stub that accepts every request of all three signals, counts
  * spans, metric points and log records, and writes
  * "{@code epoch_ms total_spans total_requests unique_ids duplicate_ids foreign_ids last_new_ms
- * metric_points log_records}" to
- * {@code --stats} every 200 ms (ids as counted by {@link SpanIdTally}; {@code last_new_ms} is when
- * the last span id not seen before arrived), and once more when it stops. Stops after
+ * metric_points log_records first_new_ms}" to
+ * {@code --stats} every 200 ms (ids as counted by {@link SpanIdTally}; {@code last_new_ms} and
+ * {@code first_new_ms} are when the last and the first span id not seen before arrived, 0 before
+ * any), and once more when it stops. Stops after
  * {@code --max-seconds} (default 600) or when killed. With {@code --latency-ms} it answers each
  * request that long after it arrived (counted on arrival), as a remote backend's round trip would:
  * an exporter with one request in flight then delivers at most one batch per round trip.
@@ -345,12 +347,13 @@ public final class LoadGen {
     System.out.println("loadgen receive: listening on 127.0.0.1:" + port);
     Path stats = o.containsKey("stats") ? Path.of(o.get("stats")) : null;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(maxSeconds);
+    Supplier<String> statsLine = () -> System.currentTimeMillis() + " " + spans.get() + " " + requests.get() + " "
+        + tally.summary() + " " + metricPoints.get() + " " + logRecords.get() + " " + tally.firstNewMillis() + "\n";
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.shutdownNow();
       if (stats != null) {
         try { // the final counts, also when killed with SIGTERM
-          writeStats(stats, System.currentTimeMillis() + " " + spans.get() + " " + requests.get() + " " + tally.summary()
-              + " " + metricPoints.get() + " " + logRecords.get() + "\n");
+          writeStats(stats, statsLine.get());
         } catch (IOException e) {
           System.err.println("loadgen receive: cannot write " + stats + ": " + e.getMessage());
         }
@@ -359,8 +362,7 @@ public final class LoadGen {
     while (System.nanoTime() < deadline) {
       Thread.sleep(200);
       if (stats != null) {
-        writeStats(stats, System.currentTimeMillis() + " " + spans.get() + " " + requests.get() + " " + tally.summary()
-              + " " + metricPoints.get() + " " + logRecords.get() + "\n");
+        writeStats(stats, statsLine.get());
       }
     }
     server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

@@ -18,12 +18,13 @@ final class SpanIdTally {
   /** Largest sequence tracked per connection (a BitSet index is an int). */
   private static final long MAX_SEQUENCE = Integer.MAX_VALUE;
 
-  /** Guards {@link #seen}, the counters and {@link #lastNewMillis}. */
+  /** Guards {@link #seen}, the counters, {@link #firstNewMillis} and {@link #lastNewMillis}. */
   private final Object lock = new Object();
   private final Map<Integer, BitSet> seen = new HashMap<>();
   private long unique;
   private long duplicates;
   private long foreign;
+  private long firstNewMillis;
   private long lastNewMillis;
 
   /** Counts one span id received at {@code nowMillis}. */
@@ -50,7 +51,9 @@ final class SpanIdTally {
         duplicates++;
       } else {
         bits.set((int) sequence);
-        unique++;
+        if (unique++ == 0) {
+          firstNewMillis = nowMillis;
+        }
         lastNewMillis = nowMillis;
       }
     }
@@ -60,6 +63,16 @@ final class SpanIdTally {
   String summary() {
     synchronized (lock) {
       return unique + " " + duplicates + " " + foreign + " " + lastNewMillis;
+    }
+  }
+
+  /**
+   * When the first span id arrived (epoch ms, 0 before any): after an outage, how long the
+   * downstream waited for its first delivery.
+   */
+  long firstNewMillis() {
+    synchronized (lock) {
+      return firstNewMillis;
     }
   }
 

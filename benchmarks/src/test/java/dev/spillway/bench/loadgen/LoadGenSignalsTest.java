@@ -49,6 +49,9 @@ class LoadGenSignalsTest {
           "ca", dir.resolve("ca.crt").toString(), "cert", dir.resolve("client.crt").toString(),
           "key", dir.resolve("client.key").toString(), "signal", signal, "connections", "1",
           "batch", "50", "duration", "0.5", "out", out.toString()));
+      if (signal.equals("traces")) {
+        o.put("unique-ids", "true"); // so the receiver tallies span ids, first and last arrival included
+      }
       assertThat(LoadGen.send(o)).isZero();
       String result = Files.readString(out, StandardCharsets.UTF_8);
       assertThat(result).contains("signal=" + signal).contains("errors=0");
@@ -62,13 +65,15 @@ class LoadGenSignalsTest {
     String[] f = new String[0];
     for (int i = 0; i < 50; i++) {
       f = Files.exists(stats) ? Files.readString(stats).trim().split(" ") : new String[0];
-      if (f.length >= 9 && Long.parseLong(f[1]) == sent.get("traces")
+      if (f.length >= 10 && Long.parseLong(f[1]) == sent.get("traces")
           && Long.parseLong(f[7]) == sent.get("metrics") && Long.parseLong(f[8]) == sent.get("logs")) {
         break;
       }
       Thread.sleep(100);
     }
-    assertThat(f).hasSize(9);
+    assertThat(f).hasSize(10);
+    assertThat(Long.parseLong(f[3])).as("unique span ids").isEqualTo(sent.get("traces"));
+    assertThat(Long.parseLong(f[9])).as("first new span id, ms").isPositive().isLessThanOrEqualTo(Long.parseLong(f[6]));
     assertThat(Long.parseLong(f[1])).as("spans").isEqualTo(sent.get("traces"));
     assertThat(Long.parseLong(f[7])).as("metric points").isEqualTo(sent.get("metrics"));
     assertThat(Long.parseLong(f[8])).as("log records").isEqualTo(sent.get("logs"));

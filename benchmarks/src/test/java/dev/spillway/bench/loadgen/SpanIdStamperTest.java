@@ -61,6 +61,7 @@ class SpanIdStamperTest {
     assertEquals(64, tally.duplicates());
     assertEquals(64, tally.foreign());
     assertEquals("128 64 64 42", tally.summary());
+    assertEquals(42L, tally.firstNewMillis());
   }
 
   private static ExportTraceServiceRequest withoutSpanIds(ExportTraceServiceRequest r) {
