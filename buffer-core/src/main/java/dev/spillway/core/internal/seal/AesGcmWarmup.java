@@ -19,8 +19,8 @@ import java.time.Duration;
  *
  * <p>It uses a throwaway random key and zero bytes: no configured key, no payload, nothing
  * written. Each size runs until {@value #FAST_IN_A_ROW} calls in a row seal and open faster than
- * {@value #FAST_BYTES_PER_SECOND} bytes/s, or until the time budget is spent; the result says
- * which. {@code -Dspillway.aesgcm.warmup=false} skips it (for a short-lived process).
+ * its bar ({@value #SMALL_FAST_BYTES_PER_SECOND} bytes/s at 4 KB, {@value #FAST_BYTES_PER_SECOND}
+ * at 100 KB), or until the time budget is spent; the result says which. {@code -Dspillway.aesgcm.warmup=false} skips it (for a short-lived process).
  */
 public final class AesGcmWarmup {
   /** The system property that turns the warm-up off. */
