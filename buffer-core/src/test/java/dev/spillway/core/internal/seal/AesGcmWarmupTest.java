@@ -35,6 +35,15 @@ class AesGcmWarmupTest {
   }
 
   @Test
+  void runSmallThenLarge_smallNeverFast_leavesTheLargeSizeHalfTheBudget() {
+    AesGcmWarmup.Result r = AesGcmWarmup.runSmallThenLarge(Duration.ofMillis(400), Double.MAX_VALUE, Double.MAX_VALUE);
+
+    assertThat(r.compiled()).isFalse();
+    assertThat(r.detail()).containsPattern("^" + AesGcmWarmup.SMALL + " B: [1-9][0-9]* calls, ")
+        .containsPattern(", " + AesGcmWarmup.LARGE + " B: [1-9][0-9]* calls$");
+  }
+
+  @Test
   void run_propertyFalse_skips() {
     String before = System.getProperty(AesGcmWarmup.PROPERTY);
     System.setProperty(AesGcmWarmup.PROPERTY, "false");
