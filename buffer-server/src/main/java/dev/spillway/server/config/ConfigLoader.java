@@ -9,7 +9,6 @@ import dev.spillway.core.keys.aws.AwsKms;
 import java.io.IOException;
 import java.io.StringReader;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +19,6 @@ import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -457,28 +455,18 @@ public final class ConfigLoader {
     Optional<URI> endpoint = Optional.empty();
     if (k.has("endpoint")) {
       String raw = k.requiredString("endpoint");
-      URI uri;
-      try {
-        uri = new URI(raw);
-      } catch (URISyntaxException e) {
-        throw k.errorAt("endpoint", "'" + raw + "' is not a URL");
-      }
-      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-      if (uri.getHost() == null || !(scheme.equals("https") || scheme.equals("http"))) {
-        throw k.errorAt("endpoint", "must be https://host[:port] (a VPC endpoint, say)");
-      }
-      if (scheme.equals("http")) {
+      OutboundUrl url = OutboundUrl.parse(k, "endpoint", raw, raw);
+      if (url.plaintext()) {
         // GenerateDataKey answers with the plaintext data key: never over plaintext off a laptop.
-        int port = uri.getPort() > 0 ? uri.getPort() : 80;
         if (!allowInsecureDev) {
           throw k.errorAt("endpoint", "a plaintext http:// KMS endpoint is refused (data keys would cross in the clear)");
         }
-        if (!new Endpoint(uri.getHost(), port).isLoopback()) {
+        if (!url.loopback()) {
           throw k.errorAt("endpoint", "the insecure development mode talks to a loopback KMS only");
         }
-        warnings.add("KMS endpoint " + uri + " is PLAINTEXT (insecure development mode)");
+        warnings.add("KMS endpoint " + url + " is PLAINTEXT (insecure development mode)");
       }
-      endpoint = Optional.of(uri);
+      endpoint = Optional.of(url.toUri());
     }
     Duration connect = k.duration("connect_timeout", Duration.ofMillis(AwsKms.Builder.DEFAULT_CONNECT_TIMEOUT_MILLIS));
     Duration attempt = k.duration("attempt_timeout", Duration.ofMillis(AwsKms.Builder.DEFAULT_ATTEMPT_TIMEOUT_MILLIS));
@@ -577,16 +565,6 @@ public final class ConfigLoader {
       tls = new ClientTlsSettings(ca, cert, keyFile, insecure, sni);
     }
     URI endpoint = exporterEndpoint(o, rawEndpoint, protocol, tls.insecure());
-    if (endpoint.getScheme().equals("http")) {
-      if (!allowInsecureDev) {
-        throw o.errorAt("endpoint", "plaintext export is refused (use https://, or tls with ca_file)");
-      }
-      Endpoint e = new Endpoint(endpoint.getHost(), endpoint.getPort());
-      if (!e.isLoopback()) {
-        throw o.errorAt("endpoint", "the insecure development mode exports to loopback only");
-      }
-      warnings.add("exporter sends PLAINTEXT to " + endpoint + " (insecure development mode)");
-    }
     ServerConfig.Retry retry = ServerConfig.Retry.DEFAULT;
     Optional<YamlSection> r = o.section("retry_on_failure");
     if (r.isPresent()) {
@@ -642,70 +620,47 @@ public final class ConfigLoader {
    * {@code endpoint}.
    */
   private URI signalEndpoint(YamlSection o, String key, String raw, boolean insecure) throws ConfigException {
-    URI uri;
-    try {
-      uri = new URI(raw.trim());
-    } catch (URISyntaxException e) {
-      throw o.errorAt(key, "'" + raw + "' is not a URL");
-    }
-    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-    if (uri.getHost() == null || (!scheme.equals("https") && !scheme.equals("http"))) {
-      throw o.errorAt(key, "'" + raw + "' must be an https://host[:port]/path URL");
-    }
-    if (insecure && scheme.equals("https")) {
-      throw o.errorAt(key, "tls.insecure contradicts an https:// endpoint");
-    }
-    if (scheme.equals("http")) {
-      if (!allowInsecureDev) {
-        throw o.errorAt(key, "plaintext export is refused (use https://, or tls with ca_file)");
-      }
-      if (!new Endpoint(uri.getHost(), Math.max(uri.getPort(), 80)).isLoopback()) {
-        throw o.errorAt(key, "the insecure development mode exports to loopback only");
-      }
-    }
-    int port = uri.getPort() > 0 ? uri.getPort() : (scheme.equals("https") ? 443 : 80);
-    try {
-      return new URI(scheme, null, uri.getHost(), port, uri.getRawPath() == null || uri.getRawPath().isEmpty()
-          ? "/" : uri.getPath(), null, null);
-    } catch (URISyntaxException e) {
-      throw o.errorAt(key, "'" + raw + "' is not a URL");
-    }
+    OutboundUrl url = exportUrl(o, key, raw, raw, insecure);
+    return url.withPath(url.rawPath().isEmpty() ? "/" : url.rawPath()).toUri();
   }
 
+  /**
+   * {@code endpoint}: {@code host:port} or a URL for gRPC; a base URL for http/protobuf, to which
+   * {@code /v1/traces} is appended unless it ends with it, as the collector's otlphttp exporter does.
+   */
   private URI exporterEndpoint(YamlSection o, String raw, ServerConfig.Protocol protocol, boolean insecure)
       throws ConfigException {
-    String v = raw.trim();
-    if (!v.contains("://")) {
-      if (protocol == ServerConfig.Protocol.HTTP_PROTOBUF) {
-        throw o.errorAt("endpoint", "an http/protobuf endpoint needs a scheme (https://host:port)");
-      }
-      v = (insecure ? "http://" : "https://") + v;
-    } else if (insecure && v.startsWith("https://")) {
-      throw o.errorAt("endpoint", "tls.insecure contradicts an https:// endpoint");
+    if (protocol == ServerConfig.Protocol.HTTP_PROTOBUF && !raw.contains("://")) {
+      throw o.errorAt("endpoint", "an http/protobuf endpoint needs a scheme (https://host:port)");
     }
-    URI uri;
-    try {
-      uri = new URI(v);
-    } catch (URISyntaxException e) {
-      throw o.errorAt("endpoint", "'" + raw + "' is not a URL");
-    }
-    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-    if (!scheme.equals("https") && !scheme.equals("http")) {
-      throw o.errorAt("endpoint", "scheme must be https (or http in the development mode)");
-    }
-    if (uri.getHost() == null) {
-      throw o.errorAt("endpoint", "'" + raw + "' has no host");
-    }
-    int port = uri.getPort() > 0 ? uri.getPort() : (scheme.equals("https") ? 443 : 80);
-    String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+    OutboundUrl url = exportUrl(o, "endpoint", raw, OutboundUrl.withDefaultScheme(raw, insecure), insecure);
+    String path = url.rawPath();
     if (protocol == ServerConfig.Protocol.HTTP_PROTOBUF && !path.endsWith("/v1/traces")) {
       path = (path.endsWith("/") ? path.substring(0, path.length() - 1) : path) + "/v1/traces";
     }
-    try {
-      return new URI(scheme, null, uri.getHost(), port, path, null, null);
-    } catch (URISyntaxException e) {
-      throw o.errorAt("endpoint", "'" + raw + "' is not a URL");
+    return url.withPath(path).toUri();
+  }
+
+  /**
+   * A URL the exporter sends to: https, or in the insecure development mode http to a loopback
+   * address, which is then named in a warning.
+   */
+  private OutboundUrl exportUrl(YamlSection o, String key, String raw, String url, boolean insecure)
+      throws ConfigException {
+    OutboundUrl u = OutboundUrl.parse(o, key, raw, url);
+    if (insecure && !u.plaintext()) {
+      throw o.errorAt(key, "tls.insecure contradicts an https:// endpoint");
     }
+    if (u.plaintext()) {
+      if (!allowInsecureDev) {
+        throw o.errorAt(key, "plaintext export is refused (use https://, or tls with ca_file)");
+      }
+      if (!u.loopback()) {
+        throw o.errorAt(key, "the insecure development mode exports to loopback only");
+      }
+      warnings.add("exporter sends PLAINTEXT to " + u + " (" + key + ", insecure development mode)");
+    }
+    return u;
   }
 
   /**
@@ -883,8 +838,9 @@ public final class ConfigLoader {
     o.oneOf("temporality_preference", "cumulative", "cumulative"); // Prometheus counters are cumulative
     o.oneOf("default_histogram_aggregation", "explicit_bucket_histogram", "explicit_bucket_histogram");
     o.finish();
-    URI endpoint = metricsEndpoint(o, rawEndpoint, protocol, insecure);
-    if (endpoint.getScheme().equals("http")) {
+    OutboundUrl url = metricsEndpoint(o, rawEndpoint, protocol, insecure);
+    URI endpoint = url.toUri();
+    if (url.plaintext()) {
       if (ca.isPresent() || clientCert.isPresent()) {
         throw o.errorAt("endpoint", "certificate/client_certificate are set but the endpoint is plaintext http://");
       }
@@ -892,7 +848,7 @@ public final class ConfigLoader {
         throw o.errorAt("endpoint", "plaintext telemetry export is refused (use https://, with certificate and"
             + " client_certificate/client_key for mTLS)");
       }
-      if (!new Endpoint(endpoint.getHost(), endpoint.getPort()).isLoopback()) {
+      if (!url.loopback()) {
         throw o.errorAt("endpoint", "the insecure development mode pushes telemetry to loopback only");
       }
       warnings.add("telemetry pushed as PLAINTEXT to " + endpoint + " (insecure development mode)");
@@ -917,39 +873,19 @@ public final class ConfigLoader {
    * As the collector: an endpoint without a scheme is https (http with {@code insecure: true});
    * http/protobuf gets {@code /v1/metrics} unless the path already ends with it.
    */
-  private static URI metricsEndpoint(YamlSection o, String raw, ServerConfig.Protocol protocol, boolean insecure)
+  private static OutboundUrl metricsEndpoint(YamlSection o, String raw, ServerConfig.Protocol protocol, boolean insecure)
       throws ConfigException {
-    String v = raw.trim();
-    if (!v.contains("://")) {
-      v = (insecure ? "http://" : "https://") + v;
-    } else if (insecure && v.startsWith("https://")) {
+    if (insecure && raw.trim().startsWith("https://")) {
       throw o.errorAt("insecure", "insecure: true contradicts an https:// endpoint");
     }
-    URI uri;
-    try {
-      uri = new URI(v);
-    } catch (URISyntaxException e) {
-      throw o.errorAt("endpoint", "'" + raw + "' is not a URL");
-    }
-    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-    if (!scheme.equals("https") && !scheme.equals("http")) {
-      throw o.errorAt("endpoint", "scheme must be https (or http in the development mode)");
-    }
-    if (uri.getHost() == null) {
-      throw o.errorAt("endpoint", "'" + raw + "' has no host");
-    }
-    int port = uri.getPort() > 0 ? uri.getPort() : (scheme.equals("https") ? 443 : 80);
-    String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+    OutboundUrl url = OutboundUrl.parse(o, "endpoint", raw, OutboundUrl.withDefaultScheme(raw, insecure));
+    String path = url.rawPath();
     if (protocol == ServerConfig.Protocol.GRPC) {
       path = "";
     } else if (!path.endsWith("/v1/metrics")) {
       path = (path.endsWith("/") ? path.substring(0, path.length() - 1) : path) + "/v1/metrics";
     }
-    try {
-      return new URI(scheme, null, uri.getHost(), port, path.isEmpty() ? null : path, null, null);
-    } catch (URISyntaxException e) {
-      throw o.errorAt("endpoint", "'" + raw + "' is not a URL");
-    }
+    return url.withPath(path);
   }
 
   private Endpoint endpoint(YamlSection s, String key, String def) throws ConfigException {

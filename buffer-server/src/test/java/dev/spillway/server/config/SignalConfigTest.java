@@ -28,9 +28,13 @@ class SignalConfigTest {
   }
 
   private ServerConfig load(String yaml) throws Exception {
+    return load(yaml, false);
+  }
+
+  private ServerConfig load(String yaml, boolean insecureDev) throws Exception {
     Path f = dir.resolve("c.yaml");
     Files.writeString(f, yaml);
-    return new ConfigLoader(n -> null, false).load(f);
+    return new ConfigLoader(n -> null, insecureDev).load(f);
   }
 
   private ConfigException error(String yaml) {
@@ -98,5 +102,30 @@ class SignalConfigTest {
         + "    tls:\n      ca_file: " + pki.ca + "\n    metrics_endpoint: https://a:4318/v1/metrics\n", ""));
     assertThat(onGrpc.problems()).singleElement().asString()
         .matches(".*c\\.yaml:\\d+:\\d+: exporters\\.otlp_grpc\\.metrics_endpoint: is an otlp_http setting.*");
+  }
+
+  @Test
+  void load_plaintextSignalEndpoint_devModeOnLoopbackOnly_andWarned() throws Exception {
+    String loopback = config(http("    logs_endpoint: http://127.0.0.1:3100/otlp/v1/logs\n"), "");
+    ServerConfig c = load(loopback, true);
+    assertThat(c.exporter().otlp().orElseThrow().httpEndpoint(OtlpWire.Signal.LOGS))
+        .hasToString("http://127.0.0.1:3100/otlp/v1/logs");
+    assertThat(c.warnings())
+        .contains("exporter sends PLAINTEXT to http://127.0.0.1:3100/otlp/v1/logs (logs_endpoint, insecure development mode)");
+
+    ConfigException remote = catchThrowableOfType(ConfigException.class,
+        () -> load(loopback.replace("127.0.0.1:3100", "loki.internal:3100"), true));
+    assertThat(remote.problems()).singleElement().asString()
+        .matches(".*c\\.yaml:\\d+:\\d+: exporters\\.otlp_http/backend\\.logs_endpoint: the insecure development mode exports to loopback only");
+  }
+
+  @Test
+  void load_signalEndpointNotAnHttpsUrl_saysWhichPartIsWrong() {
+    assertThat(error(config(http("    traces_endpoint: ftp://tempo.internal/v1/traces\n"), "")).problems())
+        .singleElement().asString().endsWith("traces_endpoint: scheme must be https (or http in the development mode)");
+    assertThat(error(config(http("    traces_endpoint: https:///v1/traces\n"), "")).problems())
+        .singleElement().asString().endsWith("traces_endpoint: 'https:///v1/traces' has no host");
+    assertThat(error(config(http("    traces_endpoint: 'https://tempo internal/v1/traces'\n"), "")).problems())
+        .singleElement().asString().endsWith("traces_endpoint: 'https://tempo internal/v1/traces' is not a URL");
   }
 }
