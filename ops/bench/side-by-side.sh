@@ -24,6 +24,8 @@
 #   DURATION (s of load per phase, 30)   IDLE (s, 30, measured IDLE_SETTLE s after the daemon is
 #   ready, 10)   REPS (5)   CONNECTIONS (4)
 #   BATCH (spans per request, 512)   RATE (spans/s, 0 = flat out)
+#   SPAN_SHAPE (rich: ~980 B spans with ~20 attributes and events, the default; telemetrygen:
+#     ~150 B spans with 2 attributes, as the collector's telemetrygen sends)
 #   TARGETS ("collector spillway:memory-first:lz4 spillway:durable:lz4 spillway:durable:zstd"; a
 #     Spillway target is spillway:DURABILITY:COMPRESSION[:CONSUMERS], COMPRESSION one of none,
 #     lz4, zstd; CONSUMERS its exporter's sending_queue.num_consumers, else NUM_CONSUMERS, so
@@ -63,6 +65,7 @@ IDLE_SETTLE=${IDLE_SETTLE:-10}
 REPS=${REPS:-5}
 CONNECTIONS=${CONNECTIONS:-4}
 BATCH=${BATCH:-512}
+SPAN_SHAPE=${SPAN_SHAPE:-rich}
 RATE=${RATE:-0}
 TARGETS=${TARGETS:-collector spillway:memory-first:lz4 spillway:durable:lz4 spillway:durable:zstd}
 NUM_CONSUMERS=${NUM_CONSUMERS:-4}
@@ -95,6 +98,8 @@ done
 for n in DURATION IDLE IDLE_SETTLE REPS CONNECTIONS BATCH RATE MEM_MIB DISK_MIB QUEUE_REQUESTS DRAIN_MAX STALL NICE BASE_PORT NUM_CONSUMERS COLLECTOR_CONSUMERS SINK_LATENCY_MS; do
   [[ ${!n} =~ ^[0-9]+$ ]] || { echo "$n must be a whole number, got '${!n}'" >&2; exit 2; }
 done
+case $SPAN_SHAPE in rich) SPAN_DESC="~980 B each, ~20 attributes" ;; telemetrygen) SPAN_DESC="telemetrygen's shape, ~150 B each, 2 attributes" ;;
+  *) echo "SPAN_SHAPE must be rich or telemetrygen, got '$SPAN_SHAPE'" >&2; exit 2 ;; esac
 (( DURATION >= 1 && REPS >= 1 )) || { echo "DURATION and REPS must be at least 1" >&2; exit 2; }
 (( NUM_CONSUMERS >= 1 && NUM_CONSUMERS <= 64 )) || { echo "NUM_CONSUMERS must be 1..64, got $NUM_CONSUMERS" >&2; exit 2; }
 (( COLLECTOR_CONSUMERS >= 1 )) || { echo "COLLECTOR_CONSUMERS must be at least 1" >&2; exit 2; }
@@ -314,7 +319,7 @@ sink_field() { # 1-based field of the stats line: 2 spans, 4 unique, 5 duplicate
 load() { # result-file [seconds [first-connection]]; loadgen on LOAD_CPUS with a span id per span
   nice -n "$NICE" taskset -c "$LOAD_CPUS" "$JAVA" -jar "$BENCH_JAR" loadgen send --target "127.0.0.1:$RPORT" \
     --ca "$W/certs/ca.crt" --cert "$W/certs/client.crt" --key "$W/certs/client.key" \
-    --connections "$CONNECTIONS" --batch "$BATCH" --rate "$RATE" --duration "${2:-$DURATION}" \
+    --connections "$CONNECTIONS" --batch "$BATCH" --span-shape "$SPAN_SHAPE" --rate "$RATE" --duration "${2:-$DURATION}" \
     --unique-ids true --first-connection "${3:-0}" --out "$1" >>"$LOG" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
@@ -567,7 +572,7 @@ REPORT=$OUT/report.md
   [[ -n $NOTE ]] && echo "> $NOTE" && echo
   echo "Machine: $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) memory, disk $(df -h "$W" | awk 'NR==2 {print $1 " (" $2 ", " $4 " free)"}'); load average $LOAD_START at the start, $LOAD_END at the end; $("$JAVA" -version 2>&1 | head -1)."
   echo
-  echo "Daemon under test pinned to CPUs \`$DAEMON_CPUS\`, load generator and sink to \`$LOAD_CPUS\` (taskset). Load: \`loadgen send\`, OTLP/gRPC over mTLS, $CONNECTIONS connections, $BATCH spans per request (~980 B each), one span id per span, rate $([[ $RATE == 0 ]] && echo "flat out" || echo "$RATE spans/s"), $DURATION s per phase; idle over $IDLE s, from $IDLE_SETTLE s after the daemon was ready. $( (( WARMUP > 0 )) && echo "Each daemon first served $WARMUP s of the same load with the sink up and delivered all of it (a warm JIT, as in a daemon that has run a while); peak RSS includes that warm-up, and bytes on disk are not measured after it." || echo "Daemons start cold: JIT warm-up is inside the first seconds of every Spillway figure.") $REPS repetition(s) in alternating order (${ORDER[*]}, then reversed); each figure is the median. Each scenario starts a fresh daemon with empty storage."
+  echo "Daemon under test pinned to CPUs \`$DAEMON_CPUS\`, load generator and sink to \`$LOAD_CPUS\` (taskset). Load: \`loadgen send\`, OTLP/gRPC over mTLS, $CONNECTIONS connections, $BATCH spans per request ($SPAN_DESC), one span id per span, rate $([[ $RATE == 0 ]] && echo "flat out" || echo "$RATE spans/s"), $DURATION s per phase; idle over $IDLE s, from $IDLE_SETTLE s after the daemon was ready. $( (( WARMUP > 0 )) && echo "Each daemon first served $WARMUP s of the same load with the sink up and delivered all of it (a warm JIT, as in a daemon that has run a while); peak RSS includes that warm-up, and bytes on disk are not measured after it." || echo "Daemons start cold: JIT warm-up is inside the first seconds of every Spillway figure.") $REPS repetition(s) in alternating order (${ORDER[*]}, then reversed); each figure is the median. Each scenario starts a fresh daemon with empty storage."
   echo
   [[ " $TARGETS " == *" collector "* ]] && echo "Collector: \`$OTELCOL_BIN\` ($OTELCOL_VERSION): otlp receiver (mTLS) → \`otlp_grpc\` exporter, compression none, \`sending_queue\` on \`file_storage\` (queue_size $QUEUE_REQUESTS requests, $COLLECTOR_CONSUMERS consumers, no fsync), retry without a time limit." && echo
   echo "Spillway: \`$(basename "$SPILLWAY_JAR")\` from $(git -C "$ROOT" log -1 --format='%h %s' 2>/dev/null || echo "this tree"), JVM options \`$DAEMON_JAVA_OPTS\`, memory tier $MEM_MIB MiB, disk budget $DISK_MIB MiB, fsync 1s, local keys (AES-256-GCM), exporter compression none, $NUM_CONSUMERS exports in flight (\`sending_queue.num_consumers\`) unless the target names its own (\`spillway:…:N\`)."

@@ -133,6 +133,54 @@ public final class SpanFixtures {
     return out;
   }
 
+  /**
+   * {@code n} spans shaped like those of the collector's own load generator, {@code telemetrygen
+   * traces}: pairs of a client span {@code lets-go} and its server child {@code okey-dokey-0}, each
+   * with the two attributes telemetrygen sets ({@code network.peer.address}, {@code peer.service}),
+   * no events, under a {@code service.name=telemetrygen} resource; about 150 bytes per span as
+   * OTLP, a sixth of {@link #spans}. The lean end of real spans, where what is paid per span and
+   * per request (tags, ids, gRPC, TLS records, appends) weighs most. Deterministic, as {@link #spans}.
+   */
+  public static List<SpanData> telemetrygenSpans(int n) {
+    Random r = new Random(SEED);
+    Resource resource = Resource.getDefault().merge(
+        Resource.create(Attributes.builder().put("service.name", "telemetrygen").build()));
+    InstrumentationScopeInfo scope = InstrumentationScopeInfo.create("telemetrygen");
+    List<SpanData> out = new ArrayList<>(n);
+    long base = 1_764_000_000_000_000_000L;
+    String traceId = hex(r, 16);
+    String clientId = hex(r, 8);
+    for (int i = 0; i < n; i++) {
+      boolean client = i % 2 == 0;
+      if (client) {
+        traceId = hex(r, 16);
+        clientId = hex(r, 8);
+      }
+      long start = base + i * 1_000_000L;
+      TestSpanData.Builder span = TestSpanData.builder()
+          .setSpanContext(SpanContext.create(traceId, client ? clientId : hex(r, 8), TraceFlags.getSampled(),
+              TraceState.getDefault()))
+          .setResource(resource)
+          .setInstrumentationScopeInfo(scope)
+          .setName(client ? "lets-go" : "okey-dokey-0")
+          .setKind(client ? SpanKind.CLIENT : SpanKind.SERVER)
+          .setStartEpochNanos(start)
+          .setEndEpochNanos(start + 123_000_000L)
+          .setHasEnded(true)
+          .setAttributes(Attributes.builder()
+              .put("network.peer.address", "1.2.3.4")
+              .put("peer.service", client ? "telemetrygen-server" : "telemetrygen-client")
+              .build())
+          .setTotalAttributeCount(2)
+          .setStatus(StatusData.unset());
+      if (!client) {
+        span.setParentSpanContext(SpanContext.create(traceId, clientId, TraceFlags.getSampled(), TraceState.getDefault()));
+      }
+      out.add(span.build());
+    }
+    return out;
+  }
+
   /** The OTLP {@code ExportTraceServiceRequest} bytes of {@link #spans(int) spans(n)}. */
   public static byte[] otlpBytes(int n) {
     return OtlpSpans.toRequest(spans(n)).toByteArray();

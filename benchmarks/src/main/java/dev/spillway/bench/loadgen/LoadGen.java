@@ -51,7 +51,7 @@ import java.util.function.Supplier;
  *
  * <pre>
  * loadgen send --target HOST:PORT --ca CA --cert CRT --key KEY [--signal traces|metrics|logs]
- *              [--connections N] [--batch ITEMS]
+ *              [--span-shape rich|telemetrygen] [--connections N] [--batch ITEMS]
  *              [--rate SPANS_PER_S (0 = flat out)] [--duration SECONDS] [--out FILE]
  *              [--unique-ids true [--first-connection N]]
  * loadgen receive --port PORT --cert CRT --key KEY [--client-ca CA] [--stats FILE] [--max-seconds S]
@@ -71,7 +71,9 @@ import java.util.function.Supplier;
  *
  * <p>{@code --signal} picks the OTLP service and the fixture: spans, metric data points or log
  * records ({@link LoadSignal}); the RESULT line then counts {@code accepted_items} ({@code
- * accepted_spans} for traces, the key the harness scripts read).
+ * accepted_spans} for traces, the key the harness scripts read). {@code --span-shape} picks the
+ * spans: {@code rich} ({@link SpanFixtures#spans}, ~980 B each, the default) or {@code
+ * telemetrygen} ({@link SpanFixtures#telemetrygenSpans}, ~150 B each).
  *
  * <p>{@code receive}: a downstream stub that accepts every request of all three signals, counts
  * spans, metric points and log records, and writes
@@ -138,8 +140,16 @@ public final class LoadGen {
         .keyManager(new File(need(o, "cert")), new File(need(o, "key")))
         .build();
     LoadSignal signal = LoadSignal.of(o.getOrDefault("signal", "traces"));
-    ExportTraceServiceRequest request = OtlpSpans.toRequest(SpanFixtures.spans(batch));
-    byte[] requestBytes = signal.request(batch);
+    String shape = o.getOrDefault("span-shape", "rich");
+    ExportTraceServiceRequest request = OtlpSpans.toRequest(switch (shape) {
+      case "rich" -> SpanFixtures.spans(batch);
+      case "telemetrygen" -> SpanFixtures.telemetrygenSpans(batch);
+      default -> throw new IllegalArgumentException("--span-shape must be rich or telemetrygen, got " + shape);
+    });
+    if (!shape.equals("rich") && signal != LoadSignal.TRACES) {
+      throw new IllegalArgumentException("--span-shape is for --signal traces");
+    }
+    byte[] requestBytes = signal == LoadSignal.TRACES ? request.toByteArray() : signal.request(batch);
     boolean uniqueIds = Boolean.parseBoolean(o.getOrDefault("unique-ids", "false"));
     int firstConnection = Integer.parseInt(o.getOrDefault("first-connection", "0"));
     if (firstConnection < 0 || firstConnection + connections > SpanIdStamper.MAX_CONNECTIONS) {
@@ -244,10 +254,10 @@ public final class LoadGen {
     }
     Arrays.sort(all);
     String result = String.format(Locale.ROOT,
-        "RESULT signal=%s connections=%d batch=%d rate=%.0f seconds=%.1f accepted_items=%d "
+        "RESULT signal=%s span_shape=%s connections=%d batch=%d rate=%.0f seconds=%.1f accepted_items=%d "
             + "accepted_items_per_s=%.0f request_bytes=%d requests_ok=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.2f refused_requests=%d errors=%d "
             + "unique_ids=%b start_ms=%d end_ms=%d",
-        signal.configName(), connections, batch, rate, elapsed, accepted.get(), accepted.get() / elapsed,
+        signal.configName(), signal == LoadSignal.TRACES ? shape : "-", connections, batch, rate, elapsed, accepted.get(), accepted.get() / elapsed,
         requestBytes.length, total,
         pct(all, 0.50), pct(all, 0.99), all.length == 0 ? Double.NaN : all[all.length - 1] / 1e6,
         refused.get(), errors.get(), uniqueIds, startMillis, System.currentTimeMillis());
