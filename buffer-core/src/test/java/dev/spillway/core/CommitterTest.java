@@ -95,6 +95,31 @@ class CommitterTest {
   }
 
   @Test
+  void request_acksDuringTheIntervalAfterAWrite_makeOneMoreWriteAfterIt_closeWritesTheLast() throws Exception {
+    Committer c = Committer.open(file, log, false, false);
+    List<Long> writes = java.util.Collections.synchronizedList(new ArrayList<>());
+    Committer.beforeLogCommit = () -> writes.add(System.nanoTime());
+    try {
+      for (int i = 0; i < 5; i++) {
+        c.opened(positions.get(i), records.get(i));
+      }
+      c.request(positions.get(1));
+      awaitWritten(c, positions.get(1));
+      c.request(positions.get(2));
+      c.request(positions.get(3));
+      awaitWritten(c, positions.get(3));
+      c.request(positions.get(4));
+    } finally {
+      Committer.beforeLogCommit = () -> {};
+      c.close();
+    }
+    assertThat(writes).as("one write for position 1, one for the two acks after it").hasSize(2);
+    assertThat(writes.get(1) - writes.get(0)).isGreaterThanOrEqualTo(Committer.MIN_WRITE_INTERVAL_NANOS);
+    assertThat(DrainCheckpoint.read(file).position()).as("close wrote the last request").isEqualTo(positions.get(4));
+    assertThat(log.committed()).isEqualTo(positions.get(4));
+  }
+
+  @Test
   void open_theCheckpointIsTheAuthority_logMovedUpToIt_orBackToIt() throws Exception {
     StreamWatermarks marks = new StreamWatermarks();
     DrainCheckpoint.write(file, positions.get(2), marks, false); // a crash after the file, before the log
