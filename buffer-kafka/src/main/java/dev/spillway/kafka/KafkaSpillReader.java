@@ -60,6 +60,12 @@ public final class KafkaSpillReader implements SpillReader {
   private final AtomicLong delivered = new AtomicLong();
   private final AtomicLong acked = new AtomicLong();
   private final AtomicLong quarantined = new AtomicLong();
+  /**
+   * The opener's count of records missing inside streams, copied after each open: a metrics
+   * scrape reads it here, never waiting for {@link #pollLock}, which a poll holds for as long as
+   * it waits for records (a scrape once hung 10 s behind an idle drain's poll).
+   */
+  private final AtomicLong missing = new AtomicLong();
 
   /**
    * @param settings the topic, group and TLS of the drain
@@ -125,7 +131,11 @@ public final class KafkaSpillReader implements SpillReader {
       throw new dev.spillway.core.internal.seal.EnvelopeFormatException("the record's key is not its stream id");
     }
     opener.accept(key);
-    return opener.open(sealed);
+    try {
+      return opener.open(sealed);
+    } finally {
+      missing.set(opener.missingRecords());
+    }
   }
 
   /** Quarantines a record that can never be opened; on failure it stays and is tried again. */
@@ -170,11 +180,9 @@ public final class KafkaSpillReader implements SpillReader {
         quarantined.get(), 0, 0, missingRecords(), 0, 0);
   }
 
-  /** Records found missing inside streams (gaps in their sequence numbers) since start. */
+  /** Records found missing inside streams (gaps in their sequence numbers) since start; never blocks. */
   public long missingRecords() {
-    synchronized (pollLock) {
-      return opener.missingRecords();
-    }
+    return missing.get();
   }
 
   @Override

@@ -104,6 +104,29 @@ class KafkaSpillTest {
   }
 
   @Test
+  void metrics_whileAPollWaitsForRecords_answerWithoutWaitingForIt() throws Exception {
+    KafkaSpillSettings s = settings();
+    try (KafkaSpillReader r = reader(s, keys.resolve(LocalKeys.READER_FILE))) {
+      java.util.concurrent.CompletableFuture<Delivery> waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return r.poll(Duration.ofSeconds(20)); // an empty topic: waits the whole time, holding the poll lock
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      Thread.sleep(1_000); // the poll is inside its wait (it would return null only after 20 s)
+      assertThat(waiting).isNotDone();
+      // A metrics scrape reads these: before the fix, missingRecords waited for the poll lock.
+      java.util.concurrent.CompletableFuture<dev.spillway.core.BufferMetrics> m =
+          java.util.concurrent.CompletableFuture.supplyAsync(r::metrics);
+      assertThat(m.get(5, TimeUnit.SECONDS).missing()).isZero();
+      assertThat(waiting).isNotDone();
+      r.close(); // wakes the poll
+      waiting.handle((d, e) -> d).get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void writerKey_cannotOpenWhatItProduced() {
     assertThatThrownBy(() -> LocalKeys.unwrapper(keys.resolve(LocalKeys.WRITER_FILE)))
         .isInstanceOf(IOException.class);
