@@ -106,6 +106,9 @@ class KafkaSpillTest {
   @Test
   void metrics_whileAPollWaitsForRecords_answerWithoutWaitingForIt() throws Exception {
     KafkaSpillSettings s = settings();
+    // Threads of its own: the common pool has one worker on two cores, and the waiting poll would
+    // hold it, so the metrics call would queue behind the poll whatever the reader did.
+    java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
     try (KafkaSpillReader r = reader(s, keys.resolve(LocalKeys.READER_FILE))) {
       java.util.concurrent.CompletableFuture<Delivery> waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
         try {
@@ -113,16 +116,18 @@ class KafkaSpillTest {
         } catch (InterruptedException e) {
           throw new IllegalStateException(e);
         }
-      });
+      }, threads);
       Thread.sleep(1_000); // the poll is inside its wait (it would return null only after 20 s)
       assertThat(waiting).isNotDone();
       // A metrics scrape reads these: before the fix, missingRecords waited for the poll lock.
       java.util.concurrent.CompletableFuture<dev.spillway.core.BufferMetrics> m =
-          java.util.concurrent.CompletableFuture.supplyAsync(r::metrics);
+          java.util.concurrent.CompletableFuture.supplyAsync(r::metrics, threads);
       assertThat(m.get(5, TimeUnit.SECONDS).missing()).isZero();
       assertThat(waiting).isNotDone();
       r.close(); // wakes the poll
       waiting.handle((d, e) -> d).get(30, TimeUnit.SECONDS);
+    } finally {
+      threads.shutdownNow();
     }
   }
 
