@@ -634,11 +634,7 @@ public final class ConfigLoader {
       throw o.errorAt("endpoint", "an http/protobuf endpoint needs a scheme (https://host:port)");
     }
     OutboundUrl url = exportUrl(o, "endpoint", raw, OutboundUrl.withDefaultScheme(raw, insecure), insecure);
-    String path = url.rawPath();
-    if (protocol == ServerConfig.Protocol.HTTP_PROTOBUF && !path.endsWith("/v1/traces")) {
-      path = (path.endsWith("/") ? path.substring(0, path.length() - 1) : path) + "/v1/traces";
-    }
-    return url.withPath(path).toUri();
+    return (protocol == ServerConfig.Protocol.HTTP_PROTOBUF ? url.withPathEnding("/v1/traces") : url).toUri();
   }
 
   /**
@@ -879,13 +875,7 @@ public final class ConfigLoader {
       throw o.errorAt("insecure", "insecure: true contradicts an https:// endpoint");
     }
     OutboundUrl url = OutboundUrl.parse(o, "endpoint", raw, OutboundUrl.withDefaultScheme(raw, insecure));
-    String path = url.rawPath();
-    if (protocol == ServerConfig.Protocol.GRPC) {
-      path = "";
-    } else if (!path.endsWith("/v1/metrics")) {
-      path = (path.endsWith("/") ? path.substring(0, path.length() - 1) : path) + "/v1/metrics";
-    }
-    return url.withPath(path);
+    return protocol == ServerConfig.Protocol.GRPC ? url.withPath("") : url.withPathEnding("/v1/metrics");
   }
 
   private Endpoint endpoint(YamlSection s, String key, String def) throws ConfigException {

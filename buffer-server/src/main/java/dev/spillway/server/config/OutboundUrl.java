@@ -61,6 +61,17 @@ record OutboundUrl(String scheme, String host, int port, String rawPath) {
     return new OutboundUrl(scheme, host, port, path);
   }
 
+  /**
+   * The path with {@code suffix} appended unless it already ends with it, as the collector's
+   * otlphttp exporter completes a base URL ({@code /v1/traces}, {@code /v1/metrics}).
+   */
+  OutboundUrl withPathEnding(String suffix) {
+    if (rawPath.endsWith(suffix)) {
+      return this;
+    }
+    return withPath((rawPath.endsWith("/") ? rawPath.substring(0, rawPath.length() - 1) : rawPath) + suffix);
+  }
+
   /** scheme://host:port/path; valid, since every part came out of a parsed URI. */
   URI toUri() {
     return URI.create(scheme + "://" + host + ":" + port + rawPath);

@@ -32,6 +32,15 @@ class OutboundUrlTest {
   }
 
   @Test
+  void withPathEnding_appendsTheSignalPathOnce() throws Exception {
+    assertThat(parse("https://b:4318").withPathEnding("/v1/traces").toUri()).hasToString("https://b:4318/v1/traces");
+    assertThat(parse("https://b:4318/otlp/").withPathEnding("/v1/traces").toUri())
+        .hasToString("https://b:4318/otlp/v1/traces");
+    assertThat(parse("https://b:4318/otlp/v1/traces").withPathEnding("/v1/traces").toUri())
+        .hasToString("https://b:4318/otlp/v1/traces");
+  }
+
+  @Test
   void withDefaultScheme_asTheCollectorReadsAHostPort() {
     assertThat(OutboundUrl.withDefaultScheme(" backend:4317 ", false)).isEqualTo("https://backend:4317");
     assertThat(OutboundUrl.withDefaultScheme("backend:4317", true)).isEqualTo("http://backend:4317");
