@@ -6,9 +6,7 @@ import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.NavigableSet;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -51,7 +49,7 @@ public final class SealedRecordConsumer implements AutoCloseable {
   private final ArrayDeque<SpilledRecord> fetched = new ArrayDeque<>();
   private final ArrayDeque<SpilledRecord> released = new ArrayDeque<>();
   /** Offsets fetched and not yet acknowledged, per partition this member owns. */
-  private final Map<TopicPartition, NavigableSet<Long>> inPlay = new HashMap<>();
+  private final InPlayOffsets inPlay = new InPlayOffsets();
   /** One past the last offset fetched, per partition. */
   private final Map<TopicPartition, Long> fetchedUpTo = new HashMap<>();
   private final Map<TopicPartition, Long> committed = new HashMap<>();
@@ -120,9 +118,9 @@ public final class SealedRecordConsumer implements AutoCloseable {
     commit(true);
   }
 
-  /** Records fetched or handed out and not yet acknowledged. */
+  /** Records fetched or handed out and not yet acknowledged. Any thread. */
   public int inPlay() {
-    return inPlay.values().stream().mapToInt(Set::size).sum();
+    return inPlay.count();
   }
 
   /** The consumer's own metrics, to export beside Spillway's. Any thread. */
@@ -186,19 +184,19 @@ public final class SealedRecordConsumer implements AutoCloseable {
     TopicPartition tp = new TopicPartition(r.topic(), r.partition());
     Header key = r.headers().lastHeader(SealedRecordProducer.KEY_RECORD_HEADER);
     SpilledRecord s = new SpilledRecord(tp, r.offset(), r.key(), key == null ? null : key.value(), r.value());
-    inPlay.computeIfAbsent(tp, t -> new TreeSet<>()).add(r.offset());
+    inPlay.add(tp, r.offset());
     fetchedUpTo.merge(tp, r.offset() + 1, Math::max);
     fetched.add(s);
   }
 
   private void applySettles() {
     for (Settle s; (s = settles.poll()) != null; ) {
-      NavigableSet<Long> offsets = inPlay.get(s.record().partition());
-      if (offsets == null || !offsets.contains(s.record().offset())) {
+      SpilledRecord r = s.record();
+      if (!inPlay.contains(r.partition(), r.offset())) {
         continue; // partition revoked since, or settled twice: the new owner has it
       }
       if (s.acked()) {
-        offsets.remove(s.record().offset());
+        inPlay.remove(r.partition(), r.offset());
       } else {
         released.addFirst(s.record());
       }
@@ -208,8 +206,7 @@ public final class SealedRecordConsumer implements AutoCloseable {
   private void commit(boolean sync) {
     Map<TopicPartition, OffsetAndMetadata> moves = new HashMap<>();
     for (Map.Entry<TopicPartition, Long> e : fetchedUpTo.entrySet()) {
-      NavigableSet<Long> offsets = inPlay.get(e.getKey());
-      long upTo = offsets == null || offsets.isEmpty() ? e.getValue() : offsets.first();
+      long upTo = inPlay.lowest(e.getKey(), e.getValue());
       if (upTo > committed.getOrDefault(e.getKey(), -1L)) {
         moves.put(e.getKey(), new OffsetAndMetadata(upTo));
       }
@@ -257,8 +254,8 @@ public final class SealedRecordConsumer implements AutoCloseable {
     }
 
     private void forget(Collection<TopicPartition> partitions) {
+      inPlay.forget(partitions);
       for (TopicPartition tp : partitions) {
-        inPlay.remove(tp);
         fetchedUpTo.remove(tp);
         committed.remove(tp);
       }
