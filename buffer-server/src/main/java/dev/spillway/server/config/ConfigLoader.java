@@ -871,10 +871,10 @@ public final class ConfigLoader {
    */
   private static OutboundUrl metricsEndpoint(YamlSection o, String raw, ServerConfig.Protocol protocol, boolean insecure)
       throws ConfigException {
-    if (insecure && raw.trim().startsWith("https://")) {
+    OutboundUrl url = OutboundUrl.parse(o, "endpoint", raw, OutboundUrl.withDefaultScheme(raw, insecure));
+    if (insecure && !url.plaintext()) { // the parsed scheme, so HTTPS:// contradicts it too
       throw o.errorAt("insecure", "insecure: true contradicts an https:// endpoint");
     }
-    OutboundUrl url = OutboundUrl.parse(o, "endpoint", raw, OutboundUrl.withDefaultScheme(raw, insecure));
     return protocol == ServerConfig.Protocol.GRPC ? url.withPath("") : url.withPathEnding("/v1/metrics");
   }
 

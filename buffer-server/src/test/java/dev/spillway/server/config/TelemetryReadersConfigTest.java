@@ -138,6 +138,22 @@ class TelemetryReadersConfigTest {
   }
 
   @Test
+  void insecureWithAnHttpsEndpoint_isAContradictionInAnyCase() {
+    for (String endpoint : new String[] {"https://127.0.0.1:4317", "HTTPS://127.0.0.1:4317"}) {
+      String yaml = daemonWithout(TELEMETRY
+          + "    readers:\n"
+          + "      - periodic:\n"
+          + "          exporter:\n"
+          + "            otlp:\n"
+          + "              protocol: grpc\n"
+          + "              insecure: true\n"
+          + "              endpoint: " + endpoint + "\n");
+      assertThat(error(yaml).getMessage()).as(endpoint)
+          .containsPattern(":\\d+:\\d+: .*otlp\\.insecure: insecure: true contradicts an https:// endpoint");
+    }
+  }
+
+  @Test
   void missingCertificateFile_isAnErrorAtItsKey() {
     String yaml = daemonWithout(collectorBlock("").replace("certificate: " + pki.ca, "certificate: " + dir.resolve("nope.pem")));
     assertThat(error(yaml).getMessage()).containsPattern(":\\d+:\\d+: .*otlp\\.certificate: .*nope\\.pem does not exist");
