@@ -62,6 +62,8 @@ final class BufferEngine implements BatchDelivery.Settler {
   static final String QUARANTINE_DIR = SpillDirectory.QUARANTINE_DIR;
   /** Chronicle mapping chunk; a record may be at most a quarter of it. */
   static final long BLOCK_SIZE = 64L << 20;
+  /** The largest payload whose sealed record fits in a quarter of {@link #BLOCK_SIZE}, whatever the codec. */
+  static final int MAX_BATCH_BYTES = EnvelopeFormat.largestPayloadIn(BLOCK_SIZE / 4, 64);
   /**
    * Longest wait at a record whose memory twin is in flight. Its ack or release signals the
    * reader at once; this only bounds the wait should a signal be missed.
@@ -186,10 +188,11 @@ final class BufferEngine implements BatchDelivery.Settler {
       throw new IllegalStateException("this buffer was built without writer keys");
     }
     Objects.requireNonNull(type, "type");
-    if (payload.length > EnvelopeFormat.MAX_PLAINTEXT_BYTES) {
-      // refused up front, whichever tier it would have gone to: it could never be sealed
-      throw new IllegalArgumentException(
-          "payload of " + payload.length + " bytes exceeds the limit of " + EnvelopeFormat.MAX_PLAINTEXT_BYTES);
+    if (payload.length > MAX_BATCH_BYTES) {
+      // Refused up front, whichever tier it would have gone to: it could never be appended, and
+      // held in memory it would block every eviction behind it.
+      throw new IllegalArgumentException("payload of " + payload.length
+          + " bytes exceeds the largest batch the spill holds, " + MAX_BATCH_BYTES + " bytes (split it)");
     }
     // Compression is the costly part of sealing and needs no lock: when this batch is likely to
     // spill, compress it here, so offers from several threads compress in parallel and only the

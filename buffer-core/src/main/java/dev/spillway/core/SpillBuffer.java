@@ -19,6 +19,13 @@ import java.time.Duration;
  * for one consumer thread. {@link #close} is idempotent.
  */
 public final class SpillBuffer implements SpillWriter, SpillReader {
+  /**
+   * The largest payload {@link #offer} takes, in bytes (just under 16 MiB): its sealed record,
+   * compressed or not, must fit in one record of the Chronicle spill. A larger payload is refused
+   * with {@link IllegalArgumentException}, in any tier and state; split it.
+   */
+  public static final int MAX_BATCH_BYTES = BufferEngine.MAX_BATCH_BYTES;
+
   private final BufferEngine engine;
 
   private SpillBuffer(BufferEngine engine) {

@@ -557,14 +557,54 @@ class SpillBufferTest {
 
   @Test
   void offer_payloadAboveTheRecordLimit_isRefusedUpFrontNamingTheLimit() throws Exception {
-    try (SpillBuffer b = builder(dir, keys).build()) {
-      byte[] huge = new byte[dev.spillway.core.internal.seal.EnvelopeFormat.MAX_PLAINTEXT_BYTES + 1];
+    try (SpillBuffer b = builder(dir, keys).memoryLimitBytes(64L << 20).build()) {
+      byte[] huge = new byte[SpillBuffer.MAX_BATCH_BYTES + 1];
       assertThatThrownBy(() -> b.offer(PayloadType.OTLP_TRACES, huge))
+          .as("refused even though the memory tier has room for it")
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining(String.valueOf(huge.length))
-          .hasMessageContaining(String.valueOf(dev.spillway.core.internal.seal.EnvelopeFormat.MAX_PLAINTEXT_BYTES));
+          .hasMessageContaining(String.valueOf(SpillBuffer.MAX_BATCH_BYTES));
       offerAll(b, 0, 2, 100);
       assertThat(drain(b, 2, WAIT)).as("the buffer carries on").containsExactly(0L, 1L);
+      assertThat(b.metrics().storageFaults()).isZero();
+    }
+  }
+
+  /**
+   * The largest batch, of bytes no codec can shrink, fits one Chronicle record (a quarter of the
+   * 64 MiB mapping chunk). Before the limit was set from the chunk, a payload just under 16 MiB
+   * was accepted into memory and then failed every append as a "spill storage fault", and while
+   * it was the oldest batch in memory no eviction could pass it.
+   */
+  @ParameterizedTest
+  @EnumSource(Compression.class)
+  void offer_largestIncompressibleBatch_spillsAndDrainsWhole(Compression compression) throws Exception {
+    byte[] largest = new byte[SpillBuffer.MAX_BATCH_BYTES];
+    new java.util.Random(42).nextBytes(largest);
+    java.nio.ByteBuffer.wrap(largest).putLong(7L);
+    try (SpillBuffer b = builder(dir, keys).compression(compression).memoryLimitBytes(32L << 20).build()) {
+      assertThat(b.offer(PayloadType.OTLP_TRACES, largest).outcome()).isEqualTo(OfferResult.Outcome.IN_MEMORY);
+      // Two more of its size do not fit beside it: it is the oldest, so it is sealed to disk first.
+      for (long id = 8; id <= 9; id++) {
+        byte[] next = largest.clone();
+        java.nio.ByteBuffer.wrap(next).putLong(id);
+        assertThat(b.offer(PayloadType.OTLP_TRACES, next).accepted()).as("batch %d", id).isTrue();
+      }
+      assertThat(b.metrics().spilled()).as("the first went to disk").isPositive();
+      assertThat(b.metrics().storageFaults()).isZero();
+      List<byte[]> got = new ArrayList<>();
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (got.size() < 3 && System.nanoTime() < deadline) {
+        Delivery d = b.poll(Duration.ofMillis(100));
+        if (d != null) {
+          got.add(d.payload());
+          d.ack();
+        }
+      }
+      assertThat(got).extracting(SpillFixtures::idOf).containsExactly(7L, 8L, 9L);
+      byte[] first = got.get(0).clone();
+      java.nio.ByteBuffer.wrap(first).putLong(7L);
+      assertThat(first).as("the spilled batch came back byte for byte").isEqualTo(largest);
     }
   }
 

@@ -114,6 +114,18 @@ public final class KafkaSpillSettings {
     return maxRecordBytes;
   }
 
+  /**
+   * The largest payload whose sealed record stays within {@link #maxRecordBytes} whatever the
+   * codec, with {@value #RECORD_FRAMING_BYTES} bytes left for the key-record header, the stream id
+   * and Kafka's own record framing.
+   */
+  public int maxBatchBytes() {
+    return dev.spillway.core.internal.seal.EnvelopeFormat.largestPayloadIn(maxRecordBytes, RECORD_FRAMING_BYTES);
+  }
+
+  /** Room kept in each record for what is not the sealed batch (a key record is under 2 KiB). */
+  static final int RECORD_FRAMING_BYTES = 8 << 10;
+
   /** How long the producer keeps trying one record before the offer that waits on it fails. */
   public Duration deliveryTimeout() {
     return deliveryTimeout;

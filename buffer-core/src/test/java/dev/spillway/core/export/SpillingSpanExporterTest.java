@@ -151,6 +151,55 @@ class SpillingSpanExporterTest {
     assertThat(filesWithCanary(dir)).isEmpty();
   }
 
+  /**
+   * Forty spans of 1 MiB each are more than one spill record holds (just under 16 MiB): the batch
+   * is offered in pieces, all of them on disk, and every span reaches the delegate. A span larger
+   * than a record on its own is refused, alone, and the export says so.
+   */
+  @Test
+  void export_batchLargerThanOneSpillRecord_isOfferedInPiecesAndASpanTooLargeAloneIsRefused() throws Exception {
+    SpanRecorder delegate = new SpanRecorder();
+    SpillingSpanExporter exporter = SpillingSpanExporter.builder(delegate, bufferConfig().memoryLimitBytes(0))
+        .setReplayBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
+        .build();
+    exporters.add(exporter);
+    SpanRecorder made = new SpanRecorder();
+    SdkTracerProvider provider = SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(made)).build();
+    providers.add(provider);
+    Tracer tracer = provider.get("dev.spillway.test");
+    String mebibyte = "x".repeat(1 << 20);
+    for (long i = 0; i < 40; i++) {
+      tracer.spanBuilder("big-" + i).setAttribute(Spans.SEQ, i).setAttribute("blob", mebibyte).startSpan().end();
+    }
+    List<SpanData> forty = made.spans();
+
+    CompletableResultCode r = exporter.export(forty);
+
+    assertThat(r.join(30, TimeUnit.SECONDS).isSuccess()).isTrue();
+    assertThat(exporter.bufferMetrics().spilled()).as("in pieces, each on disk").isGreaterThanOrEqualTo(3);
+    assertThat(exporter.bufferMetrics().storageFaults()).isZero();
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (delegate.spans().size() < 40 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(delegate.spans()).extracting(s -> s.getAttributes().get(Spans.SEQ))
+        .containsExactlyElementsOf(range(0, 40));
+
+    tracer.spanBuilder("too-big").setAttribute(Spans.SEQ, 40L).setAttribute("blob", "y".repeat(17 << 20))
+        .startSpan().end();
+    tracer.spanBuilder("small").setAttribute(Spans.SEQ, 41L).startSpan().end();
+    List<SpanData> tooBigAndSmall = made.spans().subList(40, 42);
+
+    CompletableResultCode refused = exporter.export(tooBigAndSmall);
+
+    assertThat(refused.join(30, TimeUnit.SECONDS).isSuccess()).as("one span could not be kept").isFalse();
+    deadline = System.nanoTime() + WAIT.toNanos();
+    while (delegate.spans().size() < 41 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(delegate.spans()).extracting(s -> s.getAttributes().get(Spans.SEQ)).endsWith(41L).doesNotContain(40L);
+  }
+
   @Test
   void export_delegateDownThenUp_spillsSealedThenReplaysEverySpanExactlyAndInOrder() throws Exception {
     // Small memory tier: most of the outage goes to disk, sealed.

@@ -107,6 +107,8 @@ public final class ConfigLoader {
     // Each block is read even when an earlier one failed, so one run reports every error.
     Optional<ServerConfig.Receiver> grpc = Optional.empty();
     Optional<ServerConfig.Receiver> http = Optional.empty();
+    Optional<YamlSection> grpcSection = Optional.empty();
+    Optional<YamlSection> httpSection = Optional.empty();
     Optional<YamlSection> receivers = top.section("receivers");
     // No receivers block: a configuration for serve --role drain only, which then needs no
     // server certificate or key (the daemon refuses the ingest roles without receivers).
@@ -117,10 +119,12 @@ public final class ConfigLoader {
         YamlSection protocols =
             otlp.section("protocols").orElseThrow(() -> otlp.errorAt("protocols", "is required"));
         Optional<YamlSection> g = protocols.section("grpc");
+        grpcSection = g;
         if (g.isPresent()) {
           grpc = collect(problems, () -> receiver(g.get(), "grpc", "127.0.0.1:4317", "max_recv_msg_size_mib"));
         }
         Optional<YamlSection> h = protocols.section("http");
+        httpSection = h;
         if (h.isPresent()) {
           http = collect(problems, () -> receiver(h.get(), "http", "127.0.0.1:4318", "max_request_body_size"));
         }
@@ -137,6 +141,10 @@ public final class ConfigLoader {
 
     Optional<YamlSection> bufferSection = top.section("buffer");
     Optional<ServerConfig.Buffer> buffer = collect(problems, () -> buffer(bufferSection, top));
+    if (buffer.isPresent()) {
+      requestFitsTheSpill(grpcSection, grpc, "max_recv_msg_size_mib", buffer.get()).ifPresent(problems::add);
+      requestFitsTheSpill(httpSection, http, "max_request_body_size", buffer.get()).ifPresent(problems::add);
+    }
     Optional<YamlSection> exportersSection = top.section("exporters");
     Optional<ServerConfig.Exporter> exporter = collect(problems, () -> exporter(exportersSection));
     Optional<YamlSection> serviceSection = top.section("service");
@@ -156,6 +164,24 @@ public final class ConfigLoader {
     }
     return new ServerConfig(name, grpc, http, buffer.orElseThrow(), exporter.orElseThrow(), metrics.orElseThrow(),
         List.copyOf(warnings), signals.orElseThrow());
+  }
+
+  /**
+   * A receiver's largest request must fit one record of the spill: a larger one would be accepted
+   * into memory and then never reach the disk, or be refused as retryable forever.
+   */
+  private static Optional<ConfigException> requestFitsTheSpill(Optional<YamlSection> section,
+      Optional<ServerConfig.Receiver> receiver, String sizeKey, ServerConfig.Buffer buffer) {
+    long largest = buffer.largestBatchBytes();
+    if (section.isEmpty() || receiver.isEmpty() || receiver.get().maxRequestBytes() <= largest) {
+      return Optional.empty();
+    }
+    boolean mib = sizeKey.equals("max_recv_msg_size_mib");
+    long asked = receiver.get().maxRequestBytes();
+    String what = mib ? (asked >> 20) + " MiB" : asked + " bytes";
+    String most = mib ? (largest >> 20) + " MiB (" + largest + " bytes)" : largest + " bytes";
+    return Optional.of(section.get().errorAt(sizeKey,
+        what + " is more than " + buffer.spillName() + " holds in one record; at most " + most));
   }
 
   /** Reads one block; an error it throws is collected and the block is left out. */
@@ -286,11 +312,13 @@ public final class ConfigLoader {
       }
       YamlSection ks = spill.section("kafka").orElseThrow(() -> spill.errorAt("kafka", "is required with backend: kafka"));
       ServerConfig.KafkaSpill settings = kafka(ks);
+      ServerConfig.Coalesce fitting =
+          coalescedRecordsFit(b, coalesce, settings.settings().maxBatchBytes(), "the Kafka spill's max_record_bytes");
       spill.finish();
       b.finish();
       return new ServerConfig.Buffer(durability, limit, spike, Optional.empty(), 0,
           FsyncPolicy.fromConfigValue("none"), codec, OverflowPolicy.REFUSE, k, false, deployment, Optional.of(settings),
-          coalesce);
+          fitting);
     }
     if (spill.has("kafka")) {
       throw spill.errorAt("kafka", "needs backend: kafka");
@@ -307,10 +335,31 @@ public final class ConfigLoader {
     OverflowPolicy overflow =
         OverflowPolicy.fromConfigName(spill.oneOf("overflow", "refuse", "refuse", "drop-oldest"));
     boolean sharedGroup = spill.bool("shared_group", false);
+    ServerConfig.Coalesce fitting =
+        coalescedRecordsFit(b, coalesce, dev.spillway.core.SpillBuffer.MAX_BATCH_BYTES, "the local spill");
     spill.finish();
     b.finish();
     return new ServerConfig.Buffer(durability, limit, spike, Optional.of(dir), maxDisk, fsync, codec, overflow, k, sharedGroup,
-        deployment, Optional.empty(), coalesce);
+        deployment, Optional.empty(), fitting);
+  }
+
+  /**
+   * A coalesced record is offered as one batch: it must fit one record of the spill. A value
+   * written in the file that does not is an error; the defaults shrink to fit (a Kafka spill with
+   * a {@code max_record_bytes} under 1 MiB).
+   */
+  private static ServerConfig.Coalesce coalescedRecordsFit(YamlSection buffer, ServerConfig.Coalesce coalesce,
+      long largest, String spill) throws ConfigException {
+    if (!coalesce.enabled() || coalesce.maxRecordBytes() <= largest) {
+      return coalesce;
+    }
+    Optional<YamlSection> c = buffer.section("coalesce");
+    if (c.isPresent() && c.get().has("max_record_bytes")) {
+      throw c.get().errorAt("max_record_bytes", coalesce.maxRecordBytes() + " bytes is more than " + spill
+          + " holds in one record; at most " + largest);
+    }
+    return new ServerConfig.Coalesce(Math.min(coalesce.maxRequestBytes(), largest), coalesce.window(), largest,
+        coalesce.fullWindow());
   }
 
   /** {@code buffer.coalesce}: absent means the defaults; 0 for either of the first two turns it off. */

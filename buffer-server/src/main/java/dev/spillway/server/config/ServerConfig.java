@@ -91,6 +91,19 @@ public record ServerConfig(
       java.util.Objects.requireNonNull(coalesce, "coalesce");
     }
 
+    /**
+     * The largest request the spill can hold in one record, whatever its compression: a receiver
+     * limit above this would accept requests that could never be kept.
+     */
+    public long largestBatchBytes() {
+      return kafka.map(k -> (long) k.settings().maxBatchBytes()).orElse((long) dev.spillway.core.SpillBuffer.MAX_BATCH_BYTES);
+    }
+
+    /** Which spill {@link #largestBatchBytes} is about, for error messages. */
+    public String spillName() {
+      return kafka.isPresent() ? "the Kafka spill (buffer.spill.kafka.max_record_bytes)" : "the local spill";
+    }
+
     /** With the default {@link Coalesce}. */
     public Buffer(Durability durability, long memoryLimitBytes, long spikeLimitBytes, Optional<Path> directory,
         long maxDiskBytes, FsyncPolicy fsync, Compression compression, OverflowPolicy overflow, Keys keys,

@@ -58,4 +58,32 @@ class CoalesceConfigTest {
         .hasMessageContaining("max_request_bytes").hasMessageContaining("must not exceed max_record_bytes");
     assertThatThrownBy(() -> load("  coalesce:\n    windw: 2ms\n")).hasMessageContaining("windw");
   }
+
+  /** A coalesced record is one batch of the spill: it must fit one Chronicle record (just under 16 MiB). */
+  @Test
+  void maxRecordBytes_aboveWhatTheSpillHolds_isRefused() throws Exception {
+    assertThatThrownBy(() -> load("  coalesce:\n    max_record_bytes: " + (32 << 20) + "\n"))
+        .hasMessageMatching("(?s).*buffer\\.coalesce\\.max_record_bytes: 33554432 bytes is more than the local spill"
+            + " holds in one record; at most " + dev.spillway.core.SpillBuffer.MAX_BATCH_BYTES + ".*");
+    assertThat(load("  coalesce:\n    max_record_bytes: " + dev.spillway.core.SpillBuffer.MAX_BATCH_BYTES + "\n")
+        .maxRecordBytes()).isEqualTo(dev.spillway.core.SpillBuffer.MAX_BATCH_BYTES);
+  }
+
+  /** The receivers' limits too: a larger request could never be kept, so the daemon does not start. */
+  @Test
+  void receiverLimitsAboveWhatTheSpillHolds_areRefusedAtTheirKeys() throws Exception {
+    String yaml = TestConfigs.daemon(pki, dir.resolve("spill"), dir.resolve("keys"), "", 32 << 20);
+    Path f = dir.resolve("big.yaml");
+    Files.writeString(f, yaml);
+    ConfigException e = org.assertj.core.api.Assertions.catchThrowableOfType(ConfigException.class,
+        () -> new ConfigLoader(name -> null, false).load(f));
+    assertThat(e.problems()).hasSize(2);
+    assertThat(e.getMessage())
+        .containsPattern("big\\.yaml:\\d+:\\d+: receivers\\.otlp\\.protocols\\.grpc\\.max_recv_msg_size_mib: 32 MiB is more"
+            + " than the local spill holds in one record; at most 15 MiB")
+        .containsPattern("big\\.yaml:\\d+:\\d+: receivers\\.otlp\\.protocols\\.http\\.max_request_body_size: 33554432 bytes"
+            + " is more than the local spill holds in one record; at most " + dev.spillway.core.SpillBuffer.MAX_BATCH_BYTES + " bytes");
+    Files.writeString(f, TestConfigs.daemon(pki, dir.resolve("spill"), dir.resolve("keys"), "", 15 << 20));
+    assertThat(new ConfigLoader(name -> null, false).load(f).grpc().get().maxRequestBytes()).isEqualTo(15 << 20);
+  }
 }

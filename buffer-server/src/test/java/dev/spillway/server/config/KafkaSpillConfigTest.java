@@ -40,6 +40,28 @@ class KafkaSpillConfigTest {
         .hasMessageContaining("setting of the local spill");
   }
 
+  /** A request the Kafka spill could not produce as one record is refused at load, at the receiver's key. */
+  @Test
+  void receiverLimitAboveTheKafkaRecordLimit_isRefusedNamingBothKeys() throws Exception {
+    TestPki pki = new TestPki(dir.resolve("pki"));
+    String small = yaml(pki, "").replace("      topic: spill-a\n", "      topic: spill-a\n      max_record_bytes: 1048576\n");
+    assertThatThrownBy(() -> TestConfigs.load(dir, small))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageMatching("(?s).*:\\d+:\\d+: receivers\\.otlp\\.protocols\\.grpc\\.max_recv_msg_size_mib: 4 MiB is more than"
+            + " the Kafka spill \\(buffer\\.spill\\.kafka\\.max_record_bytes\\) holds in one record; at most 0 MiB.*");
+    String fits = small.replace("        endpoint: 127.0.0.1:0\n", "        endpoint: 127.0.0.1:0\n        max_recv_msg_size_mib: 1\n")
+        .replace("max_record_bytes: 1048576", "max_record_bytes: 2097152");
+    assertThat(TestConfigs.load(dir, fits).grpc().get().maxRequestBytes()).isEqualTo(1 << 20);
+    // Under 1 MiB a record is smaller than the coalescer's default group (1 MiB): the default shrinks,
+    // a value written in the file is an error.
+    String httpOnly = small.replace("      grpc:\n        endpoint: 127.0.0.1:0\n",
+        "      http:\n        endpoint: 127.0.0.1:0\n        max_request_body_size: 1000000\n");
+    ServerConfig.Buffer b = TestConfigs.load(dir, httpOnly).buffer();
+    assertThat(b.coalesce().maxRecordBytes()).isEqualTo(b.largestBatchBytes()).isLessThan(1 << 20);
+    assertThatThrownBy(() -> TestConfigs.load(dir, httpOnly.replace("buffer:\n", "buffer:\n  coalesce:\n    max_record_bytes: 1048576\n")))
+        .hasMessageContaining("buffer.coalesce.max_record_bytes: 1048576 bytes is more than the Kafka spill's max_record_bytes");
+  }
+
   @Test
   void buffer_withBothOrNeitherPlace_isRefused() throws Exception {
     TestPki pki = new TestPki(dir.resolve("pki"));

@@ -67,6 +67,18 @@ public final class EnvelopeFormat {
   /** Largest payload a record may carry before compression; bounds memory on the read side. */
   public static final int MAX_PLAINTEXT_BYTES = 256 << 20;
 
+  /**
+   * The largest payload whose sealed batch is at most {@code recordBytes} long whatever the codec,
+   * with {@code reservedBytes} of the record left for the store's own framing. Incompressible
+   * bytes grow under compression: LZ4 by at most n/255 + 16, zstd by n/256 plus at most 64 for
+   * payloads under 128 KiB; the header and the GCM nonce and tag add {@value #BATCH_HEADER} +
+   * {@value #GCM_OVERHEAD}. Zero when nothing fits.
+   */
+  public static int largestPayloadIn(long recordBytes, int reservedBytes) {
+    long room = recordBytes - reservedBytes - BATCH_HEADER - GCM_OVERHEAD - 64 - 16;
+    return room <= 0 ? 0 : (int) Math.min(MAX_PLAINTEXT_BYTES, room * 255 / 256);
+  }
+
   private EnvelopeFormat() {}
 
   /**
