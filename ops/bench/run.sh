@@ -67,7 +67,7 @@ receivers:
     protocols:
       grpc:
         endpoint: 127.0.0.1:$RPORT
-        max_recv_msg_size_mib: 16
+        max_recv_msg_size_mib: 15
         tls:
           cert_file: certs/server.crt
           key_file: certs/server.key
@@ -211,7 +211,7 @@ receivers:
     protocols:
       grpc:
         endpoint: 127.0.0.1:$CPORT
-        max_recv_msg_size_mib: 16
+        max_recv_msg_size_mib: 15
         tls:
           cert_file: $W/certs/server.crt
           key_file: $W/certs/server.key

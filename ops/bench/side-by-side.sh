@@ -227,7 +227,7 @@ receivers:
     protocols:
       grpc:
         endpoint: 127.0.0.1:$RPORT
-        max_recv_msg_size_mib: 16
+        max_recv_msg_size_mib: 15
         tls:
           cert_file: $W/certs/server.crt
           key_file: $W/certs/server.key
@@ -269,7 +269,7 @@ receivers:
     protocols:
       grpc:
         endpoint: 127.0.0.1:$RPORT
-        max_recv_msg_size_mib: 16
+        max_recv_msg_size_mib: 15
         tls:
           cert_file: $W/certs/server.crt
           key_file: $W/certs/server.key

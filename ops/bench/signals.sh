@@ -56,7 +56,7 @@ receivers:
     protocols:
       grpc:
         endpoint: 127.0.0.1:$RPORT
-        max_recv_msg_size_mib: 16
+        max_recv_msg_size_mib: 15
         tls: {cert_file: certs/server.crt, key_file: certs/server.key, client_ca_file: certs/ca.crt}
 buffer:
   durability: $DURABILITY
