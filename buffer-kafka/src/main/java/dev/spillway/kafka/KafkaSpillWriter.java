@@ -122,6 +122,11 @@ public final class KafkaSpillWriter implements SpillWriter {
 
   @Override
   public OfferResult offer(PayloadType type, byte[] payload) {
+    if (payload.length > producer.maxBatchBytes()) {
+      // Never accepted: the producer would fail it as too large on every send and every resend.
+      throw new IllegalArgumentException("payload of " + payload.length + " bytes exceeds the largest batch one"
+          + " Kafka record holds, " + producer.maxBatchBytes() + " bytes (max_record_bytes; split it)");
+    }
     offered.incrementAndGet();
     Sealer.Compressed compressed;
     try {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import dev.spillway.core.internal.seal.EnvelopeFormat;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -29,6 +30,7 @@ public final class SealedRecordProducer implements AutoCloseable {
 
   private final KafkaProducer<byte[], byte[]> producer;
   private final String topic;
+  private final int maxBatchBytes;
 
   /** A position on the topic: partition and offset. */
   public record Position(int partition, long offset) {}
@@ -47,6 +49,21 @@ public final class SealedRecordProducer implements AutoCloseable {
     c.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, MAX_BLOCK_MS);
     this.producer = new KafkaProducer<>(c);
     this.topic = topic;
+    Object maxRequest = c.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, KAFKA_DEFAULT_MAX_REQUEST_SIZE);
+    this.maxBatchBytes = EnvelopeFormat.largestPayloadIn(Long.parseLong(maxRequest.toString()),
+        KafkaSpillSettings.RECORD_FRAMING_BYTES);
+  }
+
+  /** The producer's own default for {@code max.request.size}. */
+  private static final int KAFKA_DEFAULT_MAX_REQUEST_SIZE = 1 << 20;
+
+  /**
+   * The largest payload whose sealed record this producer can send ({@code max.request.size},
+   * less the key-record header and framing and what compression may add; see {@link
+   * KafkaSpillSettings#maxBatchBytes}).
+   */
+  public int maxBatchBytes() {
+    return maxBatchBytes;
   }
 
   /**

@@ -59,6 +59,36 @@ class KafkaSpillTest {
     return new KafkaSpillWriter(p, sealer, Codec.LZ4, d, memoryLimit, Duration.ofSeconds(10));
   }
 
+  /**
+   * The largest batch the settings allow, of bytes LZ4 cannot shrink, is produced as one record
+   * and read back whole; one byte more is refused before anything is sent (the producer would fail
+   * it as too large on every send, and a memory-first writer would resend it forever).
+   */
+  @Test
+  void offer_largestIncompressibleBatch_isOneRecord_andOneByteMoreIsRefusedUpFront() throws Exception {
+    KafkaSpillSettings s = settings();
+    byte[] largest = new byte[s.maxBatchBytes()];
+    new java.util.Random(3).nextBytes(largest);
+    try (KafkaSpillWriter w = writer(s, LocalKeys.issuer(keys.resolve(LocalKeys.WRITER_FILE)), Durability.DURABLE, 0);
+        KafkaSpillReader r = reader(s, keys.resolve(LocalKeys.READER_FILE))) {
+      assertThatThrownBy(() -> w.offer(PayloadType.OTLP_TRACES, new byte[s.maxBatchBytes() + 1]))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(String.valueOf(s.maxBatchBytes()));
+      assertThat(w.metrics().offered()).as("nothing was counted or sent").isZero();
+
+      assertThat(w.offer(PayloadType.OTLP_TRACES, largest).outcome()).isEqualTo(OfferResult.Outcome.SPILLED);
+
+      Delivery d = null;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (d == null && System.nanoTime() < deadline) {
+        d = r.poll(Duration.ofMillis(500));
+      }
+      assertThat(d).isNotNull();
+      assertThat(d.payload()).isEqualTo(largest);
+      d.ack();
+    }
+  }
+
   static KafkaSpillReader reader(KafkaSpillSettings s, Path readerKeys) throws Exception {
     Opener opener = new Opener(LocalKeys.unwrapper(readerKeys), DeploymentId.of("test"), s.topic(),
         Opener.DEFAULT_MAX_CACHED_KEYS, new dev.spillway.core.internal.seal.StreamWatermarks());
