@@ -143,8 +143,8 @@ final class BufferedDelegate<T> {
             List.of(offer(all.subList(0, half)), offer(all.subList(half, all.size()))));
       }
       refusedItems.addAndGet(count);
-      refuseLog.warn("refused {} {} of a single item: {} bytes as OTLP, more than the spill holds in one"
-          + " record ({} bytes)", count, codec.itemsName(), payload.length, SpillBuffer.MAX_BATCH_BYTES);
+      refuseLog.warn("refused {} {}: one item of {} bytes as OTLP, more than the spill holds in one record"
+          + " ({} bytes)", count, codec.itemsName(), payload.length, SpillBuffer.MAX_BATCH_BYTES);
       return CompletableResultCode.ofFailure();
     }
     originals.put(payload, items);
