@@ -141,14 +141,15 @@ public final class LoadGen {
         .build();
     LoadSignal signal = LoadSignal.of(o.getOrDefault("signal", "traces"));
     String shape = o.getOrDefault("span-shape", "rich");
-    ExportTraceServiceRequest request = OtlpSpans.toRequest(switch (shape) {
+    if (!shape.equals("rich") && signal != LoadSignal.TRACES) {
+      throw new IllegalArgumentException("--span-shape is for --signal traces");
+    }
+    // Spans are built only for traces; the other signals send their fixture's bytes.
+    ExportTraceServiceRequest request = signal != LoadSignal.TRACES ? null : OtlpSpans.toRequest(switch (shape) {
       case "rich" -> SpanFixtures.spans(batch);
       case "telemetrygen" -> SpanFixtures.telemetrygenSpans(batch);
       default -> throw new IllegalArgumentException("--span-shape must be rich or telemetrygen, got " + shape);
     });
-    if (!shape.equals("rich") && signal != LoadSignal.TRACES) {
-      throw new IllegalArgumentException("--span-shape is for --signal traces");
-    }
     byte[] requestBytes = signal == LoadSignal.TRACES ? request.toByteArray() : signal.request(batch);
     boolean uniqueIds = Boolean.parseBoolean(o.getOrDefault("unique-ids", "false"));
     int firstConnection = Integer.parseInt(o.getOrDefault("first-connection", "0"));
