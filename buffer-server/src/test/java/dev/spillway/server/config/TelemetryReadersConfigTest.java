@@ -125,29 +125,27 @@ class TelemetryReadersConfigTest {
     assertThat(error(yaml).getMessage()).containsPattern(":\\d+:\\d+: .*otlp\\.tls: unknown key");
   }
 
-  @Test
-  void plaintextEndpoint_refusedWithoutTheDevelopmentFlag() {
-    String yaml = daemonWithout(TELEMETRY
+  /** One gRPC reader under {@code telemetry.metrics}, its otlp block ending with {@code otlpLines}. */
+  private String grpcReader(String otlpLines) {
+    return daemonWithout(TELEMETRY
         + "    readers:\n"
         + "      - periodic:\n"
         + "          exporter:\n"
         + "            otlp:\n"
         + "              protocol: grpc\n"
-        + "              endpoint: http://127.0.0.1:4317\n");
+        + otlpLines);
+  }
+
+  @Test
+  void plaintextEndpoint_refusedWithoutTheDevelopmentFlag() {
+    String yaml = grpcReader("              endpoint: http://127.0.0.1:4317\n");
     assertThat(error(yaml).getMessage()).contains("plaintext telemetry export is refused");
   }
 
   @Test
   void insecureWithAnHttpsEndpoint_isAContradictionInAnyCase() {
     for (String endpoint : new String[] {"https://127.0.0.1:4317", "HTTPS://127.0.0.1:4317"}) {
-      String yaml = daemonWithout(TELEMETRY
-          + "    readers:\n"
-          + "      - periodic:\n"
-          + "          exporter:\n"
-          + "            otlp:\n"
-          + "              protocol: grpc\n"
-          + "              insecure: true\n"
-          + "              endpoint: " + endpoint + "\n");
+      String yaml = grpcReader("              insecure: true\n              endpoint: " + endpoint + "\n");
       assertThat(error(yaml).getMessage()).as(endpoint)
           .containsPattern(":\\d+:\\d+: .*otlp\\.insecure: insecure: true contradicts an https:// endpoint");
     }
