@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue #14's poison batch: the daemon accepts 16 MiB requests, the downstream only 4 MiB (a
+ * Issue #14's poison batch: the daemon accepts 15 MiB requests, the downstream only 4 MiB (a
  * grpc-java server with maxInboundMessageSize; an HTTPS server answering 413). One span with a
  * 6 MB attribute, sent in a batch with normal spans, then 1,000 normal spans: all normal spans
  * arrive, the oversize one is dropped and counted, and nothing waits behind it.
@@ -80,7 +80,7 @@ class OversizeBatchTest {
   private Daemon daemon(TestPki pki, String exporter) throws Exception {
     Path keys = dir.resolve("keys");
     LocalKeys.init(keys);
-    String yaml = TestConfigs.daemon(pki, dir.resolve("spill"), keys, exporter, 16 << 20);
+    String yaml = TestConfigs.daemon(pki, dir.resolve("spill"), keys, exporter, 15 << 20);
     return Daemon.start(TestConfigs.load(dir, yaml), Role.BOTH, BufferOpener.spillBuffer());
   }
 
