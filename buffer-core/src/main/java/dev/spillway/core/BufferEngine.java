@@ -60,15 +60,36 @@ final class BufferEngine implements BatchDelivery.Settler {
   private static final Logger LOG = LoggerFactory.getLogger(BufferEngine.class);
   static final String QUEUE_DIR = SpillDirectory.QUEUE_DIR;
   static final String QUARANTINE_DIR = SpillDirectory.QUARANTINE_DIR;
-  /** Chronicle mapping chunk; a record may be at most a quarter of it. */
-  static final long BLOCK_SIZE = 64L << 20;
-  /** The largest payload whose sealed record fits in a quarter of {@link #BLOCK_SIZE}, whatever the codec. */
-  static final int MAX_BATCH_BYTES = EnvelopeFormat.largestPayloadIn(BLOCK_SIZE / 4, 64);
+  /**
+   * Chronicle's mapping chunks, smallest to largest. A record may be at most a quarter of the chunk
+   * it is written with; it reads back with any chunk. The writer's chunk and the one the reader holds
+   * are resident while spilling, so the chunk is the smallest that holds the buffer's largest batch.
+   */
+  static final long SMALLEST_CHUNK = 16L << 20;
+  static final long LARGEST_CHUNK = 64L << 20;
+  /** The largest batch any buffer may take: its sealed record fits a quarter of {@link #LARGEST_CHUNK}. */
+  static final int MAX_BATCH_BYTES = largestBatchIn(LARGEST_CHUNK);
+  /** The largest batch a buffer takes unless told otherwise: a 32 MiB chunk's. */
+  static final int DEFAULT_MAX_BATCH_BYTES = largestBatchIn(32L << 20);
   /**
    * Longest wait at a record whose memory twin is in flight. Its ack or release signals the
    * reader at once; this only bounds the wait should a signal be missed.
    */
   private static final long TWIN_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  /** The largest payload whose sealed record fits a quarter of {@code chunk}, whatever the codec. */
+  private static int largestBatchIn(long chunk) {
+    return EnvelopeFormat.largestPayloadIn(chunk / 4, 64);
+  }
+
+  /** The smallest chunk whose records hold {@code maxBatchBytes} (at most {@link #MAX_BATCH_BYTES}). */
+  static long chunkFor(int maxBatchBytes) {
+    long chunk = SMALLEST_CHUNK;
+    while (chunk < LARGEST_CHUNK && largestBatchIn(chunk) < maxBatchBytes) {
+      chunk <<= 1;
+    }
+    return chunk;
+  }
 
   private final SpillBufferBuilder cfg;
   private final boolean canWrite;
@@ -115,7 +136,7 @@ final class BufferEngine implements BatchDelivery.Settler {
     this.directory = SpillDirectory.open(cfg.directory, cfg.sharedGroup, canWrite);
     boolean fsyncs = cfg.fsync.kind() != FsyncPolicy.Kind.NONE;
     try {
-      this.log = ChronicleSpillLog.open(directory.queue(), canWrite, BLOCK_SIZE, fsyncs);
+      this.log = ChronicleSpillLog.open(directory.queue(), canWrite, chunkFor(cfg.maxBatchBytes), fsyncs);
     } catch (IOException | RuntimeException e) {
       directory.close();
       throw e;
@@ -177,6 +198,10 @@ final class BufferEngine implements BatchDelivery.Settler {
   }
 
   /** What {@link SpillBufferBuilder#warmUpEncryption} did at open, or null when it was not asked for. */
+  int maxBatchBytes() {
+    return cfg.maxBatchBytes;
+  }
+
   AesGcmWarmup.Result encryptionWarmUp() {
     return encryptionWarmUp;
   }
@@ -188,11 +213,11 @@ final class BufferEngine implements BatchDelivery.Settler {
       throw new IllegalStateException("this buffer was built without writer keys");
     }
     Objects.requireNonNull(type, "type");
-    if (payload.length > MAX_BATCH_BYTES) {
+    if (payload.length > cfg.maxBatchBytes) {
       // Refused up front, whichever tier it would have gone to: it could never be appended, and
       // held in memory it would block every eviction behind it.
-      throw new IllegalArgumentException("payload of " + payload.length
-          + " bytes exceeds the largest batch the spill holds, " + MAX_BATCH_BYTES + " bytes (split it)");
+      throw new IllegalArgumentException("payload of " + payload.length + " bytes exceeds the largest batch"
+          + " this buffer takes, " + cfg.maxBatchBytes + " bytes (split it, or raise maxBatchBytes)");
     }
     // Compression is the costly part of sealing and needs no lock: when this batch is likely to
     // spill, compress it here, so offers from several threads compress in parallel and only the

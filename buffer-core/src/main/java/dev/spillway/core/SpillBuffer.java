@@ -20,11 +20,16 @@ import java.time.Duration;
  */
 public final class SpillBuffer implements SpillWriter, SpillReader {
   /**
-   * The largest payload {@link #offer} takes, in bytes (just under 16 MiB): its sealed record,
-   * compressed or not, must fit in one record of the Chronicle spill. A larger payload is refused
-   * with {@link IllegalArgumentException}, in any tier and state; split it.
+   * The largest {@link SpillBufferBuilder#maxBatchBytes} a buffer can be built with, in bytes (just
+   * under 16 MiB): a sealed record, compressed or not, must fit in one record of the Chronicle spill.
    */
   public static final int MAX_BATCH_BYTES = BufferEngine.MAX_BATCH_BYTES;
+  /**
+   * The largest payload {@link #offer} takes unless the builder says otherwise, in bytes (just under
+   * 8 MiB, twice the OTLP receivers' default 4 MiB request). A larger payload is refused with {@link
+   * IllegalArgumentException}, in any tier and state; split it.
+   */
+  public static final int DEFAULT_MAX_BATCH_BYTES = BufferEngine.DEFAULT_MAX_BATCH_BYTES;
 
   private final BufferEngine engine;
 
@@ -90,6 +95,11 @@ public final class SpillBuffer implements SpillWriter, SpillReader {
   @Override
   public Delivery poll(Duration timeout) throws InterruptedException {
     return engine.poll(timeout);
+  }
+
+  /** The largest payload {@link #offer} takes, in bytes ({@link SpillBufferBuilder#maxBatchBytes}). */
+  public int maxBatchBytes() {
+    return engine.maxBatchBytes();
   }
 
   /** For tests in this package. */

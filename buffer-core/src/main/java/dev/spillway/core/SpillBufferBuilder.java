@@ -28,6 +28,7 @@ public final class SpillBufferBuilder {
   Path directory;
   long memoryLimitBytes = DEFAULT_MEMORY_LIMIT_BYTES;
   long spikeLimitBytes = -1; // derived: a fifth of the limit
+  int maxBatchBytes = SpillBuffer.DEFAULT_MAX_BATCH_BYTES;
   long maxDiskBytes = DEFAULT_MAX_DISK_BYTES;
   long segmentBytes = -1; // derived from the disk budget
   Duration segmentMaxAge = Duration.ofMinutes(10);
@@ -104,6 +105,23 @@ public final class SpillBufferBuilder {
       throw new IllegalArgumentException("spikeLimitBytes must be >= 0, got " + bytes);
     }
     this.spikeLimitBytes = bytes;
+    return this;
+  }
+
+  /**
+   * The largest batch {@link SpillBuffer#offer} takes, in bytes; a larger one is refused with
+   * {@link IllegalArgumentException}. Default {@link SpillBuffer#DEFAULT_MAX_BATCH_BYTES} (just under
+   * 8 MiB), at most {@link SpillBuffer#MAX_BATCH_BYTES} (just under 16 MiB). It sizes the spill's
+   * memory mapping: the spill keeps up to two mapping chunks of 4&times; this (rounded up to 16, 32 or
+   * 64 MiB) resident, so a buffer that never takes large batches should say so. A spill written with
+   * a larger setting still reads back whole.
+   */
+  public SpillBufferBuilder maxBatchBytes(int bytes) {
+    if (bytes < 1 || bytes > SpillBuffer.MAX_BATCH_BYTES) {
+      throw new IllegalArgumentException(
+          "maxBatchBytes must be between 1 and " + SpillBuffer.MAX_BATCH_BYTES + ", got " + bytes);
+    }
+    this.maxBatchBytes = bytes;
     return this;
   }
 
@@ -266,6 +284,7 @@ public final class SpillBufferBuilder {
     c.directory = directory;
     c.memoryLimitBytes = memoryLimitBytes;
     c.spikeLimitBytes = spikeLimitBytes;
+    c.maxBatchBytes = maxBatchBytes;
     c.maxDiskBytes = maxDiskBytes;
     c.segmentBytes = segmentBytes;
     c.segmentMaxAge = segmentMaxAge;

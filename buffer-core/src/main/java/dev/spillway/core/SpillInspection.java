@@ -146,7 +146,7 @@ public final class SpillInspection {
     long[] unavailable = new long[1];
     List<Segment> segments = new ArrayList<>();
     long committed;
-    try (ChronicleSpillLog log = ChronicleSpillLog.open(queueDir, false, BufferEngine.BLOCK_SIZE, false)) {
+    try (ChronicleSpillLog log = ChronicleSpillLog.open(queueDir, false, BufferEngine.LARGEST_CHUNK, false)) {
       committed = log.committed();
       if (checkpoint == null && committed >= 0 && checkpointProblem == null) {
         checkpointProblem = "the drain checkpoint " + directory.resolve(DrainCheckpoint.FILE)

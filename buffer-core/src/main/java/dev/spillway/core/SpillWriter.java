@@ -11,7 +11,7 @@ public interface SpillWriter extends AutoCloseable {
    *
    * @return where the batch went, or why it was refused (retryable)
    * @throws IllegalArgumentException for a payload larger than the writer's spill can hold in one
-   *     record ({@link SpillBuffer#MAX_BATCH_BYTES} for the local spill): never accepted, however
+   *     record ({@link SpillBuffer#maxBatchBytes} for the local spill): never accepted, however
    *     long the caller waits
    */
   OfferResult offer(PayloadType type, byte[] payload);

@@ -40,7 +40,7 @@ class CommitterTest {
   void setUp() throws Exception {
     Path queue = tmp.resolve("queue");
     Files.createDirectories(queue);
-    log = ChronicleSpillLog.open(queue, true, BufferEngine.BLOCK_SIZE, false);
+    log = ChronicleSpillLog.open(queue, true, BufferEngine.LARGEST_CHUNK, false);
     file = tmp.resolve(DrainCheckpoint.FILE);
     TestKeys keys = TestKeys.in(tmp.resolve("keys"));
     Sealer sealer = new Sealer(keys.issuer(), "spillway", RotationPolicy.defaults(), Codec.NONE, Clock.systemUTC());

@@ -55,7 +55,7 @@ class ForgedSpillTest {
     try (Sealer sealer = new Sealer(forger, SpillBufferBuilder.DEFAULT_QUEUE_NAME, RotationPolicy.defaults(),
             Codec.LZ4, Clock.systemUTC());
         ChronicleSpillLog log = ChronicleSpillLog.open(dir.resolve(BufferEngine.QUEUE_DIR), true,
-            BufferEngine.BLOCK_SIZE, false)) {
+            BufferEngine.LARGEST_CHUNK, false)) {
       SealedBatch first = sealer.seal(PayloadType.OTLP_TRACES, SpillFixtures.payload(100, 500));
       log.append(first.keyRecord().encoded());
       log.append(first.bytes());

@@ -62,7 +62,7 @@ class OldestSpillSegmentTest {
     Files.createDirectories(queue);
     SpillBufferBuilder cfg = SpillBuffer.builder().writerKeys(keys.issuer()).directory(tmp.resolve("spill"))
         .fsync(FsyncPolicy.none()).compression(Compression.NONE).segmentBytes(64 << 10).snapshot();
-    log = ChronicleSpillLog.open(queue, true, BufferEngine.BLOCK_SIZE, false);
+    log = ChronicleSpillLog.open(queue, true, BufferEngine.LARGEST_CHUNK, false);
     DiskBudget budget = new DiskBudget(new DiskBudget.Device() {
       @Override
       public long allocatedBytes() {

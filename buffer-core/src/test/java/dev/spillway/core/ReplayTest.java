@@ -195,7 +195,7 @@ class ReplayTest {
     DrainCheckpoint.Saved saved = DrainCheckpoint.read(dir.resolve(DrainCheckpoint.FILE));
     long logCommitted;
     try (ChronicleSpillLog log = ChronicleSpillLog.open(dir.resolve(BufferEngine.QUEUE_DIR), false,
-        BufferEngine.BLOCK_SIZE, false)) {
+        BufferEngine.LARGEST_CHUNK, false)) {
       logCommitted = log.committed();
     }
     assertThat(saved.position()).isGreaterThan(logCommitted);

@@ -68,7 +68,7 @@ class SpillAppenderTest {
     Files.createDirectories(queue);
     SpillBufferBuilder cfg = b.writerKeys(keys.issuer()).directory(tmp.resolve("spill")).fsync(FsyncPolicy.none())
         .compression(Compression.NONE).snapshot();
-    log = ChronicleSpillLog.open(queue, true, BufferEngine.BLOCK_SIZE, false);
+    log = ChronicleSpillLog.open(queue, true, BufferEngine.LARGEST_CHUNK, false);
     DiskBudget.Device dev = device != null ? device : new DiskBudget.Device() {
       @Override
       public long allocatedBytes() {

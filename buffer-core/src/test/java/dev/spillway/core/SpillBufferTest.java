@@ -33,7 +33,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class SpillBufferTest {
   static final Duration WAIT = Duration.ofSeconds(20);
@@ -555,34 +557,60 @@ class SpillBufferTest {
     }
   }
 
-  @Test
-  void offer_payloadAboveTheRecordLimit_isRefusedUpFrontNamingTheLimit() throws Exception {
-    try (SpillBuffer b = builder(dir, keys).memoryLimitBytes(64L << 20).build()) {
-      byte[] huge = new byte[SpillBuffer.MAX_BATCH_BYTES + 1];
+  @ParameterizedTest
+  @MethodSource("defaultAndOneMiB")
+  void offer_payloadAboveMaxBatchBytes_isRefusedUpFrontNamingTheLimit(int maxBatchBytes) throws Exception {
+    SpillBufferBuilder config = builder(dir, keys).memoryLimitBytes(64L << 20);
+    if (maxBatchBytes != SpillBuffer.DEFAULT_MAX_BATCH_BYTES) {
+      config.maxBatchBytes(maxBatchBytes);
+    }
+    try (SpillBuffer b = config.build()) {
+      assertThat(b.maxBatchBytes()).isEqualTo(maxBatchBytes);
+      byte[] huge = new byte[maxBatchBytes + 1];
       assertThatThrownBy(() -> b.offer(PayloadType.OTLP_TRACES, huge))
           .as("refused even though the memory tier has room for it")
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining(String.valueOf(huge.length))
-          .hasMessageContaining(String.valueOf(SpillBuffer.MAX_BATCH_BYTES));
+          .hasMessageContaining(String.valueOf(maxBatchBytes));
       offerAll(b, 0, 2, 100);
       assertThat(drain(b, 2, WAIT)).as("the buffer carries on").containsExactly(0L, 1L);
       assertThat(b.metrics().storageFaults()).isZero();
     }
   }
 
+  @Test
+  void maxBatchBytes_outsideOneToTheLargestRecord_isRefusedNamingTheSetting() {
+    assertThatThrownBy(() -> SpillBuffer.builder().maxBatchBytes(SpillBuffer.MAX_BATCH_BYTES + 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxBatchBytes")
+        .hasMessageContaining(String.valueOf(SpillBuffer.MAX_BATCH_BYTES));
+    assertThatThrownBy(() -> SpillBuffer.builder().maxBatchBytes(0)).hasMessageContaining("maxBatchBytes");
+  }
+
+  /** The mapping chunk is the smallest whose quarter holds the largest batch's sealed record. */
+  @Test
+  void chunkFor_isTheSmallestChunkWhoseRecordHoldsTheLargestBatch() {
+    assertThat(BufferEngine.chunkFor(1 << 20)).isEqualTo(16L << 20);
+    assertThat(BufferEngine.chunkFor(4 << 20)).as("a 4 MiB request and its envelope need more than 16 MiB / 4")
+        .isEqualTo(32L << 20);
+    assertThat(BufferEngine.chunkFor(SpillBuffer.DEFAULT_MAX_BATCH_BYTES)).isEqualTo(32L << 20);
+    assertThat(BufferEngine.chunkFor(SpillBuffer.DEFAULT_MAX_BATCH_BYTES + 1)).isEqualTo(64L << 20);
+    assertThat(BufferEngine.chunkFor(SpillBuffer.MAX_BATCH_BYTES)).isEqualTo(64L << 20);
+  }
+
   /**
    * The largest batch, of bytes no codec can shrink, fits one Chronicle record (a quarter of the
-   * 64 MiB mapping chunk). Before the limit was set from the chunk, a payload just under 16 MiB
-   * was accepted into memory and then failed every append as a "spill storage fault", and while
-   * it was the oldest batch in memory no eviction could pass it.
+   * mapping chunk chosen for it). Before the limit was set from the chunk, a payload just under
+   * 16 MiB was accepted into memory and then failed every append as a "spill storage fault", and
+   * while it was the oldest batch in memory no eviction could pass it.
    */
   @ParameterizedTest
-  @EnumSource(Compression.class)
-  void offer_largestIncompressibleBatch_spillsAndDrainsWhole(Compression compression) throws Exception {
-    byte[] largest = new byte[SpillBuffer.MAX_BATCH_BYTES];
-    new java.util.Random(42).nextBytes(largest);
-    java.nio.ByteBuffer.wrap(largest).putLong(7L);
-    try (SpillBuffer b = builder(dir, keys).compression(compression).memoryLimitBytes(32L << 20).build()) {
+  @MethodSource("codecsAndLargestBatches")
+  void offer_largestIncompressibleBatch_spillsAndDrainsWhole(Compression compression, int maxBatchBytes)
+      throws Exception {
+    byte[] largest = randomBatch(maxBatchBytes, 7L);
+    try (SpillBuffer b = builder(dir, keys).compression(compression).maxBatchBytes(maxBatchBytes)
+        .memoryLimitBytes(2L * maxBatchBytes).build()) {
       assertThat(b.offer(PayloadType.OTLP_TRACES, largest).outcome()).isEqualTo(OfferResult.Outcome.IN_MEMORY);
       // Two more of its size do not fit beside it: it is the oldest, so it is sealed to disk first.
       for (long id = 8; id <= 9; id++) {
@@ -592,20 +620,86 @@ class SpillBufferTest {
       }
       assertThat(b.metrics().spilled()).as("the first went to disk").isPositive();
       assertThat(b.metrics().storageFaults()).isZero();
-      List<byte[]> got = new ArrayList<>();
-      long deadline = System.nanoTime() + WAIT.toNanos();
-      while (got.size() < 3 && System.nanoTime() < deadline) {
-        Delivery d = b.poll(Duration.ofMillis(100));
-        if (d != null) {
-          got.add(d.payload());
-          d.ack();
-        }
-      }
+      List<byte[]> got = drainPayloads(b, 3);
       assertThat(got).extracting(SpillFixtures::idOf).containsExactly(7L, 8L, 9L);
-      byte[] first = got.get(0).clone();
-      java.nio.ByteBuffer.wrap(first).putLong(7L);
-      assertThat(first).as("the spilled batch came back byte for byte").isEqualTo(largest);
+      assertThat(got.get(0)).as("the spilled batch came back byte for byte").isEqualTo(largest);
     }
+  }
+
+  static Stream<Arguments> codecsAndLargestBatches() {
+    return Stream.of(Compression.values()).flatMap(c -> defaultAndLargest().map(max -> Arguments.of(c, max)));
+  }
+
+  static Stream<Integer> defaultAndLargest() {
+    return Stream.of(SpillBuffer.DEFAULT_MAX_BATCH_BYTES, SpillBuffer.MAX_BATCH_BYTES);
+  }
+
+  static Stream<Integer> defaultAndOneMiB() {
+    return Stream.of(SpillBuffer.DEFAULT_MAX_BATCH_BYTES, 1 << 20);
+  }
+
+  /**
+   * A spill written with the largest batches (a 64 MiB mapping chunk, as every spill before
+   * maxBatchBytes existed) reads back whole in a buffer opened with the default, smaller chunk:
+   * what an upgrade, or a lowered receiver limit, meets on disk.
+   */
+  @Test
+  void reopen_withSmallerMaxBatchBytes_readsTheLargerRecordsWrittenBefore() throws Exception {
+    List<byte[]> written = new ArrayList<>();
+    try (SpillBuffer b = builder(dir, keys).compression(Compression.NONE).memoryLimitBytes(0)
+        .maxBatchBytes(SpillBuffer.MAX_BATCH_BYTES).build()) {
+      for (long id = 0; id < 5; id++) {
+        byte[] batch = randomBatch(SpillBuffer.MAX_BATCH_BYTES - (int) id * 3_000_000, id);
+        assertThat(b.offer(PayloadType.OTLP_TRACES, batch).outcome()).isEqualTo(OfferResult.Outcome.SPILLED);
+        written.add(batch);
+      }
+    }
+    try (SpillBuffer b = builder(dir, keys).compression(Compression.NONE).build()) {
+      assertThat(b.maxBatchBytes()).isLessThan(written.get(0).length);
+      List<byte[]> got = drainPayloads(b, written.size());
+      assertThat(got).as("every record, each byte for byte, in order").containsExactlyElementsOf(written);
+      assertThat(b.metrics().storageFaults()).isZero();
+    }
+  }
+
+  /**
+   * What the chunk is for: the spill's mappings, and so its resident pages, follow maxBatchBytes.
+   * Read from the kernel's view of this process ({@code /proc/self/smaps}).
+   */
+  @ParameterizedTest
+  @MethodSource("defaultAndLargest")
+  void spillMappings_followMaxBatchBytes(int maxBatchBytes) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/self/smaps")), "Linux only");
+    try (SpillBuffer b = builder(dir, keys).compression(Compression.NONE).memoryLimitBytes(0)
+        .maxBatchBytes(maxBatchBytes).build()) {
+      for (long id = 0; id < 12; id++) {
+        assertThat(b.offer(PayloadType.OTLP_TRACES, randomBatch(1 << 20, id)).accepted()).isTrue();
+      }
+      long largestMapping = SmapsFixture.largestMappingBytes(dir);
+      long chunk = BufferEngine.chunkFor(maxBatchBytes);
+      assertThat(largestMapping).as("the largest mapping of a spill file").isGreaterThan(chunk / 2)
+          .isLessThanOrEqualTo(chunk + chunk / 4);
+    }
+  }
+
+  private static byte[] randomBatch(int size, long id) {
+    byte[] batch = new byte[size];
+    new java.util.Random(id).nextBytes(batch);
+    java.nio.ByteBuffer.wrap(batch).putLong(id);
+    return batch;
+  }
+
+  private static List<byte[]> drainPayloads(SpillBuffer b, int count) throws InterruptedException {
+    List<byte[]> got = new ArrayList<>();
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (got.size() < count && System.nanoTime() < deadline) {
+      Delivery d = b.poll(Duration.ofMillis(100));
+      if (d != null) {
+        got.add(d.payload());
+        d.ack();
+      }
+    }
+    return got;
   }
 
   @Test

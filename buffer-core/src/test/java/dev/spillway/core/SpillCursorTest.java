@@ -56,7 +56,7 @@ class SpillCursorTest {
   }
 
   private ChronicleSpillLog log(boolean writer) throws Exception {
-    ChronicleSpillLog log = ChronicleSpillLog.open(queue, writer, BufferEngine.BLOCK_SIZE, false);
+    ChronicleSpillLog log = ChronicleSpillLog.open(queue, writer, BufferEngine.LARGEST_CHUNK, false);
     open.add(log);
     return log;
   }

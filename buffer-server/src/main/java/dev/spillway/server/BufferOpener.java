@@ -58,6 +58,7 @@ public interface BufferOpener {
           .directory(config.directory().orElseThrow())
           .durability(config.durability())
           .memoryLimitBytes(config.memoryLimitBytes())
+          .maxBatchBytes(config.maxBatchBytes())
           .maxDiskBytes(config.maxDiskBytes())
           .fsync(config.fsync())
           .compression(config.compression())

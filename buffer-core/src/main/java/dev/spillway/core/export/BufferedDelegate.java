@@ -128,14 +128,14 @@ final class BufferedDelegate<T> {
 
   /**
    * Offers {@code items} as one batch, or, when their OTLP bytes are more than the spill holds in
-   * one record ({@link SpillBuffer#MAX_BATCH_BYTES}), as two halves, each split again as needed.
+   * one batch ({@link SpillBuffer#maxBatchBytes}), as two halves, each split again as needed.
    * One item too large on its own is refused with a warning; the rest are offered.
    */
   private CompletableResultCode offer(Collection<T> items) {
     int count = codec.count(items);
     // Serialised here, before returning: the SDK may reuse its objects once export returns.
     byte[] payload = codec.toBytes(items);
-    if (payload.length > SpillBuffer.MAX_BATCH_BYTES) {
+    if (payload.length > buffer.maxBatchBytes()) {
       if (items.size() > 1) {
         List<T> all = List.copyOf(items);
         int half = all.size() / 2;
@@ -143,8 +143,8 @@ final class BufferedDelegate<T> {
             List.of(offer(all.subList(0, half)), offer(all.subList(half, all.size()))));
       }
       refusedItems.addAndGet(count);
-      refuseLog.warn("refused {} {}: one item of {} bytes as OTLP, more than the spill holds in one record"
-          + " ({} bytes)", count, codec.itemsName(), payload.length, SpillBuffer.MAX_BATCH_BYTES);
+      refuseLog.warn("refused {} {}: one item of {} bytes as OTLP, more than the buffer takes in one batch"
+          + " ({} bytes)", count, codec.itemsName(), payload.length, buffer.maxBatchBytes());
       return CompletableResultCode.ofFailure();
     }
     originals.put(payload, items);

@@ -162,8 +162,22 @@ public final class ConfigLoader {
     if (!problems.isEmpty()) {
       throw ConfigException.of(problems);
     }
-    return new ServerConfig(name, grpc, http, buffer.orElseThrow(), exporter.orElseThrow(), metrics.orElseThrow(),
-        List.copyOf(warnings), signals.orElseThrow());
+    return new ServerConfig(name, grpc, http, sizedForItsLargestBatch(buffer.orElseThrow(), grpc, http),
+        exporter.orElseThrow(), metrics.orElseThrow(), List.copyOf(warnings), signals.orElseThrow());
+  }
+
+  /**
+   * The buffer, told the largest batch it will be offered: a receiver's largest request or a
+   * coalesced record. Both were checked against what the spill holds; the local spill maps no more
+   * than that needs (the default 4 MiB receivers: 32 MiB chunks instead of 64).
+   */
+  private static ServerConfig.Buffer sizedForItsLargestBatch(ServerConfig.Buffer buffer,
+      Optional<ServerConfig.Receiver> grpc, Optional<ServerConfig.Receiver> http) {
+    long largest = buffer.coalesce().enabled() ? buffer.coalesce().maxRecordBytes() : 1;
+    for (Optional<ServerConfig.Receiver> r : List.of(grpc, http)) {
+      largest = Math.max(largest, r.map(ServerConfig.Receiver::maxRequestBytes).orElse(0L));
+    }
+    return buffer.withMaxBatchBytes(largest);
   }
 
   /**
@@ -172,7 +186,7 @@ public final class ConfigLoader {
    */
   private static Optional<ConfigException> requestFitsTheSpill(Optional<YamlSection> section,
       Optional<ServerConfig.Receiver> receiver, String sizeKey, ServerConfig.Buffer buffer) {
-    long largest = buffer.largestBatchBytes();
+    long largest = buffer.recordLimitBytes();
     if (section.isEmpty() || receiver.isEmpty() || receiver.get().maxRequestBytes() <= largest) {
       return Optional.empty();
     }

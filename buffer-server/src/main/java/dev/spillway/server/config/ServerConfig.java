@@ -80,9 +80,15 @@ public record ServerConfig(
       boolean sharedGroup,
       dev.spillway.core.keys.DeploymentId deploymentId,
       Optional<KafkaSpill> kafka,
-      Coalesce coalesce) {
+      Coalesce coalesce,
+      int maxBatchBytes) {
 
-    /** {@code directory}: the local spill's; empty exactly when the spill is on Kafka ({@code kafka}). */
+    /**
+     * {@code directory}: the local spill's; empty exactly when the spill is on Kafka ({@code kafka}).
+     * {@code maxBatchBytes}: the largest batch the daemon offers, a receiver's largest request or a
+     * coalesced record; the local spill is built for it ({@code SpillBufferBuilder.maxBatchBytes}),
+     * which keeps its memory mapping no larger than that needs.
+     */
     public Buffer {
       if (directory.isPresent() == kafka.isPresent()) {
         throw new IllegalArgumentException("a buffer spills to a local directory or to Kafka, exactly one of them"
@@ -91,17 +97,35 @@ public record ServerConfig(
       java.util.Objects.requireNonNull(coalesce, "coalesce");
     }
 
+    /** With the default {@code maxBatchBytes}, {@link dev.spillway.core.SpillBuffer#DEFAULT_MAX_BATCH_BYTES}. */
+    public Buffer(Durability durability, long memoryLimitBytes, long spikeLimitBytes, Optional<Path> directory,
+        long maxDiskBytes, FsyncPolicy fsync, Compression compression, OverflowPolicy overflow, Keys keys,
+        boolean sharedGroup, dev.spillway.core.keys.DeploymentId deploymentId, Optional<KafkaSpill> kafka,
+        Coalesce coalesce) {
+      this(durability, memoryLimitBytes, spikeLimitBytes, directory, maxDiskBytes, fsync, compression, overflow,
+          keys, sharedGroup, deploymentId, kafka, coalesce, dev.spillway.core.SpillBuffer.DEFAULT_MAX_BATCH_BYTES);
+    }
+
     /**
      * The largest request the spill can hold in one record, whatever its compression: a receiver
      * limit above this would accept requests that could never be kept.
      */
-    public long largestBatchBytes() {
+    public long recordLimitBytes() {
       return kafka.map(k -> (long) k.settings().maxBatchBytes()).orElse((long) dev.spillway.core.SpillBuffer.MAX_BATCH_BYTES);
     }
 
-    /** Which spill {@link #largestBatchBytes} is about, for error messages. */
+    /** Which spill {@link #recordLimitBytes} is about, for error messages. */
     public String spillName() {
       return kafka.isPresent() ? "the Kafka spill (buffer.spill.kafka.max_record_bytes)" : "the local spill";
+    }
+
+    /** These settings for a daemon whose largest batch is {@code bytes} (at most {@link #recordLimitBytes}). */
+    public Buffer withMaxBatchBytes(long bytes) {
+      if (bytes < 1 || bytes > recordLimitBytes()) {
+        throw new IllegalArgumentException("a largest batch of " + bytes + " bytes is outside 1.." + recordLimitBytes());
+      }
+      return new Buffer(durability, memoryLimitBytes, spikeLimitBytes, directory, maxDiskBytes, fsync, compression,
+          overflow, keys, sharedGroup, deploymentId, kafka, coalesce, (int) bytes);
     }
 
     /** With the default {@link Coalesce}. */

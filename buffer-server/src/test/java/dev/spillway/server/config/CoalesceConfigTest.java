@@ -86,4 +86,26 @@ class CoalesceConfigTest {
     Files.writeString(f, TestConfigs.daemon(pki, dir.resolve("spill"), dir.resolve("keys"), "", 15 << 20));
     assertThat(new ConfigLoader(name -> null, false).load(f).grpc().get().maxRequestBytes()).isEqualTo(15 << 20);
   }
+
+  /**
+   * The local spill is built for the largest batch the daemon will offer, the larger of the
+   * receivers' limits and a coalesced record: its memory mapping follows (SpillBufferBuilder.maxBatchBytes).
+   */
+  @Test
+  void maxBatchBytes_isTheLargestRequestOrCoalescedRecord() throws Exception {
+    assertThat(loadBuffer(4 << 20, "").maxBatchBytes()).as("the receivers' 4 MiB").isEqualTo(4 << 20);
+    assertThat(loadBuffer(15 << 20, "").maxBatchBytes()).isEqualTo(15 << 20);
+    assertThat(loadBuffer(1 << 20, "  coalesce:\n    max_record_bytes: 3000000\n").maxBatchBytes())
+        .as("a coalesced record above the receivers' limit").isEqualTo(3_000_000);
+    assertThat(loadBuffer(1 << 20, "  coalesce:\n    max_request_bytes: 0\n    max_record_bytes: 3000000\n")
+        .maxBatchBytes()).as("coalescing off: only requests are offered").isEqualTo(1 << 20);
+  }
+
+  private ServerConfig.Buffer loadBuffer(long maxRequestBytes, String coalesceBlock) throws Exception {
+    String yaml = TestConfigs.daemon(pki, dir.resolve("spill"), dir.resolve("keys"), "", maxRequestBytes)
+        .replace("  spill:\n", coalesceBlock + "  spill:\n");
+    Path f = dir.resolve("sized.yaml");
+    Files.writeString(f, yaml);
+    return new ConfigLoader(name -> null, false).load(f).buffer();
+  }
 }

@@ -57,7 +57,7 @@ class KafkaSpillConfigTest {
     String httpOnly = small.replace("      grpc:\n        endpoint: 127.0.0.1:0\n",
         "      http:\n        endpoint: 127.0.0.1:0\n        max_request_body_size: 1000000\n");
     ServerConfig.Buffer b = TestConfigs.load(dir, httpOnly).buffer();
-    assertThat(b.coalesce().maxRecordBytes()).isEqualTo(b.largestBatchBytes()).isLessThan(1 << 20);
+    assertThat(b.coalesce().maxRecordBytes()).isEqualTo(b.recordLimitBytes()).isLessThan(1 << 20);
     assertThatThrownBy(() -> TestConfigs.load(dir, httpOnly.replace("buffer:\n", "buffer:\n  coalesce:\n    max_record_bytes: 1048576\n")))
         .hasMessageContaining("buffer.coalesce.max_record_bytes: 1048576 bytes is more than the Kafka spill's max_record_bytes");
   }
