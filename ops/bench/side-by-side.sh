@@ -37,6 +37,8 @@
 #   SCENARIOS ("healthy down idle"; down is followed by recovery on the same daemon)
 #   DAEMON_CPUS (0) and LOAD_CPUS (1): taskset core lists, e.g. 0-3 and 4-15 on a 16-core machine
 #   MEM_MIB (Spillway memory tier, 16)   DISK_MIB (Spillway disk budget, 8192)
+#   RECV_MIB (both daemons' max_recv_msg_size_mib, 4: the collector's and Spillway's default;
+#     Spillway maps spill chunks of 4x its largest request, so 15 shows the 64 MiB chunks of old)
 #   QUEUE_REQUESTS (collector sending_queue.queue_size, in requests, 100000)
 #   DAEMON_JAVA_OPTS (Spillway's JVM options, "-Xms32m -Xmx128m -XX:MaxDirectMemorySize=128m":
 #     docs/SERVER.md, "Peak memory with a 16 MiB memory tier")
@@ -75,6 +77,7 @@ SCENARIOS=${SCENARIOS:-healthy down idle}
 DAEMON_CPUS=${DAEMON_CPUS:-0}
 LOAD_CPUS=${LOAD_CPUS:-1}
 MEM_MIB=${MEM_MIB:-16}
+RECV_MIB=${RECV_MIB:-4}
 DISK_MIB=${DISK_MIB:-8192}
 QUEUE_REQUESTS=${QUEUE_REQUESTS:-100000}
 DAEMON_JAVA_OPTS=${DAEMON_JAVA_OPTS:--Xms32m -Xmx128m -XX:MaxDirectMemorySize=128m}
@@ -95,7 +98,7 @@ CLK_TCK=$(getconf CLK_TCK)
 for j in "$SPILLWAY_JAR" "$BENCH_JAR"; do
   [[ -f $j ]] || { echo "missing $j: mvn -B -ntp -q -pl buffer-server,benchmarks -am package -DskipTests" >&2; exit 2; }
 done
-for n in DURATION IDLE IDLE_SETTLE REPS CONNECTIONS BATCH RATE MEM_MIB DISK_MIB QUEUE_REQUESTS DRAIN_MAX STALL NICE BASE_PORT NUM_CONSUMERS COLLECTOR_CONSUMERS SINK_LATENCY_MS; do
+for n in DURATION IDLE IDLE_SETTLE REPS CONNECTIONS BATCH RATE MEM_MIB RECV_MIB DISK_MIB QUEUE_REQUESTS DRAIN_MAX STALL NICE BASE_PORT NUM_CONSUMERS COLLECTOR_CONSUMERS SINK_LATENCY_MS; do
   [[ ${!n} =~ ^[0-9]+$ ]] || { echo "$n must be a whole number, got '${!n}'" >&2; exit 2; }
 done
 case $SPAN_SHAPE in rich) SPAN_DESC="~980 B each, ~20 attributes" ;; telemetrygen) SPAN_DESC="telemetrygen's shape, ~150 B each, 2 attributes" ;;
@@ -227,7 +230,7 @@ receivers:
     protocols:
       grpc:
         endpoint: 127.0.0.1:$RPORT
-        max_recv_msg_size_mib: 15
+        max_recv_msg_size_mib: $RECV_MIB
         tls:
           cert_file: $W/certs/server.crt
           key_file: $W/certs/server.key
@@ -269,7 +272,7 @@ receivers:
     protocols:
       grpc:
         endpoint: 127.0.0.1:$RPORT
-        max_recv_msg_size_mib: 15
+        max_recv_msg_size_mib: $RECV_MIB
         tls:
           cert_file: $W/certs/server.crt
           key_file: $W/certs/server.key
@@ -575,7 +578,7 @@ REPORT=$OUT/report.md
   echo "Daemon under test pinned to CPUs \`$DAEMON_CPUS\`, load generator and sink to \`$LOAD_CPUS\` (taskset). Load: \`loadgen send\`, OTLP/gRPC over mTLS, $CONNECTIONS connections, $BATCH spans per request ($SPAN_DESC), one span id per span, rate $([[ $RATE == 0 ]] && echo "flat out" || echo "$RATE spans/s"), $DURATION s per phase; idle over $IDLE s, from $IDLE_SETTLE s after the daemon was ready. $( (( WARMUP > 0 )) && echo "Each daemon first served $WARMUP s of the same load with the sink up and delivered all of it (a warm JIT, as in a daemon that has run a while); peak RSS includes that warm-up, and bytes on disk are not measured after it." || echo "Daemons start cold: JIT warm-up is inside the first seconds of every Spillway figure.") $REPS repetition(s) in alternating order (${ORDER[*]}, then reversed); each figure is the median. Each scenario starts a fresh daemon with empty storage."
   echo
   [[ " $TARGETS " == *" collector "* ]] && echo "Collector: \`$OTELCOL_BIN\` ($OTELCOL_VERSION): otlp receiver (mTLS) → \`otlp_grpc\` exporter, compression none, \`sending_queue\` on \`file_storage\` (queue_size $QUEUE_REQUESTS requests, $COLLECTOR_CONSUMERS consumers, no fsync), retry without a time limit." && echo
-  echo "Spillway: \`$(basename "$SPILLWAY_JAR")\` from $(git -C "$ROOT" log -1 --format='%h %s' 2>/dev/null || echo "this tree"), JVM options \`$DAEMON_JAVA_OPTS\`, memory tier $MEM_MIB MiB, disk budget $DISK_MIB MiB, fsync 1s, local keys (AES-256-GCM), exporter compression none, $NUM_CONSUMERS exports in flight (\`sending_queue.num_consumers\`) unless the target names its own (\`spillway:…:N\`)."
+  echo "Spillway: \`$(basename "$SPILLWAY_JAR")\` from $(git -C "$ROOT" log -1 --format='%h %s' 2>/dev/null || echo "this tree"), JVM options \`$DAEMON_JAVA_OPTS\`, memory tier $MEM_MIB MiB, disk budget $DISK_MIB MiB, both daemons' \`max_recv_msg_size_mib\` $RECV_MIB, fsync 1s, local keys (AES-256-GCM), exporter compression none, $NUM_CONSUMERS exports in flight (\`sending_queue.num_consumers\`) unless the target names its own (\`spillway:…:N\`)."
   echo
   echo "Sink: \`loadgen receive\` over TLS, counting unique span ids, answering each export after $SINK_LATENCY_MS ms. *Delivered end to end* = spans accepted ÷ (time of the sink's last new span id − the load's start). *Lost* = accepted by the daemon but never at the sink (spans refused by a daemon are not counted: the client saw the refusal). CPU is the daemon's utime + stime from \`/proc/PID/stat\`; healthy CPU includes delivering the backlog after the load; peak RSS is \`VmHWM\`; disk is \`du\` of the storage directory after the down phase ÷ spans accepted (Spillway's memory tier holds up to $MEM_MIB MiB of them off disk; – when nothing reached the disk). – in a ratio: no figure on one side, or a zero collector figure."
   echo
