@@ -18,8 +18,6 @@ public final class SpillBufferBuilder {
   public static final long DEFAULT_MEMORY_LIMIT_BYTES = 64L << 20;
   /** Default disk budget: {@value} bytes (1 GiB). */
   public static final long DEFAULT_MAX_DISK_BYTES = 1L << 30;
-  /** Default largest spill segment before a new one starts: {@value} bytes (64 MiB). */
-  public static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
   /** Default queue name, bound into every record and key: {@value}. */
   public static final String DEFAULT_QUEUE_NAME = "spillway";
 
@@ -134,7 +132,13 @@ public final class SpillBufferBuilder {
     return this;
   }
 
-  /** A new segment (file) starts after this many bytes. Default: min(64 MiB, budget / 8). */
+  /**
+   * A new segment (file) starts after this many bytes. Default: what leaves a segment inside one
+   * mapping chunk with a largest batch after it (chunk &minus; {@link #maxBatchBytes} &minus; 1 MiB:
+   * 27 MiB for the daemon's default 4 MiB requests, ~23 MiB for the library's default, ~47 MiB at
+   * the largest), at most a budget's eighth and at least 256 KiB. A larger segment spans two chunks,
+   * and its writer then keeps both resident.
+   */
   public SpillBufferBuilder segmentBytes(long bytes) {
     if (bytes < (64L << 10)) {
       throw new IllegalArgumentException("segmentBytes must be at least 64 KiB, got " + bytes);
@@ -311,7 +315,12 @@ public final class SpillBufferBuilder {
   }
 
   long effectiveSegmentBytes() {
-    return segmentBytes > 0 ? segmentBytes : Math.max(256L << 10, Math.min(DEFAULT_SEGMENT_BYTES, maxDiskBytes / 8));
+    if (segmentBytes > 0) {
+      return segmentBytes;
+    }
+    // A writer whose segment spans two chunks was measured keeping both resident (docs/SPILL.md).
+    long withinOneChunk = BufferEngine.chunkFor(maxBatchBytes) - maxBatchBytes - (1L << 20);
+    return Math.max(256L << 10, Math.min(withinOneChunk, maxDiskBytes / 8));
   }
 
   private void require(boolean ok, String setting) {

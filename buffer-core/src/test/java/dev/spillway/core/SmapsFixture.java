@@ -9,20 +9,33 @@ import java.util.List;
 final class SmapsFixture {
   private SmapsFixture() {}
 
+  /** The resident bytes of every mapping of a file under {@code dir}, summed. */
+  static long residentBytes(Path dir) throws IOException {
+    return sum(dir, "Rss:");
+  }
+
   /** The size of the largest mapping of a file under {@code dir}, in bytes; 0 when none is mapped. */
   static long largestMappingBytes(Path dir) throws IOException {
+    return mappings(dir, "Size:").stream().mapToLong(Long::longValue).max().orElse(0);
+  }
+
+  private static long sum(Path dir, String field) throws IOException {
+    return mappings(dir, field).stream().mapToLong(Long::longValue).sum();
+  }
+
+  /** One {@code field} (in bytes) per mapping of a file under {@code dir}. */
+  private static List<Long> mappings(Path dir, String field) throws IOException {
     String root = dir.toRealPath().toString();
-    List<String> lines = Files.readAllLines(Path.of("/proc/self/smaps"));
-    long largest = 0;
+    List<Long> values = new java.util.ArrayList<>();
     boolean underDir = false;
-    for (String line : lines) {
+    for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
       String[] f = line.trim().split("\\s+");
       if (f.length >= 1 && f[0].matches("[0-9a-f]+-[0-9a-f]+")) {
         underDir = f.length >= 6 && f[5].startsWith(root);
-      } else if (underDir && f.length == 3 && f[0].equals("Size:") && f[2].equals("kB")) {
-        largest = Math.max(largest, Long.parseLong(f[1]) << 10);
+      } else if (underDir && f.length == 3 && f[0].equals(field) && f[2].equals("kB")) {
+        values.add(Long.parseLong(f[1]) << 10);
       }
     }
-    return largest;
+    return values;
   }
 }

@@ -36,6 +36,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class SpillBufferTest {
   static final Duration WAIT = Duration.ofSeconds(20);
@@ -679,6 +680,39 @@ class SpillBufferTest {
       long chunk = BufferEngine.chunkFor(maxBatchBytes);
       assertThat(largestMapping).as("the largest mapping of a spill file").isGreaterThan(chunk / 2)
           .isLessThanOrEqualTo(chunk + chunk / 4);
+    }
+  }
+
+  /**
+   * With the default segments, a spill in an outage keeps two chunks resident: the writer's and
+   * the one the reader holds at the oldest record. A segment larger than a chunk (64 MiB, the
+   * default before 2026-12-01) keeps a third: the writer holds both chunks of its file.
+   */
+  @ParameterizedTest
+  @ValueSource(longs = {0, 64L << 20})
+  void residentSpill_isTwoChunks_whenSegmentsFitOneChunk(long segmentBytes) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/self/smaps")), "Linux only");
+    SpillBufferBuilder config = builder(dir, keys).compression(Compression.NONE).memoryLimitBytes(0)
+        .maxDiskBytes(1L << 30);
+    if (segmentBytes > 0) {
+      config.segmentBytes(segmentBytes);
+    }
+    try (SpillBuffer b = config.build()) {
+      for (long id = 0; id < 120; id++) {
+        assertThat(b.offer(PayloadType.OTLP_TRACES, randomBatch(1 << 20, id)).accepted()).isTrue();
+        if (id == 4) {
+          Delivery oldest = b.poll(WAIT);
+          assertThat(idOf(oldest.payload())).isZero();
+          oldest.release(); // the downstream is down: the reader stays at the oldest record
+        }
+      }
+      long chunk = BufferEngine.chunkFor(b.maxBatchBytes());
+      long resident = SmapsFixture.residentBytes(dir);
+      if (segmentBytes == 0) {
+        assertThat(resident).as("resident spill mappings").isLessThanOrEqualTo(2 * chunk);
+      } else {
+        assertThat(resident).as("resident spill mappings, segments of two chunks").isGreaterThan(2 * chunk);
+      }
     }
   }
 
