@@ -197,11 +197,12 @@ final class BufferEngine implements BatchDelivery.Settler {
     return new BufferEngine(settings, write, read, warmUp);
   }
 
-  /** What {@link SpillBufferBuilder#warmUpEncryption} did at open, or null when it was not asked for. */
+  /** The largest payload {@link #offer} takes ({@link SpillBufferBuilder#maxBatchBytes}). */
   int maxBatchBytes() {
     return cfg.maxBatchBytes;
   }
 
+  /** What {@link SpillBufferBuilder#warmUpEncryption} did at open, or null when it was not asked for. */
   AesGcmWarmup.Result encryptionWarmUp() {
     return encryptionWarmUp;
   }

@@ -127,7 +127,7 @@ final class BufferedDelegate<T> {
   }
 
   /**
-   * Offers {@code items} as one batch, or, when their OTLP bytes are more than the spill holds in
+   * Offers {@code items} as one batch, or, when their OTLP bytes are more than the buffer takes in
    * one batch ({@link SpillBuffer#maxBatchBytes}), as two halves, each split again as needed.
    * One item too large on its own is refused with a warning; the rest are offered.
    */
