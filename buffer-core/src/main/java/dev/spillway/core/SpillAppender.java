@@ -55,6 +55,8 @@ final class SpillAppender {
   }
 
   private final SpillBufferBuilder cfg;
+  /** A segment ends once it holds this many bytes (computed once: every append checks it). */
+  private final long segmentLimit;
   private final SpillLog log;
   private final DiskBudget budget;
   private final Hooks hooks;
@@ -81,6 +83,7 @@ final class SpillAppender {
 
   SpillAppender(SpillBufferBuilder cfg, SpillLog log, DiskBudget budget, ReentrantLock writeLock, Hooks hooks) {
     this.cfg = cfg;
+    this.segmentLimit = cfg.effectiveSegmentBytes();
     this.log = log;
     this.budget = budget;
     this.writeLock = writeLock;
@@ -181,7 +184,7 @@ final class SpillAppender {
   }
 
   private void maybeRoll(long now) {
-    boolean full = segmentBytes >= cfg.effectiveSegmentBytes();
+    boolean full = segmentBytes >= segmentLimit;
     boolean old = segmentBytes > 0 && now - segmentStartedAt >= cfg.segmentMaxAge.toMillis();
     if (full || old) {
       roll(now);

@@ -11,16 +11,12 @@ final class SmapsFixture {
 
   /** The resident bytes of every mapping of a file under {@code dir}, summed. */
   static long residentBytes(Path dir) throws IOException {
-    return sum(dir, "Rss:");
+    return mappings(dir, "Rss:").stream().mapToLong(Long::longValue).sum();
   }
 
   /** The size of the largest mapping of a file under {@code dir}, in bytes; 0 when none is mapped. */
   static long largestMappingBytes(Path dir) throws IOException {
     return mappings(dir, "Size:").stream().mapToLong(Long::longValue).max().orElse(0);
-  }
-
-  private static long sum(Path dir, String field) throws IOException {
-    return mappings(dir, field).stream().mapToLong(Long::longValue).sum();
   }
 
   /** One {@code field} (in bytes) per mapping of a file under {@code dir}. */

@@ -36,7 +36,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.params.provider.ValueSource;
 
 class SpillBufferTest {
   static final Duration WAIT = Duration.ofSeconds(20);
@@ -685,19 +684,30 @@ class SpillBufferTest {
 
   /**
    * With the default segments, a spill in an outage keeps two chunks resident: the writer's and
-   * the one the reader holds at the oldest record. A segment larger than a chunk (64 MiB, the
-   * default before 2026-12-01) keeps a third: the writer holds both chunks of its file.
+   * the one the reader holds at the oldest record.
    */
-  @ParameterizedTest
-  @ValueSource(longs = {0, 64L << 20})
-  void residentSpill_isTwoChunks_whenSegmentsFitOneChunk(long segmentBytes) throws Exception {
+  @Test
+  void residentSpill_isTwoChunks_whenSegmentsFitOneChunk() throws Exception {
+    SpillBufferBuilder config = builder(dir, keys);
+    long chunk = BufferEngine.chunkFor(config.maxBatchBytes);
+    assertThat(residentSpillInAnOutage(config)).as("resident spill mappings").isLessThanOrEqualTo(2 * chunk);
+  }
+
+  /** The counter-case: a segment larger than a chunk (64 MiB, the default before 2026-12-01) keeps a third. */
+  @Test
+  void residentSpill_isMoreThanTwoChunks_whenSegmentsSpanTwo() throws Exception {
+    SpillBufferBuilder config = builder(dir, keys).segmentBytes(64L << 20);
+    long chunk = BufferEngine.chunkFor(config.maxBatchBytes);
+    assertThat(residentSpillInAnOutage(config)).as("resident spill mappings").isGreaterThan(2 * chunk);
+  }
+
+  /**
+   * Spills 120 MiB while the reader stays at the oldest record, as with the downstream down, and
+   * returns the resident bytes of the spill's mappings ({@code /proc/self/smaps}).
+   */
+  private long residentSpillInAnOutage(SpillBufferBuilder config) throws Exception {
     org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/self/smaps")), "Linux only");
-    SpillBufferBuilder config = builder(dir, keys).compression(Compression.NONE).memoryLimitBytes(0)
-        .maxDiskBytes(1L << 30);
-    if (segmentBytes > 0) {
-      config.segmentBytes(segmentBytes);
-    }
-    try (SpillBuffer b = config.build()) {
+    try (SpillBuffer b = config.compression(Compression.NONE).memoryLimitBytes(0).maxDiskBytes(1L << 30).build()) {
       for (long id = 0; id < 120; id++) {
         assertThat(b.offer(PayloadType.OTLP_TRACES, randomBatch(1 << 20, id)).accepted()).isTrue();
         if (id == 4) {
@@ -706,13 +716,7 @@ class SpillBufferTest {
           oldest.release(); // the downstream is down: the reader stays at the oldest record
         }
       }
-      long chunk = BufferEngine.chunkFor(b.maxBatchBytes());
-      long resident = SmapsFixture.residentBytes(dir);
-      if (segmentBytes == 0) {
-        assertThat(resident).as("resident spill mappings").isLessThanOrEqualTo(2 * chunk);
-      } else {
-        assertThat(resident).as("resident spill mappings, segments of two chunks").isGreaterThan(2 * chunk);
-      }
+      return SmapsFixture.residentBytes(dir);
     }
   }
 
