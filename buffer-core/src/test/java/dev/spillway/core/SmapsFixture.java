@@ -7,7 +7,14 @@ import java.util.List;
 
 /** This process's memory mappings as the kernel lists them ({@code /proc/self/smaps}, Linux). */
 final class SmapsFixture {
+  private static final Path SMAPS = Path.of("/proc/self/smaps");
+
   private SmapsFixture() {}
+
+  /** Skips the calling test where the kernel does not list mappings (not Linux). */
+  static void assumeSmaps() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(SMAPS), "needs " + SMAPS + " (Linux)");
+  }
 
   /** The resident bytes of every mapping of a file under {@code dir}, summed. */
   static long residentBytes(Path dir) throws IOException {
@@ -24,7 +31,7 @@ final class SmapsFixture {
     String root = dir.toRealPath().toString();
     List<Long> values = new java.util.ArrayList<>();
     boolean underDir = false;
-    for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
+    for (String line : Files.readAllLines(SMAPS)) {
       String[] f = line.trim().split("\\s+");
       if (f.length >= 1 && f[0].matches("[0-9a-f]+-[0-9a-f]+")) {
         underDir = f.length >= 6 && f[5].startsWith(root);

@@ -669,7 +669,7 @@ class SpillBufferTest {
   @ParameterizedTest
   @MethodSource("defaultAndLargest")
   void spillMappings_followMaxBatchBytes(int maxBatchBytes) throws Exception {
-    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/self/smaps")), "Linux only");
+    SmapsFixture.assumeSmaps();
     try (SpillBuffer b = builder(dir, keys).compression(Compression.NONE).memoryLimitBytes(0)
         .maxBatchBytes(maxBatchBytes).build()) {
       for (long id = 0; id < 12; id++) {
@@ -706,7 +706,7 @@ class SpillBufferTest {
    * returns the resident bytes of the spill's mappings ({@code /proc/self/smaps}).
    */
   private long residentSpillInAnOutage(SpillBufferBuilder config) throws Exception {
-    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/self/smaps")), "Linux only");
+    SmapsFixture.assumeSmaps();
     try (SpillBuffer b = config.compression(Compression.NONE).memoryLimitBytes(0).maxDiskBytes(1L << 30).build()) {
       for (long id = 0; id < 120; id++) {
         assertThat(b.offer(PayloadType.OTLP_TRACES, randomBatch(1 << 20, id)).accepted()).isTrue();

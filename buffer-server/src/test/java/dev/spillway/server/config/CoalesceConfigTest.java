@@ -23,11 +23,7 @@ class CoalesceConfigTest {
   }
 
   private ServerConfig.Coalesce load(String coalesceBlock) throws Exception {
-    String yaml = TestConfigs.daemon(pki, dir.resolve("spill"), dir.resolve("keys"), "", 4 << 20)
-        .replace("  spill:\n", coalesceBlock + "  spill:\n");
-    Path f = dir.resolve("c.yaml");
-    Files.writeString(f, yaml);
-    return new ConfigLoader(name -> null, false).load(f).buffer().coalesce();
+    return loadBuffer(4 << 20, coalesceBlock).coalesce();
   }
 
   @Test
@@ -104,7 +100,7 @@ class CoalesceConfigTest {
   private ServerConfig.Buffer loadBuffer(long maxRequestBytes, String coalesceBlock) throws Exception {
     String yaml = TestConfigs.daemon(pki, dir.resolve("spill"), dir.resolve("keys"), "", maxRequestBytes)
         .replace("  spill:\n", coalesceBlock + "  spill:\n");
-    Path f = dir.resolve("sized.yaml");
+    Path f = dir.resolve("c.yaml");
     Files.writeString(f, yaml);
     return new ConfigLoader(name -> null, false).load(f).buffer();
   }
