@@ -135,6 +135,11 @@ class CrashRecoveryTest {
       }
     }
     assertThat(lost).as("acknowledged but never delivered").isEmpty();
+    // At-least-once allows duplicates, but only what a kill caught between delivery and the drain
+    // checkpoint (written at most 20 ms behind): 0.1-6.5 % of what was acknowledged so far. A
+    // checkpoint that stopped moving delivers the whole spill again after every kill, far more.
+    assertThat(duplicates).as("delivered again after kills, of %d acknowledged", acked.size())
+        .isLessThanOrEqualTo(acked.size() / 2);
     Set<Long> phantom = new HashSet<>(delivered);
     phantom.removeAll(tried);
     assertThat(phantom).as("delivered but never offered").isEmpty();
