@@ -14,20 +14,27 @@ import dev.spillway.server.testing.TestPki;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The local spill the daemon opens is built for the configuration's largest request. */
 class BufferOpenerTest {
   @TempDir Path dir;
+  TestPki pki;
+  Path keys;
+
+  @BeforeEach
+  void certificatesAndKeys() throws Exception {
+    pki = new TestPki(dir.resolve("pki"));
+    keys = dir.resolve("keys");
+    assertThat(Main.run(new String[] {"keys", "init", "--out", keys.toString()}, System.out, System.err)).isZero();
+  }
 
   @Test
   void localSpill_takesBatchesUpToTheReceiversLimit_andRefusesLarger() throws Exception {
-    TestPki pki = new TestPki(dir.resolve("pki"));
-    assertThat(Main.run(new String[] {"keys", "init", "--out", dir.resolve("keys").toString()},
-        System.out, System.err)).isZero();
     ServerConfig config = TestConfigs.load(dir,
-        TestConfigs.daemon(pki, dir.resolve("spill"), dir.resolve("keys"), "", 2 << 20));
+        TestConfigs.daemon(pki, dir.resolve("spill"), keys, "", 2 << 20));
     BufferOpener.Opened opened = BufferOpener.spillBuffer().open(config.buffer(), Role.BOTH, BufferObserver.NOOP);
     try {
       SpillWriter writer = opened.writer().orElseThrow();
@@ -46,9 +53,6 @@ class BufferOpenerTest {
    */
   @Test
   void drainWithoutReceivers_readsTheLargestRequestsAnIngestWrote() throws Exception {
-    TestPki pki = new TestPki(dir.resolve("pki"));
-    Path keys = dir.resolve("keys");
-    assertThat(Main.run(new String[] {"keys", "init", "--out", keys.toString()}, System.out, System.err)).isZero();
     Path spill = dir.resolve("spill");
     int largest = 15 << 20;
     ServerConfig ingest = TestConfigs.load(dir, TestConfigs.daemon(pki, spill,
