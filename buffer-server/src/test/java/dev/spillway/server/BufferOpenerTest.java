@@ -8,6 +8,7 @@ import dev.spillway.core.Delivery;
 import dev.spillway.core.PayloadType;
 import dev.spillway.core.SpillBuffer;
 import dev.spillway.core.SpillWriter;
+import dev.spillway.core.keys.LocalKeys;
 import dev.spillway.server.config.ServerConfig;
 import dev.spillway.server.testing.TestConfigs;
 import dev.spillway.server.testing.TestPki;
@@ -28,7 +29,7 @@ class BufferOpenerTest {
   void certificatesAndKeys() throws Exception {
     pki = new TestPki(dir.resolve("pki"));
     keys = dir.resolve("keys");
-    assertThat(Main.run(new String[] {"keys", "init", "--out", keys.toString()}, System.out, System.err)).isZero();
+    LocalKeys.init(keys);
   }
 
   @Test
